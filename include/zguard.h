@@ -1,0 +1,338 @@
+/*
+ * zguard.h - the whole public API of libzguard.
+ *
+ * zguard hardens plain libzmq sockets from a written policy: bounded queues
+ * (SNDHWM/RCVHWM, MAXMSGSIZE), timeouts on every send and receive, a finite
+ * LINGER and handshake limit, heartbeats, and CURVE on every tcp/ipc endpoint.
+ * Sockets stay libzmq `void *` sockets: existing code keeps calling zmq_*.
+ *
+ * Conventions (as in libsodium and CZMQ):
+ *   - zg_thing_new() / zg_thing_destroy(&p) and the destroy sets *p to NULL;
+ *   - functions that can fail return NULL, -1 or a zg_status_t other than
+ *     ZG_OK, set errno where libzmq would, and leave a one-line reason that
+ *     zg_last_error() returns in the calling thread (like dlerror());
+ *   - the library never prints and never exits unless a log sink is set.
+ */
+#ifndef ZGUARD_H
+#define ZGUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <zmq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define ZG_EXPORT __attribute__((visibility("default")))
+#else
+#define ZG_EXPORT
+#endif
+
+#define ZG_VERSION_MAJOR 0
+#define ZG_VERSION_MINOR 1
+#define ZG_VERSION_PATCH 0
+
+/* Limits of names and texts the library hands out. */
+#define ZG_NAME_MAX 64        /* socket names, including the NUL */
+#define ZG_ERROR_MAX 512      /* zg_last_error() text, including the NUL */
+#define ZG_VALUE_TEXT_MAX 32  /* zg_setting_t.text, including the NUL */
+
+/* ------------------------------------------------------------------------ */
+/* Library                                                                   */
+
+/* "0.1.0" */
+ZG_EXPORT const char *zg_version_string(void);
+
+/* The reason for the last failure in the calling thread, or "" if none. */
+ZG_EXPORT const char *zg_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status of a send, receive or request                                      */
+
+typedef enum zg_status {
+    ZG_OK = 0,
+    ZG_EMUTE,        /* send with ZMQ_DONTWAIT: the socket is mute at its HWM */
+    ZG_ESNDTIMEO,    /* send timed out while mute at the HWM (SNDTIMEO) */
+    ZG_EEMPTY,       /* receive with ZMQ_DONTWAIT: no message waiting */
+    ZG_ERCVTIMEO,    /* receive timed out waiting for a message (RCVTIMEO) */
+    ZG_EINTR,        /* interrupted by a signal */
+    ZG_ECLOSED,      /* socket closed or context terminated */
+    ZG_ENOROUTE,     /* ROUTER_MANDATORY: no peer with that routing id */
+    ZG_EFSM,         /* operation not valid in the socket's state (REQ/REP) */
+    ZG_ETRUNCATED,   /* message longer than the buffer; the rest was lost */
+    ZG_ENOPOLICY,    /* socket was not created or hardened by zguard */
+    ZG_EUNREACHABLE, /* request helper: no reply after every retry */
+    ZG_EINVAL,       /* bad argument */
+    ZG_EOTHER        /* any other libzmq error; errno tells which */
+} zg_status_t;
+
+/* A short, stable description: "send timed out while mute at the HWM". */
+ZG_EXPORT const char *zg_status_str(zg_status_t status);
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics: every problem found in a policy, with file, line and key     */
+
+typedef enum zg_severity { ZG_SEV_WARNING = 1, ZG_SEV_ERROR = 2 } zg_severity_t;
+
+typedef struct zg_problem {
+    zg_severity_t severity;
+    const char *file; /* as given to the parser */
+    unsigned line;    /* 1-based; 0 when the problem has no line */
+    const char *key;  /* the key, section or text the problem is about */
+    const char *message;
+} zg_problem_t;
+
+typedef struct zg_diag zg_diag_t;
+
+ZG_EXPORT zg_diag_t *zg_diag_new(void);
+ZG_EXPORT void zg_diag_destroy(zg_diag_t **diag);
+ZG_EXPORT size_t zg_diag_count(const zg_diag_t *diag);
+ZG_EXPORT size_t zg_diag_errors(const zg_diag_t *diag);
+ZG_EXPORT size_t zg_diag_warnings(const zg_diag_t *diag);
+/* NULL past the end. Pointers stay valid until the diag is destroyed. */
+ZG_EXPORT const zg_problem_t *zg_diag_get(const zg_diag_t *diag, size_t index);
+/* Writes each problem as "FILE:LINE: key: message" (warnings say
+ * "warning: " before the message), one per line, in file order. */
+ZG_EXPORT void zg_diag_print(const zg_diag_t *diag, FILE *out);
+
+/* ------------------------------------------------------------------------ */
+/* Policy: what every socket must have                                       */
+/*
+ * Layers, later ones win: built-in defaults per socket type, [defaults],
+ * [type.<socket type>], [socket.<name>]. See docs/policy.md.
+ */
+
+typedef struct zg_policy zg_policy_t;
+
+/* The built-in policy: secure defaults for every socket type, no file. */
+ZG_EXPORT zg_policy_t *zg_policy_builtin(void);
+/* Reads and validates a policy file. Returns NULL when the file has any
+ * error; every error and warning is added to diag (which may be NULL). */
+ZG_EXPORT zg_policy_t *zg_policy_load(const char *path, zg_diag_t *diag);
+/* The same from memory; file names the text in diagnostics. */
+ZG_EXPORT zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
+                             zg_diag_t *diag);
+/* Policies are immutable and reference counted: a context keeps its own
+ * reference, so the caller may destroy theirs at any time. */
+ZG_EXPORT zg_policy_t *zg_policy_ref(zg_policy_t *policy);
+ZG_EXPORT void zg_policy_destroy(zg_policy_t **policy);
+/* The file the policy came from, or "(built-in)". */
+ZG_EXPORT const char *zg_policy_file(const zg_policy_t *policy);
+
+/* Named sockets ([socket.<name>] sections), in file order. */
+ZG_EXPORT size_t zg_policy_socket_count(const zg_policy_t *policy);
+ZG_EXPORT const char *zg_policy_socket_name(const zg_policy_t *policy, size_t index);
+/* The ZMQ_* type a named socket declares, or -1 if the name is unknown. */
+ZG_EXPORT int zg_policy_socket_type(const zg_policy_t *policy, const char *name);
+
+/* Where an effective value came from. */
+typedef enum zg_layer {
+    ZG_LAYER_BUILTIN = 0,
+    ZG_LAYER_DEFAULTS,
+    ZG_LAYER_TYPE,
+    ZG_LAYER_SOCKET
+} zg_layer_t;
+
+ZG_EXPORT const char *zg_layer_name(zg_layer_t layer); /* "built-in", "defaults", ... */
+
+/* Security mechanisms a policy can require (field "security"). */
+enum { ZG_SECURITY_NONE = 0, ZG_SECURITY_CURVE = 1 };
+
+/* Policy fields, in the order the docs and `zguard policy doc` list them. */
+typedef enum zg_field {
+    ZG_FIELD_SNDHWM = 0,
+    ZG_FIELD_RCVHWM,
+    ZG_FIELD_SNDTIMEO,
+    ZG_FIELD_RCVTIMEO,
+    ZG_FIELD_MAXMSGSIZE,
+    ZG_FIELD_LINGER,
+    ZG_FIELD_HANDSHAKE_IVL,
+    ZG_FIELD_HEARTBEAT_IVL,
+    ZG_FIELD_HEARTBEAT_TTL,
+    ZG_FIELD_HEARTBEAT_TIMEOUT,
+    ZG_FIELD_IMMEDIATE,
+    ZG_FIELD_RECONNECT_IVL,
+    ZG_FIELD_RECONNECT_IVL_MAX,
+    ZG_FIELD_TCP_KEEPALIVE,
+    ZG_FIELD_TCP_KEEPALIVE_IDLE,
+    ZG_FIELD_TCP_KEEPALIVE_INTVL,
+    ZG_FIELD_TCP_KEEPALIVE_CNT,
+    ZG_FIELD_ROUTER_MANDATORY,
+    ZG_FIELD_SECURITY,
+    ZG_FIELD_RETRIES,
+    ZG_FIELD_COUNT
+} zg_field_t;
+
+/* One effective value of a socket, and why it is what it is. */
+typedef struct zg_setting {
+    zg_field_t field;
+    int applies;                     /* 0: meaningless for this type */
+    const char *key;                 /* policy key: "sndhwm" */
+    int64_t value;                   /* messages, milliseconds, bytes, 0/1 */
+    char text[ZG_VALUE_TEXT_MAX];    /* as written in a policy: "5s", "1MiB" */
+    zg_layer_t layer;                /* where it came from */
+    unsigned line;                   /* its line in the policy; 0 if built-in */
+    const char *rationale;           /* NULL when none was given */
+} zg_setting_t;
+
+/* Effective settings of a socket of `type` (ZMQ_PUSH, ...) and `name`
+ * (NULL for an unnamed socket). Fills out[0..ZG_FIELD_COUNT-1]; fields that
+ * do not apply to the type (router_mandatory on a PUSH) have applies = 0
+ * and value 0. Returns 0, or -1 if the name is unknown or its declared type
+ * differs (zg_last_error() says which). */
+ZG_EXPORT int zg_policy_settings(const zg_policy_t *policy, int type, const char *name,
+                       zg_setting_t out[ZG_FIELD_COUNT]);
+
+/* Socket type names as policies write them: "push", "router", ... */
+ZG_EXPORT const char *zg_type_name(int type);
+ZG_EXPORT int zg_type_from_name(const char *name); /* -1 if unknown */
+
+/* ------------------------------------------------------------------------ */
+/* Logging and alerts                                                        */
+
+/* Levels are syslog's, so zg_log_syslog can pass them through. */
+typedef enum zg_log_level {
+    ZG_LOG_ERROR = 3,
+    ZG_LOG_WARNING = 4,
+    ZG_LOG_NOTICE = 5,
+    ZG_LOG_INFO = 6,
+    ZG_LOG_DEBUG = 7
+} zg_log_level_t;
+
+typedef void(zg_log_fn)(void *arg, zg_log_level_t level, const char *line);
+
+/* Ready-made sinks. zg_log_stderr prints "zguard: LEVEL: line"; zg_log_syslog
+ * sends to syslog(3) with the level as priority (openlog is the caller's). */
+ZG_EXPORT void zg_log_stderr(void *arg, zg_log_level_t level, const char *line);
+ZG_EXPORT void zg_log_syslog(void *arg, zg_log_level_t level, const char *line);
+ZG_EXPORT const char *zg_log_level_name(zg_log_level_t level); /* "warning" */
+
+typedef struct zg_alert {
+    const char *name;    /* "peer_unresponsive" */
+    const char *socket;  /* socket name, or "" */
+    int active;          /* 1 when raised, 0 when cleared */
+    const char *message; /* one line for a person */
+} zg_alert_t;
+
+typedef void(zg_alert_fn)(void *arg, const zg_alert_t *alert);
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                   */
+
+typedef struct zg_ctx zg_ctx_t;
+
+/* A zguard context with its own libzmq context. Takes a reference to the
+ * policy (NULL means the built-in policy). */
+ZG_EXPORT zg_ctx_t *zg_ctx_new(zg_policy_t *policy);
+/* A zguard context over an existing libzmq context, which stays the
+ * caller's: zg_ctx_destroy does not terminate it. */
+ZG_EXPORT zg_ctx_t *zg_ctx_wrap(void *zmq_ctx, zg_policy_t *policy);
+/* Closes the sockets zguard created that are still open (with a warning),
+ * forgets hardened ones, terminates its own libzmq context. */
+ZG_EXPORT void zg_ctx_destroy(zg_ctx_t **ctx);
+ZG_EXPORT void *zg_ctx_zmq(zg_ctx_t *ctx);
+ZG_EXPORT const zg_policy_t *zg_ctx_policy(const zg_ctx_t *ctx);
+/* Messages at `level` or more severe go to fn. Default: nowhere. */
+ZG_EXPORT void zg_ctx_set_log(zg_ctx_t *ctx, zg_log_level_t level, zg_log_fn *fn,
+                    void *arg);
+ZG_EXPORT void zg_ctx_set_alert(zg_ctx_t *ctx, zg_alert_fn *fn, void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Hardened sockets                                                          */
+
+/* A libzmq socket of `type` with the whole policy for (type, name) applied
+ * and read back. name may be NULL (type defaults only); a name the policy
+ * does not know, or one declared with another type, is refused. */
+ZG_EXPORT void *zg_socket(zg_ctx_t *ctx, int type, const char *name);
+/* Applies and verifies the policy on a socket made with zmq_socket() on
+ * zg_ctx_zmq(ctx), before it is bound or connected. Returns 0 or -1. */
+ZG_EXPORT int zg_harden(zg_ctx_t *ctx, void *sock, const char *name);
+/* Re-read every option and compare with the policy. 0, or -1 naming the
+ * first option that differs. zg_bind and zg_connect call this first. */
+ZG_EXPORT int zg_verify(void *sock);
+/* bind/connect that refuse a socket zguard did not harden, one whose options
+ * changed since, and a tcp/ipc endpoint without CURVE when the policy
+ * requires it. Return 0 or -1 like zmq_bind/zmq_connect. */
+ZG_EXPORT int zg_bind(void *sock, const char *endpoint);
+ZG_EXPORT int zg_connect(void *sock, const char *endpoint);
+/* Forgets the socket and closes it; sets *sock to NULL. */
+ZG_EXPORT int zg_close(void **sock);
+/* Forgets a socket without closing it (for sockets the caller closes). */
+ZG_EXPORT int zg_forget(void *sock);
+
+/* The socket's name ("" when unnamed), or NULL if zguard does not know it. */
+ZG_EXPORT const char *zg_socket_name(void *sock);
+
+/* Counters of one socket. Each is read atomically; the set is not a
+ * snapshot of one instant. */
+typedef struct zg_counters {
+    uint64_t msgs_sent;      /* complete messages (last frame sent) */
+    uint64_t msgs_received;
+    uint64_t bytes_sent;     /* payload bytes of every frame */
+    uint64_t bytes_received;
+    uint64_t hwm_reached;    /* a non-blocking attempt found the socket mute */
+    uint64_t send_timeouts;
+    uint64_t recv_timeouts;
+    uint64_t send_blocked_ns; /* time spent waiting in sends that blocked */
+    uint64_t recv_blocked_ns; /* time spent waiting in receives that blocked */
+    uint64_t no_route;       /* ROUTER_MANDATORY refusals */
+    uint64_t interrupted;
+} zg_counters_t;
+
+ZG_EXPORT int zg_socket_counters(void *sock, zg_counters_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Send and receive with the policy's timeouts, failures classified          */
+/*
+ * flags are libzmq's: ZMQ_SNDMORE for all but the last frame, ZMQ_DONTWAIT
+ * to never block. Without ZMQ_DONTWAIT a send waits at most SNDTIMEO and a
+ * receive at most RCVTIMEO, as the policy set them.
+ */
+
+ZG_EXPORT zg_status_t zg_send(void *sock, const void *buf, size_t len, int flags);
+/* Receives one frame into buf; *len gets the frame's full size. A frame
+ * longer than cap is cut to cap and ZG_ETRUNCATED returned. */
+ZG_EXPORT zg_status_t zg_recv(void *sock, void *buf, size_t cap, size_t *len, int flags);
+/* Zero-copy: on ZG_OK the message was handed to libzmq and msg is empty. */
+ZG_EXPORT zg_status_t zg_msg_send(void *sock, zmq_msg_t *msg, int flags);
+/* msg must be initialised; zmq_msg_more(msg) tells if frames follow. */
+ZG_EXPORT zg_status_t zg_msg_recv(void *sock, zmq_msg_t *msg, int flags);
+
+/* ------------------------------------------------------------------------ */
+/* Reliable request (the Lazy Pirate pattern)                                */
+/*
+ * A REQ client that sends a request, waits RCVTIMEO for the reply, and on
+ * timeout closes its socket with LINGER 0 (dropping the stale request),
+ * opens a fresh one and tries again, `retries` times (policy field
+ * "retries"). It never leaves a REQ wedged in EFSM. When every attempt
+ * failed it returns ZG_EUNREACHABLE and raises the "peer_unresponsive"
+ * alert, cleared by the next reply.
+ */
+
+typedef struct zg_client zg_client_t;
+
+/* Called on every new socket before it connects, e.g. to set CURVE keys.
+ * Return 0, or -1 to abandon the attempt. */
+typedef int(zg_client_setup_fn)(void *arg, void *sock);
+
+/* name: a REQ socket in the policy, or NULL for the REQ defaults. */
+ZG_EXPORT zg_client_t *zg_client_new(zg_ctx_t *ctx, const char *name,
+                           const char *endpoint);
+ZG_EXPORT void zg_client_destroy(zg_client_t **client);
+ZG_EXPORT void zg_client_set_setup(zg_client_t *client, zg_client_setup_fn *fn,
+                         void *arg);
+/* Sends one frame, receives one frame into reply (initialised by the
+ * caller). Attempts = 1 + the policy's retries. */
+ZG_EXPORT zg_status_t zg_client_request(zg_client_t *client, const void *req,
+                              size_t len, zmq_msg_t *reply);
+/* Attempts made by the last request (1 when the first one succeeded). */
+ZG_EXPORT int zg_client_attempts(const zg_client_t *client);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ZGUARD_H */

@@ -1,0 +1,120 @@
+/*
+ * diag.c - a list of problems found in a policy, each with file, line, key.
+ *
+ * A parser that stops at the first error makes people run it once per typo,
+ * so the policy parser reports everything it finds here and the caller
+ * decides what to print.
+ */
+#include "zg_internal.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct zg_diag {
+    zg_problem_t *items;
+    size_t count, cap;
+    size_t errors, warnings;
+};
+
+zg_diag_t *zg_diag_new(void)
+{
+    return calloc(1, sizeof(zg_diag_t));
+}
+
+void zg_diag_destroy(zg_diag_t **diag)
+{
+    if (!diag || !*diag)
+        return;
+    zg_diag_t *d = *diag;
+    for (size_t i = 0; i < d->count; i++) {
+        free((char *)d->items[i].file);
+        free((char *)d->items[i].key);
+        free((char *)d->items[i].message);
+    }
+    free(d->items);
+    free(d);
+    *diag = NULL;
+}
+
+size_t zg_diag_count(const zg_diag_t *diag)
+{
+    return diag ? diag->count : 0;
+}
+
+size_t zg_diag_errors(const zg_diag_t *diag)
+{
+    return diag ? diag->errors : 0;
+}
+
+size_t zg_diag_warnings(const zg_diag_t *diag)
+{
+    return diag ? diag->warnings : 0;
+}
+
+const zg_problem_t *zg_diag_get(const zg_diag_t *diag, size_t index)
+{
+    return diag && index < diag->count ? &diag->items[index] : NULL;
+}
+
+void zg_diag_print(const zg_diag_t *diag, FILE *out)
+{
+    if (!diag || diag->count == 0)
+        return;
+    /* Problems are found in two passes (syntax, then meaning): print them in
+     * file order. Insertion sort is stable, so equal lines keep pass order. */
+    const zg_problem_t **order = malloc(diag->count * sizeof *order);
+    if (!order)
+        return;
+    for (size_t i = 0; i < diag->count; i++) {
+        size_t j = i;
+        while (j > 0 && order[j - 1]->line > diag->items[i].line) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = &diag->items[i];
+    }
+    for (size_t i = 0; i < diag->count; i++) {
+        const zg_problem_t *p = order[i];
+        fprintf(out, "%s:%u: %s: %s%s\n", p->file, p->line, p->key,
+                p->severity == ZG_SEV_WARNING ? "warning: " : "", p->message);
+    }
+    free(order);
+}
+
+void zg_diag_add(zg_diag_t *diag, zg_severity_t severity, const char *file,
+                 unsigned line, const char *key, const char *fmt, ...)
+{
+    if (!diag)
+        return;
+    if (diag->count == diag->cap) {
+        size_t cap = diag->cap ? diag->cap * 2 : 8;
+        zg_problem_t *items = realloc(diag->items, cap * sizeof *items);
+        if (!items)
+            return;
+        diag->items = items;
+        diag->cap = cap;
+    }
+    char msg[ZG_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    zg_problem_t *p = &diag->items[diag->count];
+    p->severity = severity;
+    p->file = strdup(file ? file : "(policy)");
+    p->line = line;
+    p->key = strdup(key ? key : "");
+    p->message = strdup(msg);
+    if (!p->file || !p->key || !p->message) {
+        free((char *)p->file);
+        free((char *)p->key);
+        free((char *)p->message);
+        return;
+    }
+    diag->count++;
+    if (severity == ZG_SEV_ERROR)
+        diag->errors++;
+    else
+        diag->warnings++;
+}

@@ -1,0 +1,198 @@
+/*
+ * io.c - send and receive with the policy's timeouts, failures classified.
+ *
+ * The fast path is one non-blocking libzmq call and a few relaxed counter
+ * updates. Only when that call finds the socket mute (send) or empty
+ * (receive) does zguard count it, take the time, and make the blocking call
+ * that libzmq bounds by SNDTIMEO/RCVTIMEO. So the cost of knowing "how often
+ * did we hit the HWM, and for how long" is paid only when it happened.
+ */
+#include "zg_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+const char *zg_status_str(zg_status_t status)
+{
+    switch (status) {
+    case ZG_OK: return "ok";
+    case ZG_EMUTE: return "socket is mute (HWM reached or no peer): would block";
+    case ZG_ESNDTIMEO:
+        return "send timed out while mute (HWM reached or no peer)";
+    case ZG_EEMPTY: return "no message waiting";
+    case ZG_ERCVTIMEO: return "receive timed out waiting for a message";
+    case ZG_EINTR: return "interrupted by a signal";
+    case ZG_ECLOSED: return "socket closed or context terminated";
+    case ZG_ENOROUTE: return "no route: no peer with that routing id";
+    case ZG_EFSM: return "operation not valid in the socket's state";
+    case ZG_ETRUNCATED: return "message truncated: buffer too small";
+    case ZG_ENOPOLICY: return "socket not hardened by zguard";
+    case ZG_EUNREACHABLE: return "peer unreachable: no reply after retries";
+    case ZG_EINVAL: return "invalid argument";
+    case ZG_EOTHER: return "libzmq error (see errno)";
+    }
+    return "unknown status";
+}
+
+static zg_status_t not_hardened(void)
+{
+    errno = ENOTSOCK;
+    zg_error_set("socket was not created or hardened by zguard");
+    return ZG_ENOPOLICY;
+}
+
+static zg_status_t classify(zg_sock_t *s, int err)
+{
+    switch (err) {
+    case EINTR: zg_stat_add(&s->stats.interrupted, 1); return ZG_EINTR;
+    case ETERM:
+    case ENOTSOCK: return ZG_ECLOSED;
+    case EHOSTUNREACH: zg_stat_add(&s->stats.no_route, 1); return ZG_ENOROUTE;
+    case EFSM: return ZG_EFSM;
+    default: return ZG_EOTHER;
+    }
+}
+
+static zg_status_t fail(zg_sock_t *s, int err, zg_status_t st)
+{
+    char label[ZG_NAME_MAX + 32];
+    zg_error_set("%s: %s", zg_sock_label(s, label, sizeof label),
+                 zg_status_str(st));
+    errno = err;
+    return st;
+}
+
+static void sent(zg_sock_t *s, size_t len, int flags)
+{
+    zg_stat_add(&s->stats.bytes_sent, len);
+    if (!(flags & ZMQ_SNDMORE))
+        zg_stat_add(&s->stats.msgs_sent, 1);
+}
+
+static void received(zg_sock_t *s, const zmq_msg_t *msg)
+{
+    zg_stat_add(&s->stats.bytes_received, zmq_msg_size(msg));
+    if (!zmq_msg_more(msg))
+        zg_stat_add(&s->stats.msgs_received, 1);
+}
+
+static zg_status_t send_timed_out(zg_sock_t *s)
+{
+    char label[ZG_NAME_MAX + 32];
+    zg_stat_add(&s->stats.send_timeouts, 1);
+    zg_log(s->ctx, ZG_LOG_WARNING,
+           "%s: send timed out after %lldms while mute (SNDHWM %lld reached "
+           "or no peer): the peer is not reading",
+           zg_sock_label(s, label, sizeof label),
+           (long long)s->policy.value[ZG_FIELD_SNDTIMEO],
+           (long long)s->policy.value[ZG_FIELD_SNDHWM]);
+    return fail(s, EAGAIN, ZG_ESNDTIMEO);
+}
+
+/* The socket was mute: count it, then wait as long as the policy allows.
+ * msg is NULL for a byte-buffer send. */
+static zg_status_t send_slow(zg_sock_t *s, zmq_msg_t *msg, const void *buf,
+                             size_t len, int flags)
+{
+    int err = errno;
+    if (err != EAGAIN)
+        return fail(s, err, classify(s, err));
+    zg_stat_add(&s->stats.hwm_reached, 1);
+    if (flags & ZMQ_DONTWAIT)
+        return fail(s, EAGAIN, ZG_EMUTE);
+    uint64_t t0 = zg_now_ns();
+    int rc = msg ? zmq_msg_send(msg, s->zsock, flags)
+                 : zmq_send(s->zsock, buf, len, flags);
+    err = errno;
+    zg_stat_add(&s->stats.send_blocked_ns, zg_now_ns() - t0);
+    if (rc >= 0) {
+        sent(s, len, flags);
+        return ZG_OK;
+    }
+    if (err == EAGAIN)
+        return send_timed_out(s);
+    return fail(s, err, classify(s, err));
+}
+
+zg_status_t zg_send(void *zsock, const void *buf, size_t len, int flags)
+{
+    zg_sock_t *s = zg_registry_get(zsock);
+    if (!s)
+        return not_hardened();
+    if (zmq_send(zsock, buf, len, flags | ZMQ_DONTWAIT) >= 0) {
+        sent(s, len, flags);
+        return ZG_OK;
+    }
+    return send_slow(s, NULL, buf, len, flags);
+}
+
+zg_status_t zg_msg_send(void *zsock, zmq_msg_t *msg, int flags)
+{
+    zg_sock_t *s = zg_registry_get(zsock);
+    if (!s)
+        return not_hardened();
+    size_t len = zmq_msg_size(msg);
+    if (zmq_msg_send(msg, zsock, flags | ZMQ_DONTWAIT) >= 0) {
+        sent(s, len, flags);
+        return ZG_OK;
+    }
+    return send_slow(s, msg, NULL, len, flags);
+}
+
+static zg_status_t recv_slow(zg_sock_t *s, zmq_msg_t *msg, int flags)
+{
+    int err = errno;
+    if (err != EAGAIN)
+        return fail(s, err, classify(s, err));
+    if (flags & ZMQ_DONTWAIT)
+        return fail(s, EAGAIN, ZG_EEMPTY);
+    uint64_t t0 = zg_now_ns();
+    int rc = zmq_msg_recv(msg, s->zsock, flags);
+    err = errno;
+    zg_stat_add(&s->stats.recv_blocked_ns, zg_now_ns() - t0);
+    if (rc >= 0) {
+        received(s, msg);
+        return ZG_OK;
+    }
+    if (err != EAGAIN)
+        return fail(s, err, classify(s, err));
+    zg_stat_add(&s->stats.recv_timeouts, 1);
+    /* Idle receivers time out by design: debug, not warning. */
+    char label[ZG_NAME_MAX + 32];
+    zg_log(s->ctx, ZG_LOG_DEBUG, "%s: no message within %lldms",
+           zg_sock_label(s, label, sizeof label),
+           (long long)s->policy.value[ZG_FIELD_RCVTIMEO]);
+    return fail(s, EAGAIN, ZG_ERCVTIMEO);
+}
+
+zg_status_t zg_msg_recv(void *zsock, zmq_msg_t *msg, int flags)
+{
+    zg_sock_t *s = zg_registry_get(zsock);
+    if (!s)
+        return not_hardened();
+    if (zmq_msg_recv(msg, zsock, flags | ZMQ_DONTWAIT) >= 0) {
+        received(s, msg);
+        return ZG_OK;
+    }
+    return recv_slow(s, msg, flags);
+}
+
+zg_status_t zg_recv(void *zsock, void *buf, size_t cap, size_t *len, int flags)
+{
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    zg_status_t st = zg_msg_recv(zsock, &msg, flags);
+    if (st == ZG_OK) {
+        size_t n = zmq_msg_size(&msg);
+        if (n && cap)
+            memcpy(buf, zmq_msg_data(&msg), n < cap ? n : cap);
+        if (len)
+            *len = n;
+        if (n > cap) {
+            zg_error_set("frame of %zu bytes cut to a %zu-byte buffer", n, cap);
+            st = ZG_ETRUNCATED;
+        }
+    }
+    zmq_msg_close(&msg);
+    return st;
+}

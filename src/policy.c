@@ -1,0 +1,861 @@
+/*
+ * policy.c - what every socket must have, from built-in defaults and a file.
+ *
+ * Four layers, later ones win: built-in values per socket type, [defaults],
+ * [type.<socket type>], [socket.<name>]. A value that removes a bound (HWM 0,
+ * an infinite timeout or linger, no MAXMSGSIZE, no handshake limit) or
+ * security is refused unless its own section says `unbounded = yes` or
+ * `insecure = yes` and gives a rationale: nothing is unbounded by accident.
+ * Every problem is reported with file, line and key; parsing goes on after an
+ * error so that one run shows them all.
+ */
+#include "zg_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define POLICY_VERSION 1
+#define POLICY_FILE_MAX (1 << 20) /* a policy is text a person reads */
+
+typedef struct entry {
+    bool set;
+    int64_t value;
+    unsigned line;
+    char *rationale;
+    unsigned rationale_line;
+} entry_t;
+
+typedef struct section {
+    zg_layer_t layer;
+    char *header;   /* "type.push", for messages */
+    char *socket;   /* socket sections: the name */
+    unsigned line;
+    int type;       /* type and socket sections; -1 until known */
+    unsigned type_line;
+    bool unbounded, insecure;
+    unsigned unbounded_line, insecure_line;
+    char *rationale;
+    unsigned rationale_line;
+    entry_t e[ZG_FIELD_COUNT];
+} section_t;
+
+struct zg_policy {
+    atomic_int refs;
+    char *file;
+    section_t defaults;
+    section_t types[ZG_TYPE_COUNT];
+    section_t *sockets;
+    size_t nsockets, cap;
+};
+
+static const char *const type_names[ZG_TYPE_COUNT] = {
+    [ZMQ_PAIR] = "pair",     [ZMQ_PUB] = "pub",       [ZMQ_SUB] = "sub",
+    [ZMQ_REQ] = "req",       [ZMQ_REP] = "rep",       [ZMQ_DEALER] = "dealer",
+    [ZMQ_ROUTER] = "router", [ZMQ_PULL] = "pull",     [ZMQ_PUSH] = "push",
+    [ZMQ_XPUB] = "xpub",     [ZMQ_XSUB] = "xsub",     [ZMQ_STREAM] = "stream"};
+
+const char *zg_type_name(int type)
+{
+    return type >= 0 && type < ZG_TYPE_COUNT ? type_names[type] : NULL;
+}
+
+int zg_type_from_name(const char *name)
+{
+    for (int t = 0; t < ZG_TYPE_COUNT; t++)
+        if (name && strcmp(type_names[t], name) == 0)
+            return t;
+    return -1;
+}
+
+const char *zg_layer_name(zg_layer_t layer)
+{
+    static const char *const names[] = {"built-in", "defaults", "type",
+                                        "socket"};
+    return (unsigned)layer < 4 ? names[layer] : "?";
+}
+
+bool zg_field_applies(zg_field_t field, int type)
+{
+    return field != ZG_FIELD_ROUTER_MANDATORY || type == ZMQ_ROUTER;
+}
+
+/* ---- built-in values ------------------------------------------------------ */
+
+static bool is_reqrep(int t) { return t == ZMQ_REQ || t == ZMQ_REP; }
+
+static int64_t builtin_value(zg_field_t f, int type)
+{
+    switch (f) {
+    case ZG_FIELD_SNDHWM:
+        return is_reqrep(type) ? 100
+               : (type == ZMQ_PUB || type == ZMQ_XPUB) ? 10000
+                                                       : 1000;
+    case ZG_FIELD_RCVHWM:
+        return is_reqrep(type) ? 100
+               : (type == ZMQ_SUB || type == ZMQ_XSUB) ? 10000
+                                                       : 1000;
+    case ZG_FIELD_SNDTIMEO: return 2000;
+    case ZG_FIELD_RCVTIMEO: return 5000;
+    case ZG_FIELD_MAXMSGSIZE: return 1024 * 1024;
+    case ZG_FIELD_LINGER: return 1000;
+    case ZG_FIELD_HANDSHAKE_IVL: return 5000;
+    case ZG_FIELD_HEARTBEAT_IVL: return 5000;
+    case ZG_FIELD_HEARTBEAT_TTL: return 15000;
+    case ZG_FIELD_HEARTBEAT_TIMEOUT: return 15000;
+    case ZG_FIELD_IMMEDIATE: return 0;
+    case ZG_FIELD_RECONNECT_IVL: return 100;
+    case ZG_FIELD_RECONNECT_IVL_MAX: return 30000;
+    case ZG_FIELD_TCP_KEEPALIVE: return 1;
+    case ZG_FIELD_TCP_KEEPALIVE_IDLE: return 60000;
+    case ZG_FIELD_TCP_KEEPALIVE_INTVL: return 10000;
+    case ZG_FIELD_TCP_KEEPALIVE_CNT: return 5;
+    case ZG_FIELD_ROUTER_MANDATORY: return type == ZMQ_ROUTER;
+    case ZG_FIELD_SECURITY: return ZG_SECURITY_CURVE;
+    case ZG_FIELD_RETRIES: return 3;
+    default: return 0;
+    }
+}
+
+static const char *builtin_rationale(zg_field_t f)
+{
+    switch (f) {
+    case ZG_FIELD_SNDHWM:
+    case ZG_FIELD_RCVHWM:
+        return "bounded queues: 100 for REQ/REP (one request in flight), "
+               "10000 for PUB/SUB fan-out, 1000 otherwise; raise only when a "
+               "load test shows the need";
+    case ZG_FIELD_SNDTIMEO:
+        return "a peer that does not read for 2s is stuck: fail the send "
+               "instead of blocking the thread";
+    case ZG_FIELD_RCVTIMEO:
+        return "no thread waits forever for a message that may never come";
+    case ZG_FIELD_MAXMSGSIZE:
+        return "a peer sending a frame over 1MiB is disconnected before it "
+               "is buffered";
+    case ZG_FIELD_LINGER:
+        return "shutdown waits at most 1s for unsent messages";
+    case ZG_FIELD_HANDSHAKE_IVL:
+        return "a connection that does not finish its handshake in 5s is "
+               "closed (slow-handshake attacks hold a connection for free)";
+    case ZG_FIELD_HEARTBEAT_IVL:
+    case ZG_FIELD_HEARTBEAT_TTL:
+    case ZG_FIELD_HEARTBEAT_TIMEOUT:
+        return "ZMTP pings every 5s; a peer silent for 15s is dead";
+    case ZG_FIELD_IMMEDIATE:
+        return "libzmq's default: queue to peers that are still connecting";
+    case ZG_FIELD_RECONNECT_IVL:
+    case ZG_FIELD_RECONNECT_IVL_MAX:
+        return "reconnect after 100ms, backing off to 30s so a dead peer is "
+               "not hammered";
+    case ZG_FIELD_TCP_KEEPALIVE:
+    case ZG_FIELD_TCP_KEEPALIVE_IDLE:
+    case ZG_FIELD_TCP_KEEPALIVE_INTVL:
+    case ZG_FIELD_TCP_KEEPALIVE_CNT:
+        return "the kernel probes idle connections after 60s, every 10s, 5 "
+               "times, so half-open connections are found";
+    case ZG_FIELD_ROUTER_MANDATORY:
+        return "a ROUTER reports an unknown or full peer instead of dropping "
+               "the message silently";
+    case ZG_FIELD_SECURITY:
+        return "CURVE on every tcp and ipc endpoint (inproc is exempt): no "
+               "eavesdropping, tampering or unknown peers";
+    case ZG_FIELD_RETRIES:
+        return "the request helper tries 1 + 3 times before it reports the "
+               "peer unreachable";
+    default: return NULL;
+    }
+}
+
+/* ---- the model ------------------------------------------------------------ */
+
+static void section_init(section_t *s, zg_layer_t layer, int type)
+{
+    memset(s, 0, sizeof *s);
+    s->layer = layer;
+    s->type = type;
+}
+
+static void section_free(section_t *s)
+{
+    free(s->header);
+    free(s->socket);
+    free(s->rationale);
+    for (int f = 0; f < ZG_FIELD_COUNT; f++)
+        free(s->e[f].rationale);
+}
+
+static zg_policy_t *policy_new(const char *file)
+{
+    zg_policy_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    atomic_init(&p->refs, 1);
+    p->file = strdup(file);
+    if (!p->file) {
+        free(p);
+        return NULL;
+    }
+    section_init(&p->defaults, ZG_LAYER_DEFAULTS, -1);
+    for (int t = 0; t < ZG_TYPE_COUNT; t++)
+        section_init(&p->types[t], ZG_LAYER_TYPE, t);
+    return p;
+}
+
+zg_policy_t *zg_policy_builtin(void)
+{
+    return policy_new("(built-in)");
+}
+
+zg_policy_t *zg_policy_ref(zg_policy_t *policy)
+{
+    if (policy)
+        atomic_fetch_add(&policy->refs, 1);
+    return policy;
+}
+
+void zg_policy_destroy(zg_policy_t **policy)
+{
+    if (!policy || !*policy)
+        return;
+    zg_policy_t *p = *policy;
+    *policy = NULL;
+    if (atomic_fetch_sub(&p->refs, 1) != 1)
+        return;
+    section_free(&p->defaults);
+    for (int t = 0; t < ZG_TYPE_COUNT; t++)
+        section_free(&p->types[t]);
+    for (size_t i = 0; i < p->nsockets; i++)
+        section_free(&p->sockets[i]);
+    free(p->sockets);
+    free(p->file);
+    free(p);
+}
+
+const char *zg_policy_file(const zg_policy_t *policy)
+{
+    return policy->file;
+}
+
+size_t zg_policy_socket_count(const zg_policy_t *policy)
+{
+    return policy->nsockets;
+}
+
+const char *zg_policy_socket_name(const zg_policy_t *policy, size_t index)
+{
+    return index < policy->nsockets ? policy->sockets[index].socket : NULL;
+}
+
+static const section_t *find_socket(const zg_policy_t *p, const char *name)
+{
+    for (size_t i = 0; i < p->nsockets; i++)
+        if (strcmp(p->sockets[i].socket, name) == 0)
+            return &p->sockets[i];
+    return NULL;
+}
+
+int zg_policy_socket_type(const zg_policy_t *policy, const char *name)
+{
+    const section_t *s = name ? find_socket(policy, name) : NULL;
+    return s ? s->type : -1;
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+typedef struct parser {
+    zg_policy_t *p;
+    zg_diag_t *diag;
+    const char *file;
+    section_t *cur;     /* NULL at top level */
+    section_t ignored;  /* where a duplicate section's keys go to be checked */
+    unsigned version_line;
+    bool seen_defaults;
+    unsigned defaults_line;
+    unsigned type_line[ZG_TYPE_COUNT];
+} parser_t;
+
+#define PERR(ps, line, key, ...)                                               \
+    zg_diag_add((ps)->diag, ZG_SEV_ERROR, (ps)->file, line, key, __VA_ARGS__)
+#define PWARN(ps, line, key, ...)                                              \
+    zg_diag_add((ps)->diag, ZG_SEV_WARNING, (ps)->file, line, key, __VA_ARGS__)
+
+static bool socket_name_ok(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len >= ZG_NAME_MAX)
+        return false;
+    for (; *n; n++) {
+        char c = *n;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static const char *type_list(void)
+{
+    return "pair, pub, sub, req, rep, dealer, router, pull, push, xpub, xsub "
+           "or stream";
+}
+
+static section_t *add_socket_section(parser_t *ps, const char *name)
+{
+    zg_policy_t *p = ps->p;
+    if (p->nsockets == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 4;
+        section_t *s = realloc(p->sockets, cap * sizeof *s);
+        if (!s)
+            return NULL;
+        p->sockets = s;
+        p->cap = cap;
+    }
+    section_t *s = &p->sockets[p->nsockets];
+    section_init(s, ZG_LAYER_SOCKET, -1);
+    s->socket = strdup(name);
+    if (!s->socket)
+        return NULL;
+    p->nsockets++;
+    return s;
+}
+
+static void use_ignored(parser_t *ps, zg_layer_t layer)
+{
+    section_free(&ps->ignored);
+    section_init(&ps->ignored, layer, -1);
+    ps->cur = &ps->ignored;
+}
+
+static void validate_section(parser_t *ps, section_t *s);
+
+static section_t *open_type_section(parser_t *ps, const char *header,
+                                    const char *tname, unsigned line)
+{
+    int t = zg_type_from_name(tname);
+    if (t < 0) {
+        PERR(ps, line, header, "unknown socket type '%s' (use %s)", tname,
+             type_list());
+        return NULL;
+    }
+    if (ps->type_line[t]) {
+        PERR(ps, line, header, "duplicate section (first at line %u)",
+             ps->type_line[t]);
+        return NULL;
+    }
+    ps->type_line[t] = line;
+    return &ps->p->types[t];
+}
+
+static section_t *open_socket_section(parser_t *ps, const char *header,
+                                      const char *name, unsigned line)
+{
+    if (!socket_name_ok(name)) {
+        PERR(ps, line, header,
+             "socket names are 1 to %d letters, digits, '_', '-' or '.'",
+             ZG_NAME_MAX - 1);
+        return NULL;
+    }
+    const section_t *old = find_socket(ps->p, name);
+    if (old) {
+        PERR(ps, line, header, "duplicate section (first at line %u)",
+             old->line);
+        return NULL;
+    }
+    section_t *s = add_socket_section(ps, name);
+    if (!s)
+        PERR(ps, line, header, "out of memory");
+    return s;
+}
+
+static void on_section(parser_t *ps, const char *header, unsigned line)
+{
+    if (ps->cur)
+        validate_section(ps, ps->cur);
+    section_t *s = NULL;
+    zg_layer_t layer = ZG_LAYER_DEFAULTS;
+    char bracketed[ZG_INI_LINE_MAX + 3];
+    snprintf(bracketed, sizeof bracketed, "[%s]", header);
+    if (strcmp(header, "defaults") == 0) {
+        if (ps->seen_defaults)
+            PERR(ps, line, bracketed, "duplicate section (first at line %u)",
+                 ps->defaults_line);
+        else
+            s = &ps->p->defaults;
+        ps->seen_defaults = true;
+        ps->defaults_line = ps->defaults_line ? ps->defaults_line : line;
+    } else if (strncmp(header, "type.", 5) == 0) {
+        layer = ZG_LAYER_TYPE;
+        s = open_type_section(ps, bracketed, header + 5, line);
+    } else if (strncmp(header, "socket.", 7) == 0) {
+        layer = ZG_LAYER_SOCKET;
+        s = open_socket_section(ps, bracketed, header + 7, line);
+    } else {
+        PERR(ps, line, bracketed,
+             "unknown section (use [defaults], [type.<socket type>] or "
+             "[socket.<name>])");
+    }
+    if (!s) {
+        use_ignored(ps, layer);
+        return;
+    }
+    s->line = line;
+    s->header = strdup(header);
+    ps->cur = s;
+}
+
+static void on_top_level(parser_t *ps, const zg_ini_item_t *it)
+{
+    if (strcmp(it->key, "version") != 0) {
+        PERR(ps, it->line, it->key,
+             "must be inside a section ([defaults], [type.<socket type>] or "
+             "[socket.<name>]); only 'version' comes before them");
+        return;
+    }
+    if (ps->version_line) {
+        PERR(ps, it->line, "version", "duplicate key (first at line %u)",
+             ps->version_line);
+        return;
+    }
+    ps->version_line = it->line;
+    if (strcmp(it->value, "1") != 0)
+        PERR(ps, it->line, "version",
+             "unsupported policy version '%s' (this zguard reads version 1)",
+             it->value);
+}
+
+/* Sets a flag key once; false (and an error) when repeated or not yes/no. */
+static bool set_flag(parser_t *ps, const zg_ini_item_t *it, bool *flag,
+                     unsigned *line)
+{
+    if (*line) {
+        PERR(ps, it->line, it->key, "duplicate key (first at line %u)", *line);
+        return false;
+    }
+    int64_t v;
+    const char *why;
+    if (zg_value_parse(zg_field_info(ZG_FIELD_IMMEDIATE), it->value, &v,
+                       &why) != 0) {
+        PERR(ps, it->line, it->key, "'%s' %s", it->value, why);
+        return false;
+    }
+    *flag = v;
+    *line = it->line;
+    return true;
+}
+
+static void set_text(parser_t *ps, const zg_ini_item_t *it, char **text,
+                     unsigned *line)
+{
+    if (*line) {
+        PERR(ps, it->line, it->key, "duplicate key (first at line %u)", *line);
+        return;
+    }
+    *text = strdup(it->value);
+    *line = it->line;
+}
+
+static void on_type_key(parser_t *ps, section_t *s, const zg_ini_item_t *it)
+{
+    if (s->layer != ZG_LAYER_SOCKET) {
+        PERR(ps, it->line, "type",
+             "only [socket.<name>] sections declare a type");
+        return;
+    }
+    if (s->type_line) {
+        PERR(ps, it->line, "type", "duplicate key (first at line %u)",
+             s->type_line);
+        return;
+    }
+    s->type_line = it->line;
+    s->type = zg_type_from_name(it->value);
+    if (s->type < 0)
+        PERR(ps, it->line, "type", "unknown socket type '%s' (use %s)",
+             it->value, type_list());
+}
+
+static void unknown_key(parser_t *ps, const zg_ini_item_t *it)
+{
+    const char *keys[ZG_FIELD_COUNT + 4];
+    size_t n = 0;
+    for (int f = 0; f < ZG_FIELD_COUNT; f++)
+        keys[n++] = zg_field_info(f)->key;
+    keys[n++] = "rationale";
+    keys[n++] = "unbounded";
+    keys[n++] = "insecure";
+    keys[n++] = "type";
+    const char *base = it->key;
+    char stem[64];
+    const char *dot = strchr(it->key, '.');
+    if (dot && (size_t)(dot - it->key) < sizeof stem) {
+        memcpy(stem, it->key, (size_t)(dot - it->key));
+        stem[dot - it->key] = '\0';
+        base = stem;
+    }
+    const char *hint = zg_key_suggest(base, keys, n);
+    if (hint && strcmp(hint, base) != 0)
+        PERR(ps, it->line, it->key, "unknown key (did you mean '%s%s'?)", hint,
+             dot ? dot : "");
+    else
+        PERR(ps, it->line, it->key, "unknown key");
+}
+
+static void on_field(parser_t *ps, section_t *s, int f,
+                     const zg_ini_item_t *it)
+{
+    entry_t *e = &s->e[f];
+    if (e->set) {
+        PERR(ps, it->line, it->key, "duplicate key (first at line %u)",
+             e->line);
+        return;
+    }
+    const zg_field_info_t *info = zg_field_info((zg_field_t)f);
+    const char *why;
+    if (zg_value_parse(info, it->value, &e->value, &why) != 0) {
+        PERR(ps, it->line, it->key, "'%s' %s", it->value, why);
+        return;
+    }
+    e->set = true;
+    e->line = it->line;
+}
+
+static void on_field_rationale(parser_t *ps, section_t *s, int f,
+                               const zg_ini_item_t *it)
+{
+    entry_t *e = &s->e[f];
+    set_text(ps, it, &e->rationale, &e->rationale_line);
+}
+
+static void on_pair(parser_t *ps, const zg_ini_item_t *it)
+{
+    section_t *s = ps->cur;
+    if (!s) {
+        on_top_level(ps, it);
+        return;
+    }
+    const char *k = it->key;
+    if (strcmp(k, "rationale") == 0)
+        set_text(ps, it, &s->rationale, &s->rationale_line);
+    else if (strcmp(k, "unbounded") == 0)
+        set_flag(ps, it, &s->unbounded, &s->unbounded_line);
+    else if (strcmp(k, "insecure") == 0)
+        set_flag(ps, it, &s->insecure, &s->insecure_line);
+    else if (strcmp(k, "type") == 0)
+        on_type_key(ps, s, it);
+    else if (strcmp(k, "version") == 0)
+        PERR(ps, it->line, k, "must come before the first section");
+    else {
+        size_t n = strlen(k);
+        static const char suffix[] = ".rationale";
+        size_t sn = sizeof suffix - 1;
+        if (n > sn && strcmp(k + n - sn, suffix) == 0) {
+            char field[64];
+            int f = -1;
+            if (n - sn < sizeof field) {
+                memcpy(field, k, n - sn);
+                field[n - sn] = '\0';
+                f = zg_field_from_key(field);
+            }
+            if (f >= 0)
+                on_field_rationale(ps, s, f, it);
+            else
+                unknown_key(ps, it);
+            return;
+        }
+        int f = zg_field_from_key(k);
+        if (f >= 0)
+            on_field(ps, s, f, it);
+        else
+            unknown_key(ps, it);
+    }
+}
+
+/* ---- validation of one finished section ----------------------------------- */
+
+static const char *section_label(const section_t *s)
+{
+    return s->header ? s->header : "section";
+}
+
+static bool has_rationale(const section_t *s, int f)
+{
+    return s->rationale || s->e[f].rationale;
+}
+
+static void check_weakening(parser_t *ps, section_t *s, int f,
+                            bool *any_unbounded, bool *any_insecure)
+{
+    const zg_field_info_t *info = zg_field_info((zg_field_t)f);
+    const entry_t *e = &s->e[f];
+    char text[ZG_VALUE_TEXT_MAX];
+    zg_value_format(info, e->value, text, sizeof text);
+    if (f == ZG_FIELD_SECURITY && e->value == ZG_SECURITY_NONE) {
+        *any_insecure = true;
+        if (!s->insecure)
+            PERR(ps, e->line, info->key,
+                 "'none' sends tcp and ipc traffic in clear: add "
+                 "'insecure = yes' and a rationale to [%s], or use curve",
+                 section_label(s));
+        else if (!has_rationale(s, f))
+            PERR(ps, e->line, info->key,
+                 "'none' needs a rationale: add 'rationale = ...' or "
+                 "'security.rationale = ...' to [%s]",
+                 section_label(s));
+        return;
+    }
+    if (!info->has_unbounded || e->value != info->unbounded_value)
+        return;
+    *any_unbounded = true;
+    if (!s->unbounded)
+        PERR(ps, e->line, info->key,
+             "'%s' is unbounded: add 'unbounded = yes' and a rationale to "
+             "[%s], or set a bound",
+             text, section_label(s));
+    else if (!has_rationale(s, f))
+        PERR(ps, e->line, info->key,
+             "'%s' is unbounded and needs a rationale: add 'rationale = ...' "
+             "or '%s.rationale = ...' to [%s]",
+             text, info->key, section_label(s));
+}
+
+static void check_field(parser_t *ps, section_t *s, int f, bool *any_unbounded,
+                        bool *any_insecure)
+{
+    const zg_field_info_t *info = zg_field_info((zg_field_t)f);
+    entry_t *e = &s->e[f];
+    if (e->rationale && !e->set)
+        PERR(ps, e->rationale_line, info->key,
+             "a rationale for a value [%s] does not set", section_label(s));
+    if (!e->set)
+        return;
+    if (f == ZG_FIELD_ROUTER_MANDATORY && s->type != ZMQ_ROUTER)
+        PERR(ps, e->line, info->key,
+             "applies to ROUTER sockets only: set it in [type.router] or a "
+             "router socket's section");
+    check_weakening(ps, s, f, any_unbounded, any_insecure);
+    if (f == ZG_FIELD_HEARTBEAT_IVL && e->value == 0)
+        PWARN(ps, e->line, info->key,
+              "heartbeats are off: a dead peer is found only when TCP "
+              "notices, which can take hours");
+    if (f == ZG_FIELD_RECONNECT_IVL_MAX && e->value == 0)
+        PWARN(ps, e->line, info->key,
+              "no reconnect backoff: a dead peer is retried every "
+              "reconnect_ivl forever");
+}
+
+static void validate_section(parser_t *ps, section_t *s)
+{
+    if (s == &ps->ignored)
+        return;
+    if (s->layer == ZG_LAYER_SOCKET && !s->type_line)
+        PERR(ps, s->line, "type",
+             "missing: [%s] must say its socket type, e.g. 'type = push'",
+             section_label(s));
+    bool any_unbounded = false, any_insecure = false;
+    for (int f = 0; f < ZG_FIELD_COUNT; f++)
+        check_field(ps, s, f, &any_unbounded, &any_insecure);
+    if (s->unbounded && !any_unbounded)
+        PWARN(ps, s->unbounded_line, "unbounded",
+              "nothing in [%s] is unbounded", section_label(s));
+    if (s->insecure && !any_insecure)
+        PWARN(ps, s->insecure_line, "insecure",
+              "nothing in [%s] is insecure", section_label(s));
+}
+
+static void parse_text(parser_t *ps, const char *text, size_t len)
+{
+    zg_ini_t *ini = malloc(sizeof *ini);
+    if (!ini) {
+        PERR(ps, 0, "policy", "out of memory");
+        return;
+    }
+    zg_ini_init(ini, text, len);
+    zg_ini_item_t it;
+    for (zg_ini_next(ini, &it); it.kind != ZG_INI_END; zg_ini_next(ini, &it)) {
+        if (it.kind == ZG_INI_ERROR)
+            PERR(ps, it.line, it.key, "%s", it.error);
+        else if (it.kind == ZG_INI_SECTION)
+            on_section(ps, it.key, it.line);
+        else
+            on_pair(ps, &it);
+    }
+    if (ps->cur)
+        validate_section(ps, ps->cur);
+    if (!ps->version_line)
+        PERR(ps, 1, "version",
+             "missing: a policy starts with 'version = 1'");
+    free(ini);
+}
+
+zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
+                             zg_diag_t *diag)
+{
+    zg_error_clear();
+    if (!file)
+        file = "(policy)";
+    zg_diag_t *own = diag ? NULL : zg_diag_new();
+    parser_t ps = {.diag = diag ? diag : own, .file = file};
+    section_init(&ps.ignored, ZG_LAYER_DEFAULTS, -1);
+    size_t errors_before = zg_diag_errors(ps.diag);
+    ps.p = policy_new(file);
+    if (!ps.p || !ps.diag) {
+        zg_diag_destroy(&own);
+        zg_policy_destroy(&ps.p);
+        errno = ENOMEM;
+        zg_error_set("%s: out of memory", file);
+        return NULL;
+    }
+    parse_text(&ps, text, len);
+    section_free(&ps.ignored);
+    size_t errors = zg_diag_errors(ps.diag) - errors_before;
+    if (errors) {
+        const zg_problem_t *first = NULL;
+        for (size_t i = 0; i < zg_diag_count(ps.diag); i++) {
+            const zg_problem_t *pr = zg_diag_get(ps.diag, i);
+            if (pr->severity == ZG_SEV_ERROR && (!first || pr->line < first->line))
+                first = pr;
+        }
+        zg_error_set("%s:%u: %s: %s%s", first->file, first->line, first->key,
+                     first->message,
+                     errors > 1 ? " (and more errors)" : "");
+        zg_policy_destroy(&ps.p);
+        errno = EINVAL;
+    }
+    zg_diag_destroy(&own);
+    return ps.p;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fd, &st) != 0)
+        goto out;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EISDIR;
+        goto out;
+    }
+    if (st.st_size > POLICY_FILE_MAX) {
+        errno = EFBIG;
+        goto out;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (!buf)
+        goto out;
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    *len = got;
+out:;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return buf;
+}
+
+zg_policy_t *zg_policy_load(const char *path, zg_diag_t *diag)
+{
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    if (!text) {
+        const char *why = errno == EFBIG ? "larger than 1 MiB, not a policy"
+                                         : strerror(errno);
+        zg_diag_add(diag, ZG_SEV_ERROR, path, 0, "file", "cannot read: %s",
+                    why);
+        zg_error_set("%s: cannot read: %s", path, why);
+        return NULL;
+    }
+    zg_policy_t *p = zg_policy_parse(text, len, path, diag);
+    free(text);
+    return p;
+}
+
+/* ---- resolution ----------------------------------------------------------- */
+
+static const section_t *lookup_socket(const zg_policy_t *p, int type,
+                                      const char *name)
+{
+    const section_t *s = find_socket(p, name);
+    if (!s) {
+        zg_error_set("%s: no [socket.%s] section: name a socket the policy "
+                     "knows, or pass no name for the %s defaults",
+                     p->file, name, zg_type_name(type));
+        errno = ENOENT;
+        return NULL;
+    }
+    if (s->type != type) {
+        zg_error_set("%s:%u: socket '%s' is declared 'type = %s', not %s",
+                     p->file, s->type_line, name, zg_type_name(s->type),
+                     zg_type_name(type));
+        errno = EPROTOTYPE;
+        return NULL;
+    }
+    return s;
+}
+
+int zg_policy_settings(const zg_policy_t *policy, int type, const char *name,
+                       zg_setting_t out[ZG_FIELD_COUNT])
+{
+    if (!zg_type_name(type)) {
+        zg_error_set("unknown socket type %d", type);
+        errno = EINVAL;
+        return -1;
+    }
+    const section_t *sock = name ? lookup_socket(policy, type, name) : NULL;
+    if (name && !sock)
+        return -1;
+    const section_t *layers[] = {sock, &policy->types[type], &policy->defaults};
+    for (int f = 0; f < ZG_FIELD_COUNT; f++) {
+        zg_setting_t *o = &out[f];
+        const zg_field_info_t *info = zg_field_info((zg_field_t)f);
+        memset(o, 0, sizeof *o);
+        o->field = (zg_field_t)f;
+        o->key = info->key;
+        o->layer = ZG_LAYER_BUILTIN;
+        o->applies = zg_field_applies((zg_field_t)f, type);
+        if (!o->applies) {
+            zg_value_format(info, 0, o->text, sizeof o->text);
+            continue;
+        }
+        o->value = builtin_value((zg_field_t)f, type);
+        o->rationale = builtin_rationale((zg_field_t)f);
+        for (size_t l = 0; l < 3; l++) {
+            const section_t *s = layers[l];
+            if (!s || !s->e[f].set)
+                continue;
+            o->value = s->e[f].value;
+            o->layer = s->layer;
+            o->line = s->e[f].line;
+            o->rationale = s->e[f].rationale ? s->e[f].rationale
+                                             : s->rationale;
+            break;
+        }
+        zg_value_format(info, o->value, o->text, sizeof o->text);
+    }
+    return 0;
+}
+
+int zg_policy_resolve(const zg_policy_t *policy, int type, const char *name,
+                      zg_resolved_t *out)
+{
+    zg_setting_t s[ZG_FIELD_COUNT];
+    if (zg_policy_settings(policy, type, name, s) != 0)
+        return -1;
+    for (int f = 0; f < ZG_FIELD_COUNT; f++)
+        out->value[f] = s[f].value;
+    return 0;
+}

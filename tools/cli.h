@@ -1,0 +1,35 @@
+/*
+ * cli.h - what the zguard command's files share.
+ *
+ * Exit codes follow one rule everywhere: 0 all good, 1 done with warnings,
+ * 2 refused (bad input, failed check). Usage errors also exit 2.
+ */
+#ifndef ZG_CLI_H
+#define ZG_CLI_H
+
+#include <stdio.h>
+
+#define EXIT_OK 0
+#define EXIT_WARN 1
+#define EXIT_FAIL 2
+
+typedef int(cmd_fn)(int argc, char **argv);
+
+typedef struct command {
+    const char *name;
+    cmd_fn *run;
+    const char *summary;
+} command_t;
+
+int cmd_version(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+
+/* True when argv holds -h or --help: every command answers it. */
+int cli_wants_help(int argc, char **argv);
+/* "zguard policy: unknown option '--x' (see 'zguard policy --help')" */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cli_json_string(FILE *out, const char *s);
+void cli_md_cell(FILE *out, const char *s);
+
+#endif
