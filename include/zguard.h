@@ -92,10 +92,11 @@ ZG_EXPORT void zg_diag_destroy(zg_diag_t **diag);
 ZG_EXPORT size_t zg_diag_count(const zg_diag_t *diag);
 ZG_EXPORT size_t zg_diag_errors(const zg_diag_t *diag);
 ZG_EXPORT size_t zg_diag_warnings(const zg_diag_t *diag);
-/* NULL past the end. Pointers stay valid until the diag is destroyed. */
+/* Problems in file order; NULL past the end. A pointer stays valid until
+ * the diag changes or is destroyed. */
 ZG_EXPORT const zg_problem_t *zg_diag_get(const zg_diag_t *diag, size_t index);
 /* Writes each problem as "FILE:LINE: key: message" (warnings say
- * "warning: " before the message), one per line, in file order. */
+ * "warning: " before the message), one per line. */
 ZG_EXPORT void zg_diag_print(const zg_diag_t *diag, FILE *out);
 
 /* ------------------------------------------------------------------------ */

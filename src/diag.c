@@ -2,8 +2,8 @@
  * diag.c - a list of problems found in a policy, each with file, line, key.
  *
  * A parser that stops at the first error makes people run it once per typo,
- * so the policy parser reports everything it finds here and the caller
- * decides what to print.
+ * so the policy parser reports everything it finds here, kept in file order,
+ * and the caller decides what to print.
  */
 #include "zg_internal.h"
 
@@ -59,27 +59,11 @@ const zg_problem_t *zg_diag_get(const zg_diag_t *diag, size_t index)
 
 void zg_diag_print(const zg_diag_t *diag, FILE *out)
 {
-    if (!diag || diag->count == 0)
-        return;
-    /* Problems are found in two passes (syntax, then meaning): print them in
-     * file order. Insertion sort is stable, so equal lines keep pass order. */
-    const zg_problem_t **order = malloc(diag->count * sizeof *order);
-    if (!order)
-        return;
-    for (size_t i = 0; i < diag->count; i++) {
-        size_t j = i;
-        while (j > 0 && order[j - 1]->line > diag->items[i].line) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = &diag->items[i];
-    }
-    for (size_t i = 0; i < diag->count; i++) {
-        const zg_problem_t *p = order[i];
+    for (size_t i = 0; i < zg_diag_count(diag); i++) {
+        const zg_problem_t *p = &diag->items[i];
         fprintf(out, "%s:%u: %s: %s%s\n", p->file, p->line, p->key,
                 p->severity == ZG_SEV_WARNING ? "warning: " : "", p->message);
     }
-    free(order);
 }
 
 void zg_diag_add(zg_diag_t *diag, zg_severity_t severity, const char *file,
@@ -100,7 +84,15 @@ void zg_diag_add(zg_diag_t *diag, zg_severity_t severity, const char *file,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    zg_problem_t *p = &diag->items[diag->count];
+    /* Problems are found in two passes (syntax, then meaning), but people
+     * read them in file order: insert after every problem on an earlier or
+     * the same line, so equal lines keep the order they were found in. */
+    size_t at = diag->count;
+    while (at > 0 && diag->items[at - 1].line > line)
+        at--;
+    memmove(&diag->items[at + 1], &diag->items[at],
+            (diag->count - at) * sizeof *diag->items);
+    zg_problem_t *p = &diag->items[at];
     p->severity = severity;
     p->file = strdup(file ? file : "(policy)");
     p->line = line;
@@ -110,6 +102,8 @@ void zg_diag_add(zg_diag_t *diag, zg_severity_t severity, const char *file,
         free((char *)p->file);
         free((char *)p->key);
         free((char *)p->message);
+        memmove(&diag->items[at], &diag->items[at + 1],
+                (diag->count - at) * sizeof *diag->items);
         return;
     }
     diag->count++;

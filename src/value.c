@@ -159,7 +159,16 @@ static int parse_scaled(const char *text, const unit_t *units, int64_t *out,
                    : "is not a size: write 65536, 64KiB or 1MiB";
         return -1;
     }
-    if (units == duration_units && *rest == '\0' && n != 0) {
+    if (*rest == '.') {
+        *why = "must be a whole number: write 1500ms rather than 1.5s, or "
+               "1536KiB rather than 1.5MiB";
+        return -1;
+    }
+    if (units == duration_units && *rest == '\0') {
+        if (n == 0) { /* zero needs no unit */
+            *out = 0;
+            return 0;
+        }
         *why = "needs a unit: write 250ms, 5s, 2m or 1h";
         return -1;
     }
