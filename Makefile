@@ -24,10 +24,13 @@ else
 BUILD := build
 endif
 
+# Tests need cmocka and pyzmq; the demo and an install do not.
+TESTS ?= OFF
+
 .PHONY: all demo test fuzz bench install clean deps-build deps-test
 
 all: deps-build
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DZG_PYTHON=$(PYTHON)
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DZG_BUILD_TESTS=$(TESTS) -DZG_PYTHON=$(PYTHON)
 	cmake --build $(BUILD) -j $(JOBS)
 
 deps-build:
@@ -39,6 +42,7 @@ deps-test:
 demo: all
 	$(BUILD)/orders_example
 
+test: TESTS = ON
 test: deps-test all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 ifneq ($(SANITIZE)$(TSAN),00)

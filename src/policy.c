@@ -713,15 +713,17 @@ zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
     section_free(&ps.ignored);
     size_t errors = zg_diag_errors(ps.diag) - errors_before;
     if (errors) {
-        const zg_problem_t *first = NULL;
-        for (size_t i = 0; i < zg_diag_count(ps.diag); i++) {
-            const zg_problem_t *pr = zg_diag_get(ps.diag, i);
-            if (pr->severity == ZG_SEV_ERROR && (!first || pr->line < first->line))
+        /* the diag is in line order and may hold other files' problems */
+        const zg_problem_t *first = NULL, *pr;
+        for (size_t i = 0; !first && (pr = zg_diag_get(ps.diag, i)); i++)
+            if (pr->severity == ZG_SEV_ERROR && strcmp(pr->file, file) == 0)
                 first = pr;
-        }
-        zg_error_set("%s:%u: %s: %s%s", first->file, first->line, first->key,
-                     first->message,
-                     errors > 1 ? " (and more errors)" : "");
+        if (first)
+            zg_error_set("%s:%u: %s: %s%s", first->file, first->line,
+                         first->key, first->message,
+                         errors > 1 ? " (and more errors)" : "");
+        else
+            zg_error_set("%s: invalid policy", file);
         zg_policy_destroy(&ps.p);
         errno = EINVAL;
     }
