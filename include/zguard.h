@@ -274,11 +274,10 @@ typedef struct zg_counters {
     uint64_t msgs_received;
     uint64_t bytes_sent;     /* payload bytes of every frame */
     uint64_t bytes_received;
-    uint64_t hwm_reached;    /* a non-blocking attempt found the socket mute */
+    uint64_t hwm_reached;    /* a send found the socket mute: HWM or no peer */
     uint64_t send_timeouts;
     uint64_t recv_timeouts;
-    uint64_t send_blocked_ns; /* time spent waiting in sends that blocked */
-    uint64_t recv_blocked_ns; /* time spent waiting in receives that blocked */
+    uint64_t send_blocked_ns; /* time spent waiting in sends found mute */
     uint64_t no_route;       /* ROUTER_MANDATORY refusals */
     uint64_t interrupted;
 } zg_counters_t;

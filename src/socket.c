@@ -416,8 +416,7 @@ int zg_socket_counters(void *zsock, zg_counters_t *out)
                            LOAD(bytes_sent),      LOAD(bytes_received),
                            LOAD(hwm_reached),     LOAD(send_timeouts),
                            LOAD(recv_timeouts),   LOAD(send_blocked_ns),
-                           LOAD(recv_blocked_ns), LOAD(no_route),
-                           LOAD(interrupted)};
+                           LOAD(no_route),        LOAD(interrupted)};
 #undef LOAD
     return 0;
 }

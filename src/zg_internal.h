@@ -11,6 +11,7 @@
 #include "zguard.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -87,6 +88,29 @@ typedef struct zg_ini_item {
 void zg_ini_init(zg_ini_t *ini, const char *text, size_t len);
 void zg_ini_next(zg_ini_t *ini, zg_ini_item_t *item);
 
+/* ---- zpl.c: the certificate file format of CZMQ and pyzmq ----------------- */
+#define ZG_ZPL_LINE_MAX 1024
+#define ZG_ZPL_NAME_MAX 64
+
+typedef struct zg_zpl_entry {
+    char *section; /* "" for a value at the top level */
+    char *key;
+    char *value;
+    unsigned line;
+} zg_zpl_entry_t;
+
+typedef struct zg_zpl {
+    zg_zpl_entry_t *items;
+    size_t count, cap;
+} zg_zpl_t;
+
+/* 0, or -1 with the failing line and why. Values are wiped when freed. */
+int zg_zpl_parse(const char *text, size_t len, zg_zpl_t *out,
+                 unsigned *err_line, const char **why);
+const char *zg_zpl_get(const zg_zpl_t *zpl, const char *section,
+                       const char *key);
+void zg_zpl_free(zg_zpl_t *zpl);
+
 /* ---- policy.c -------------------------------------------------------------- */
 #define ZG_TYPE_COUNT 12 /* ZMQ_PAIR (0) .. ZMQ_STREAM (11) */
 
@@ -136,7 +160,7 @@ void zg_registry_del(void *zsock);
 typedef struct zg_stats {
     _Atomic uint64_t msgs_sent, msgs_received, bytes_sent, bytes_received;
     _Atomic uint64_t hwm_reached, send_timeouts, recv_timeouts;
-    _Atomic uint64_t send_blocked_ns, recv_blocked_ns, no_route, interrupted;
+    _Atomic uint64_t send_blocked_ns, no_route, interrupted;
 } zg_stats_t;
 
 static inline void zg_stat_add(_Atomic uint64_t *counter, uint64_t n)

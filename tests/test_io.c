@@ -187,7 +187,6 @@ static void test_recv_timeout(void **state)
     assert_contains(zg_last_error(), "receive timed out");
     zg_counters_t c = counters(pull);
     assert_int_equal(c.recv_timeouts, 1);
-    assert_true(c.recv_blocked_ns >= 140000000ULL);
     zg_close(&pull);
     zg_ctx_destroy(&ctx);
 }
