@@ -15,6 +15,7 @@
  */
 #include "zg_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void zg_ini_init(zg_ini_t *ini, const char *text, size_t len)
@@ -68,18 +69,47 @@ static bool read_line(zg_ini_t *ini, zg_ini_item_t *item)
     item->line = ini->line;
     item->kind = ZG_INI_END;
     if (n > ZG_INI_LINE_MAX) {
-        memcpy(ini->buf, ini->pos, 40);
-        ini->buf[40] = '\0';
-        fail(item, ini->buf, "line is longer than 2048 bytes");
+        /* the key is the line's start, to find it by: up to 40 bytes, cut
+         * before a control character or a split UTF-8 character */
+        size_t k = 0;
+        while (k < 40) {
+            unsigned char c = (unsigned char)ini->pos[k];
+            if ((c < 0x20 && c != '\t') || c == 0x7f)
+                break;
+            k++;
+        }
+        if (k == 40)
+            while (k > 0 && ((unsigned char)ini->pos[k] & 0xC0) == 0x80)
+                k--;
+        memcpy(ini->buf, ini->pos, k);
+        ini->buf[k] = '\0';
+        char *start = trim(ini->buf);
+        fail(item, *start ? start : "(start of line)",
+             "line is longer than 2048 bytes");
     } else {
         memcpy(ini->buf, ini->pos, n);
         ini->buf[n] = '\0';
         for (size_t i = 0; i < n; i++) {
             unsigned char c = (unsigned char)ini->buf[i];
-            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+            /* '\r' only as the end of a CRLF line ending: a lone one would
+             * hide the rest of the line, or the rest of an old Mac file */
+            if (c == '\r' && i == n - 1)
+                continue;
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                static _Thread_local char msg[96];
+                if (c == '\r')
+                    snprintf(msg, sizeof msg,
+                             "carriage return inside a line (old Mac line "
+                             "endings?): use LF or CRLF");
+                else
+                    snprintf(msg, sizeof msg,
+                             "control character 0x%02X in line (only text, "
+                             "spaces and tabs)",
+                             c);
                 ini->buf[i] = '\0';
-                fail(item, trim(ini->buf),
-                     "control character in line (only text, spaces and tabs)");
+                /* the key is the text before it, so the reader finds it */
+                char *before = trim(ini->buf);
+                fail(item, *before ? before : "(start of line)", msg);
                 break;
             }
         }

@@ -298,6 +298,23 @@ static bool socket_name_ok(const char *n)
     return true;
 }
 
+/* A value quoted in a message is cut after SHOWN_MAX bytes (at a UTF-8
+ * character boundary) and marked "...", so that a long one cannot push
+ * what is wrong with it out of the message: "'%.*s%s'", SHOWN(v). */
+#define SHOWN_MAX 64
+#define SHOWN(v) shown_len(v), (v), strlen(v) > SHOWN_MAX ? "..." : ""
+
+static int shown_len(const char *v)
+{
+    size_t n = strlen(v);
+    if (n <= SHOWN_MAX)
+        return (int)n;
+    n = SHOWN_MAX;
+    while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+        n--;
+    return (int)n;
+}
+
 static const char *type_list(void)
 {
     return "pair, pub, sub, req, rep, dealer, router, pull, push, xpub, xsub "
@@ -338,8 +355,8 @@ static section_t *open_type_section(parser_t *ps, const char *header,
 {
     int t = zg_type_from_name(tname);
     if (t < 0) {
-        PERR(ps, line, header, "unknown socket type '%s' (use %s)", tname,
-             type_list());
+        PERR(ps, line, header, "unknown socket type '%.*s%s' (use %s)",
+             SHOWN(tname), type_list());
         return NULL;
     }
     if (ps->type_line[t]) {
@@ -372,6 +389,23 @@ static section_t *open_socket_section(parser_t *ps, const char *header,
     return s;
 }
 
+static void unknown_section(parser_t *ps, const char *header,
+                            const char *bracketed, unsigned line)
+{
+    static const char *const kinds[] = {"defaults", "type", "socket"};
+    char kind[32];
+    size_t n = strcspn(header, ".");
+    snprintf(kind, sizeof kind, "%.*s", (int)(n < sizeof kind ? n : 0), header);
+    const char *hint = zg_key_suggest(kind, kinds, 3);
+    if (hint && (strcmp(hint, "defaults") == 0) == (header[n] == '\0'))
+        PERR(ps, line, bracketed, "unknown section (did you mean [%s%.*s%s]?)",
+             hint, SHOWN(header + n));
+    else
+        PERR(ps, line, bracketed,
+             "unknown section (use [defaults], [type.<socket type>] or "
+             "[socket.<name>])");
+}
+
 static void on_section(parser_t *ps, const char *header, unsigned line)
 {
     if (ps->cur)
@@ -395,9 +429,10 @@ static void on_section(parser_t *ps, const char *header, unsigned line)
         layer = ZG_LAYER_SOCKET;
         s = open_socket_section(ps, bracketed, header + 7, line);
     } else {
-        PERR(ps, line, bracketed,
-             "unknown section (use [defaults], [type.<socket type>] or "
-             "[socket.<name>])");
+        unknown_section(ps, header, bracketed, line);
+        /* its keys are still checked, but whichever kind was meant, a
+         * 'type' key in it is no second error */
+        layer = ZG_LAYER_SOCKET;
     }
     if (!s) {
         use_ignored(ps, layer);
@@ -424,8 +459,9 @@ static void on_top_level(parser_t *ps, const zg_ini_item_t *it)
     ps->version_line = it->line;
     if (strcmp(it->value, "1") != 0)
         PERR(ps, it->line, "version",
-             "unsupported policy version '%s' (this zguard reads version 1)",
-             it->value);
+             "unsupported policy version '%.*s%s' (this zguard reads "
+             "version 1)",
+             SHOWN(it->value));
 }
 
 /* Sets a flag key once; false (and an error) when repeated or not yes/no. */
@@ -440,7 +476,7 @@ static bool set_flag(parser_t *ps, const zg_ini_item_t *it, bool *flag,
     const char *why;
     if (zg_value_parse(zg_field_info(ZG_FIELD_IMMEDIATE), it->value, &v,
                        &why) != 0) {
-        PERR(ps, it->line, it->key, "'%s' %s", it->value, why);
+        PERR(ps, it->line, it->key, "'%.*s%s' %s", SHOWN(it->value), why);
         return false;
     }
     *flag = v;
@@ -474,8 +510,8 @@ static void on_type_key(parser_t *ps, section_t *s, const zg_ini_item_t *it)
     s->type_line = it->line;
     s->type = zg_type_from_name(it->value);
     if (s->type < 0)
-        PERR(ps, it->line, "type", "unknown socket type '%s' (use %s)",
-             it->value, type_list());
+        PERR(ps, it->line, "type", "unknown socket type '%.*s%s' (use %s)",
+             SHOWN(it->value), type_list());
 }
 
 static void unknown_key(parser_t *ps, const zg_ini_item_t *it)
@@ -484,22 +520,31 @@ static void unknown_key(parser_t *ps, const zg_ini_item_t *it)
     size_t n = 0;
     for (int f = 0; f < ZG_FIELD_COUNT; f++)
         keys[n++] = zg_field_info(f)->key;
-    keys[n++] = "rationale";
-    keys[n++] = "unbounded";
-    keys[n++] = "insecure";
-    keys[n++] = "type";
     const char *base = it->key;
     char stem[64];
     const char *dot = strchr(it->key, '.');
-    if (dot && (size_t)(dot - it->key) < sizeof stem) {
+    if (dot) {
+        /* the only dotted keys are FIELD.rationale: suggest one of those,
+         * whether the field or the suffix was mistyped */
+        if ((size_t)(dot - it->key) >= sizeof stem) {
+            PERR(ps, it->line, it->key, "unknown key");
+            return;
+        }
         memcpy(stem, it->key, (size_t)(dot - it->key));
         stem[dot - it->key] = '\0';
         base = stem;
+    } else {
+        keys[n++] = "rationale";
+        keys[n++] = "unbounded";
+        keys[n++] = "insecure";
+        keys[n++] = "type";
     }
     const char *hint = zg_key_suggest(base, keys, n);
-    if (hint && strcmp(hint, base) != 0)
-        PERR(ps, it->line, it->key, "unknown key (did you mean '%s%s'?)", hint,
-             dot ? dot : "");
+    if (hint && dot)
+        PERR(ps, it->line, it->key,
+             "unknown key (did you mean '%s.rationale'?)", hint);
+    else if (hint && strcmp(hint, base) != 0)
+        PERR(ps, it->line, it->key, "unknown key (did you mean '%s'?)", hint);
     else
         PERR(ps, it->line, it->key, "unknown key");
 }
@@ -516,7 +561,8 @@ static void on_field(parser_t *ps, section_t *s, int f,
     const zg_field_info_t *info = zg_field_info((zg_field_t)f);
     const char *why;
     if (zg_value_parse(info, it->value, &e->value, &why) != 0) {
-        PERR(ps, it->line, it->key, "'%s' %s", it->value, why);
+        PERR(ps, it->line, it->key, "'%.*s%s' %s", SHOWN(it->value), why);
+        e->line = it->line; /* written, if wrongly: its rationale has a value */
         return;
     }
     e->set = true;
@@ -538,17 +584,19 @@ static void on_pair(parser_t *ps, const zg_ini_item_t *it)
         return;
     }
     const char *k = it->key;
-    if (strcmp(k, "rationale") == 0)
+    if (strcmp(k, "rationale") == 0) {
         set_text(ps, it, &s->rationale, &s->rationale_line);
-    else if (strcmp(k, "unbounded") == 0)
+    } else if (strcmp(k, "unbounded") == 0) {
         set_flag(ps, it, &s->unbounded, &s->unbounded_line);
-    else if (strcmp(k, "insecure") == 0)
+    } else if (strcmp(k, "insecure") == 0) {
         set_flag(ps, it, &s->insecure, &s->insecure_line);
-    else if (strcmp(k, "type") == 0)
+    } else if (strcmp(k, "type") == 0) {
         on_type_key(ps, s, it);
-    else if (strcmp(k, "version") == 0)
+    } else if (strcmp(k, "version") == 0) {
         PERR(ps, it->line, k, "must come before the first section");
-    else {
+        if (!ps->version_line)
+            ps->version_line = it->line; /* misplaced, not missing */
+    } else {
         size_t n = strlen(k);
         static const char suffix[] = ".rationale";
         size_t sn = sizeof suffix - 1;
@@ -627,12 +675,19 @@ static void check_field(parser_t *ps, section_t *s, int f, bool *any_unbounded,
 {
     const zg_field_info_t *info = zg_field_info((zg_field_t)f);
     entry_t *e = &s->e[f];
-    if (e->rationale && !e->set)
-        PERR(ps, e->rationale_line, info->key,
-             "a rationale for a value [%s] does not set", section_label(s));
+    if (e->rationale && !e->set && !e->line) {
+        char key[64];
+        snprintf(key, sizeof key, "%s.rationale", info->key);
+        PERR(ps, e->rationale_line, key,
+             "a rationale for a value that [%s] does not set",
+             section_label(s));
+    }
     if (!e->set)
         return;
-    if (f == ZG_FIELD_ROUTER_MANDATORY && s->type != ZMQ_ROUTER)
+    /* a socket whose type is missing or unknown already has its error */
+    bool type_unknown = s->layer == ZG_LAYER_SOCKET && s->type < 0;
+    if (f == ZG_FIELD_ROUTER_MANDATORY && s->type != ZMQ_ROUTER &&
+        !type_unknown)
         PERR(ps, e->line, info->key,
              "applies to ROUTER sockets only: set it in [type.router] or a "
              "router socket's section");
@@ -676,12 +731,24 @@ static void parse_text(parser_t *ps, const char *text, size_t len)
     zg_ini_init(ini, text, len);
     zg_ini_item_t it;
     for (zg_ini_next(ini, &it); it.kind != ZG_INI_END; zg_ini_next(ini, &it)) {
-        if (it.kind == ZG_INI_ERROR)
+        if (it.kind == ZG_INI_ERROR) {
             PERR(ps, it.line, it.key, "%s", it.error);
-        else if (it.kind == ZG_INI_SECTION)
+            /* a broken section header: the keys below it are checked, but
+             * belong to no section rather than each being "outside" one */
+            if (it.key[0] == '[') {
+                if (ps->cur)
+                    validate_section(ps, ps->cur);
+                use_ignored(ps, ZG_LAYER_SOCKET);
+            }
+            /* 'version =' or 'version = "1': wrong, but not missing */
+            if (!ps->cur && !ps->version_line &&
+                strcmp(it.key, "version") == 0)
+                ps->version_line = it.line;
+        } else if (it.kind == ZG_INI_SECTION) {
             on_section(ps, it.key, it.line);
-        else
+        } else {
             on_pair(ps, &it);
+        }
     }
     if (ps->cur)
         validate_section(ps, ps->cur);

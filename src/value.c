@@ -182,7 +182,13 @@ static int parse_scaled(const char *text, const unit_t *units, int64_t *out,
         *out = n * u->factor;
         return 0;
     }
-    if (units == duration_units)
+    if (*rest == ' ' || *rest == '\t')
+        *why = units == duration_units
+                   ? "has an unknown unit: write the unit right after the "
+                     "number, no space: 250ms, 5s, 2m or 1h"
+                   : "has an unknown unit: write the unit right after the "
+                     "number, no space: 64KiB or 1MiB";
+    else if (units == duration_units)
         *why = "has an unknown unit: use ms, s, m or h";
     else if (strchr("kKmMgG", rest[0]) && rest[0] != '\0')
         *why = "has an ambiguous unit: use KiB, MiB or GiB (powers of 1024)";
@@ -249,6 +255,23 @@ static int check_range(const zg_field_info_t *info, int64_t v,
     return 0;
 }
 
+/* A refused value: say what people most often got wrong with it. */
+static const char *explain(const zg_field_info_t *info, const char *text,
+                           const char *why)
+{
+    static _Thread_local char msg[160];
+    const char *c = strpbrk(text, "#;");
+    if (c && c > text && (c[-1] == ' ' || c[-1] == '\t'))
+        return "has a comment after it: a comment goes on a line of its own";
+    if (!info->minus_one || !isalpha((unsigned char)text[0]))
+        return why;
+    if (info->kind == ZG_KIND_BOOL)
+        snprintf(msg, sizeof msg, "is not yes, no or %s", info->minus_one);
+    else
+        snprintf(msg, sizeof msg, "%s, or '%s'", why, info->minus_one);
+    return msg;
+}
+
 int zg_value_parse(const zg_field_info_t *info, const char *text, int64_t *out,
                    const char **why)
 {
@@ -273,6 +296,8 @@ int zg_value_parse(const zg_field_info_t *info, const char *text, int64_t *out,
     case ZG_KIND_SECURITY: rc = parse_security(text, out, why); break;
     default: *why = "has no syntax"; return -1;
     }
+    if (rc != 0)
+        *why = explain(info, text, *why);
     return rc == 0 ? check_range(info, *out, why) : -1;
 }
 

@@ -234,7 +234,7 @@ static void test_print_format(void **state)
              "dead peer is found only when TCP notices, which can take "
              "hours\n"
              "app.policy:4: linger: 'forever' is not a duration: write "
-             "250ms, 5s, 2m or 1h\n");
+             "250ms, 5s, 2m or 1h, or 'infinite'\n");
     free(buf);
     zg_diag_destroy(&d);
 }

@@ -1,0 +1,132 @@
+/*
+ * fuzz_policy.c - libFuzzer target for the policy parser.
+ *
+ * Feeds any bytes to zg_policy_parse (they are not NUL-terminated: the
+ * parser takes text and length), prints the diagnostics, and when a policy
+ * results resolves the settings of every socket type and every named
+ * socket. Besides memory errors (ASan, LSan) and undefined behaviour
+ * (UBSan), it aborts when the parser breaks a promise of zguard.h:
+ *   - a policy results exactly when no error was reported;
+ *   - every problem names the file, a line of the text, and a non-empty
+ *     key, with no control characters and no message cut short;
+ *   - a valid policy resolves every socket type, and every named socket
+ *     with its declared type (and is refused with another one).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zguard.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_FILE "fuzz"
+#define TYPE_COUNT 12 /* ZMQ_PAIR (0) .. ZMQ_STREAM (11) */
+
+static FILE *devnull;
+
+static void check(int ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "fuzz_policy: broken promise: %s\n", what);
+        abort();
+    }
+}
+
+/* Text a person reads: tabs, but no other control character. */
+static int printable(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+static void check_problems(const zg_diag_t *diag, const uint8_t *data,
+                           size_t size)
+{
+    unsigned lines = 1;
+    for (size_t i = 0; i < size; i++)
+        lines += data[i] == '\n';
+    unsigned last = 0;
+    for (size_t i = 0; i < zg_diag_count(diag); i++) {
+        const zg_problem_t *p = zg_diag_get(diag, i);
+        check(p != NULL, "zg_diag_get within zg_diag_count");
+        check(strcmp(p->file, FUZZ_FILE) == 0, "problem names the file");
+        check(p->line >= 1 && p->line <= lines, "problem line in the text");
+        check(p->line >= last, "problems in line order");
+        last = p->line;
+        check(p->key[0] != '\0', "problem key is not empty");
+        check(printable(p->key), "problem key has no control characters");
+        check(printable(p->message), "message has no control characters");
+        /* the diag formats into ZG_ERROR_MAX bytes: a message that fills
+         * them was probably cut */
+        check(strlen(p->message) < ZG_ERROR_MAX - 1, "message not cut");
+    }
+    check(zg_diag_get(diag, zg_diag_count(diag)) == NULL,
+          "zg_diag_get is NULL past the end");
+}
+
+static void check_settings(const zg_setting_t *set, int type)
+{
+    for (int f = 0; f < ZG_FIELD_COUNT; f++) {
+        check(set[f].field == (zg_field_t)f, "settings in field order");
+        check(set[f].key != NULL, "setting has a key");
+        check(memchr(set[f].text, '\0', sizeof set[f].text) != NULL,
+              "setting text is terminated");
+        check((set[f].field != ZG_FIELD_ROUTER_MANDATORY ||
+               type == ZMQ_ROUTER) == (set[f].applies != 0),
+              "router_mandatory applies to ROUTER only");
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!devnull) {
+        devnull = fopen("/dev/null", "w");
+        if (!devnull)
+            abort();
+    }
+    zg_diag_t *diag = zg_diag_new();
+    if (!diag)
+        return 0;
+    zg_policy_t *p =
+        zg_policy_parse((const char *)data, size, FUZZ_FILE, diag);
+    zg_diag_print(diag, devnull);
+    check_problems(diag, data, size);
+    check((p != NULL) == (zg_diag_errors(diag) == 0),
+          "a policy results exactly when there is no error");
+
+    if (p) {
+        zg_setting_t set[ZG_FIELD_COUNT];
+        for (int t = 0; t < TYPE_COUNT; t++) {
+            check(zg_policy_settings(p, t, NULL, set) == 0,
+                  "every socket type resolves");
+            check_settings(set, t);
+        }
+        check(zg_policy_settings(p, TYPE_COUNT, NULL, set) == -1,
+              "an unknown socket type is refused");
+        size_t n = zg_policy_socket_count(p);
+        for (size_t i = 0; i < n; i++) {
+            const char *name = zg_policy_socket_name(p, i);
+            check(name != NULL, "every named socket has a name");
+            int type = zg_policy_socket_type(p, name);
+            check(type >= 0 && type < TYPE_COUNT,
+                  "every named socket has a known type");
+            check(zg_policy_settings(p, type, name, set) == 0,
+                  "a named socket resolves with its type");
+            check_settings(set, type);
+            check(zg_policy_settings(p, (type + 1) % TYPE_COUNT, name,
+                                     set) == -1,
+                  "a named socket is refused with another type");
+        }
+        check(zg_policy_socket_name(p, n) == NULL,
+              "no socket name past the count");
+        zg_policy_destroy(&p);
+    }
+    zg_diag_destroy(&diag);
+    return 0;
+}
