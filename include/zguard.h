@@ -39,6 +39,7 @@ extern "C" {
 #define ZG_NAME_MAX 64        /* socket names, including the NUL */
 #define ZG_ERROR_MAX 512      /* zg_last_error() text, including the NUL */
 #define ZG_VALUE_TEXT_MAX 32  /* zg_setting_t.text, including the NUL */
+#define ZG_SERVER_KEYS_MAX 4  /* server keys a client may hold (rotation) */
 
 /* ------------------------------------------------------------------------ */
 /* Library                                                                   */
@@ -163,6 +164,8 @@ typedef enum zg_field {
     ZG_FIELD_TCP_KEEPALIVE_CNT,
     ZG_FIELD_ROUTER_MANDATORY,
     ZG_FIELD_SECURITY,
+    ZG_FIELD_CURVE_KEYS,
+    ZG_FIELD_CURVE_SERVER_KEY,
     ZG_FIELD_RETRIES,
     ZG_FIELD_COUNT
 } zg_field_t;
@@ -172,8 +175,12 @@ typedef struct zg_setting {
     zg_field_t field;
     int applies;                     /* 0: meaningless for this type */
     const char *key;                 /* policy key: "sndhwm" */
-    int64_t value;                   /* messages, milliseconds, bytes, 0/1 */
+    int64_t value;                   /* messages, milliseconds, bytes, 0/1;
+                                        for key files: how many */
     char text[ZG_VALUE_TEXT_MAX];    /* as written in a policy: "5s", "1MiB" */
+    const char *str;                 /* key files: the paths, comma-separated,
+                                        resolved against the policy's
+                                        directory; NULL when none */
     zg_layer_t layer;                /* where it came from */
     unsigned line;                   /* its line in the policy; 0 if built-in */
     const char *rationale;           /* NULL when none was given */
@@ -187,9 +194,97 @@ typedef struct zg_setting {
 ZG_EXPORT int zg_policy_settings(const zg_policy_t *policy, int type, const char *name,
                        zg_setting_t out[ZG_FIELD_COUNT]);
 
+/* The [auth] section, for the context's ZAP authenticator: key is "allow"
+ * (directory of authorized public certificates), "revoked" (file of revoked
+ * keys), "allow_ip" or "deny_ip" (CIDR lists). NULL when unset; *line (may
+ * be NULL) gets the value's line. Paths are resolved like key files. */
+ZG_EXPORT const char *zg_policy_auth(const zg_policy_t *policy,
+                                     const char *key, unsigned *line);
+
 /* Socket type names as policies write them: "push", "router", ... */
 ZG_EXPORT const char *zg_type_name(int type);
 ZG_EXPORT int zg_type_from_name(const char *name); /* -1 if unknown */
+
+/* ------------------------------------------------------------------------ */
+/* CURVE keys: certificates, encrypted secrets, passphrases                  */
+/*
+ * A key pair lives in two files, the layout CZMQ (zcert) and pyzmq
+ * (zmq.auth) share: NAME.key, the public certificate, and NAME.key_secret.
+ * zguard encrypts the secret by default (Argon2id + XChaCha20-Poly1305, see
+ * docs/keys.md); a plaintext secret is written only when asked. Secret key
+ * bytes live in sodium_malloc memory and are wiped when the cert is
+ * destroyed. KEY arguments name either file of a pair.
+ */
+
+#define ZG_KEY_BYTES 32         /* a CURVE public or secret key */
+#define ZG_KEY_TEXT_MAX 41      /* Z85 text of a key, including the NUL */
+#define ZG_FINGERPRINT_MAX 24   /* "1a2b:3c4d:5e6f:7a8b", including the NUL */
+#define ZG_META_NAME_MAX 64     /* metadata names, including the NUL */
+#define ZG_META_VALUE_MAX 256   /* metadata values, including the NUL */
+#define ZG_PASSPHRASE_CREDENTIAL "zguard-passphrase" /* systemd credential */
+
+typedef struct zg_cert zg_cert_t;
+typedef struct zg_passphrase zg_passphrase_t;
+
+/* Argon2id cost of an encrypted secret: libsodium's three levels. */
+typedef enum zg_kdf_cost {
+    ZG_KDF_INTERACTIVE = 0, /* 64 MiB, ~0.1 s */
+    ZG_KDF_MODERATE,        /* 256 MiB, ~0.7 s: the default */
+    ZG_KDF_SENSITIVE        /* 1 GiB, several seconds */
+} zg_kdf_cost_t;
+
+/* A new key pair from libsodium (crypto_box_keypair). */
+ZG_EXPORT zg_cert_t *zg_cert_new(void);
+/* A public certificate written by zguard, CZMQ or pyzmq. */
+ZG_EXPORT zg_cert_t *zg_cert_load(const char *path);
+/* The pair of KEY: its public certificate, and its secret from
+ * NAME.key_secret, decrypted with pass when encrypted (pass may be NULL for
+ * a plaintext secret). Refuses a secret file that is group- or
+ * world-accessible or owned by another user, and a secret that does not
+ * match its public key. Each failure has its own zg_last_error() line. */
+ZG_EXPORT zg_cert_t *zg_cert_load_pair(const char *key,
+                                       const zg_passphrase_t *pass);
+ZG_EXPORT void zg_cert_destroy(zg_cert_t **cert);
+
+ZG_EXPORT const uint8_t *zg_cert_public_key(const zg_cert_t *cert);
+ZG_EXPORT const char *zg_cert_public_text(const zg_cert_t *cert); /* Z85 */
+ZG_EXPORT int zg_cert_has_secret(const zg_cert_t *cert);
+/* 1 when the secret was loaded from an encrypted file. */
+ZG_EXPORT int zg_cert_was_encrypted(const zg_cert_t *cert);
+/* A short fingerprint of the public key, for people to compare. */
+ZG_EXPORT const char *zg_cert_fingerprint(const zg_cert_t *cert);
+/* Metadata, in file order. NULL when absent. */
+ZG_EXPORT const char *zg_cert_meta(const zg_cert_t *cert, const char *name);
+ZG_EXPORT int zg_cert_set_meta(zg_cert_t *cert, const char *name,
+                               const char *value);
+ZG_EXPORT size_t zg_cert_meta_count(const zg_cert_t *cert);
+ZG_EXPORT const char *zg_cert_meta_name(const zg_cert_t *cert, size_t index);
+
+/* Writes NAME.key (mode 0644) for `key` = the path of either file. */
+ZG_EXPORT int zg_cert_save_public(const zg_cert_t *cert, const char *key);
+/* Writes NAME.key_secret (mode 0600), encrypted under pass, or in plaintext
+ * (the CZMQ/pyzmq layout) when pass is NULL. Atomic: temp file, fsync,
+ * rename; never leaves a partial file. */
+ZG_EXPORT int zg_cert_save_secret(const zg_cert_t *cert, const char *key,
+                                  const zg_passphrase_t *pass,
+                                  zg_kdf_cost_t cost);
+/* Both files of the pair. */
+ZG_EXPORT int zg_cert_save_pair(const zg_cert_t *cert, const char *key,
+                                const zg_passphrase_t *pass,
+                                zg_kdf_cost_t cost);
+
+/* Passphrases live in sodium_malloc memory and never come from argv. */
+/* The first line of a file (which must not be group/world-readable). */
+ZG_EXPORT zg_passphrase_t *zg_passphrase_from_file(const char *path);
+/* $ZGUARD_PASSPHRASE_FILE, else the systemd credential
+ * $CREDENTIALS_DIRECTORY/zguard-passphrase; NULL with errno ENOENT when
+ * neither is set. */
+ZG_EXPORT zg_passphrase_t *zg_passphrase_from_env(void);
+/* Asks on the controlling terminal without echo (twice when confirm). */
+ZG_EXPORT zg_passphrase_t *zg_passphrase_prompt(const char *prompt,
+                                                int confirm);
+ZG_EXPORT zg_passphrase_t *zg_passphrase_new(const char *text, size_t len);
+ZG_EXPORT void zg_passphrase_destroy(zg_passphrase_t **pass);
 
 /* ------------------------------------------------------------------------ */
 /* Logging and alerts                                                        */

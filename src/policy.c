@@ -25,6 +25,7 @@
 typedef struct entry {
     bool set;
     int64_t value;
+    char *str; /* key files, resolved against the policy's directory */
     unsigned line;
     char *rationale;
     unsigned rationale_line;
@@ -44,9 +45,24 @@ typedef struct section {
     entry_t e[ZG_FIELD_COUNT];
 } section_t;
 
+/* [auth]: the context's authenticator. */
+enum { AUTH_ALLOW, AUTH_REVOKED, AUTH_ALLOW_IP, AUTH_DENY_IP, AUTH_KEYS };
+static const char *const auth_keys[AUTH_KEYS] = {"allow", "revoked",
+                                                 "allow_ip", "deny_ip"};
+
+typedef struct auth {
+    unsigned line; /* of the section; 0 when absent */
+    char *value[AUTH_KEYS];
+    unsigned value_line[AUTH_KEYS];
+    char *rationale;
+    unsigned rationale_line;
+} auth_t;
+
 struct zg_policy {
     atomic_int refs;
     char *file;
+    char *dir; /* where relative key files are */
+    auth_t auth;
     section_t defaults;
     section_t types[ZG_TYPE_COUNT];
     section_t *sockets;
@@ -117,7 +133,7 @@ static int64_t builtin_value(zg_field_t f, int type)
     case ZG_FIELD_ROUTER_MANDATORY: return type == ZMQ_ROUTER;
     case ZG_FIELD_SECURITY: return ZG_SECURITY_CURVE;
     case ZG_FIELD_RETRIES: return 3;
-    default: return 0;
+    default: return 0; /* key files: none */
     }
 }
 
@@ -167,6 +183,10 @@ static const char *builtin_rationale(zg_field_t f)
     case ZG_FIELD_RETRIES:
         return "the request helper tries 1 + 3 times before it reports the "
                "peer unreachable";
+    case ZG_FIELD_CURVE_KEYS:
+    case ZG_FIELD_CURVE_SERVER_KEY:
+        return "no keys by default: under security = curve, endpoints outside "
+               "the process are refused until keys are set";
     default: return NULL;
     }
 }
@@ -185,8 +205,17 @@ static void section_free(section_t *s)
     free(s->header);
     free(s->socket);
     free(s->rationale);
-    for (int f = 0; f < ZG_FIELD_COUNT; f++)
+    for (int f = 0; f < ZG_FIELD_COUNT; f++) {
         free(s->e[f].rationale);
+        free(s->e[f].str);
+    }
+}
+
+static void auth_free(auth_t *a)
+{
+    for (int k = 0; k < AUTH_KEYS; k++)
+        free(a->value[k]);
+    free(a->rationale);
 }
 
 static zg_policy_t *policy_new(const char *file)
@@ -196,7 +225,11 @@ static zg_policy_t *policy_new(const char *file)
         return NULL;
     atomic_init(&p->refs, 1);
     p->file = strdup(file);
-    if (!p->file) {
+    const char *slash = strrchr(file, '/');
+    p->dir = slash ? strndup(file, (size_t)(slash - file) + 1) : strdup("");
+    if (!p->file || !p->dir) {
+        free(p->file);
+        free(p->dir);
         free(p);
         return NULL;
     }
@@ -232,8 +265,24 @@ void zg_policy_destroy(zg_policy_t **policy)
     for (size_t i = 0; i < p->nsockets; i++)
         section_free(&p->sockets[i]);
     free(p->sockets);
+    auth_free(&p->auth);
     free(p->file);
+    free(p->dir);
     free(p);
+}
+
+const char *zg_policy_auth(const zg_policy_t *policy, const char *key,
+                           unsigned *line)
+{
+    for (int k = 0; k < AUTH_KEYS; k++)
+        if (strcmp(auth_keys[k], key) == 0) {
+            if (line)
+                *line = policy->auth.value_line[k];
+            return policy->auth.value[k];
+        }
+    if (line)
+        *line = 0;
+    return NULL;
 }
 
 const char *zg_policy_file(const zg_policy_t *policy)
@@ -274,6 +323,11 @@ typedef struct parser {
     section_t *cur;     /* NULL at top level */
     section_t ignored;  /* where a duplicate section's keys go to be checked */
     unsigned version_line;
+    size_t errors_before; /* in diag, from other files */
+    bool in_auth;         /* the current section is [auth] */
+    auth_t *auth;         /* where its keys go: the policy's, or scratch for
+                             a duplicate [auth] (checked, then dropped) */
+    auth_t scratch_auth;
     bool seen_defaults;
     unsigned defaults_line;
     unsigned type_line[ZG_TYPE_COUNT];
@@ -392,18 +446,20 @@ static section_t *open_socket_section(parser_t *ps, const char *header,
 static void unknown_section(parser_t *ps, const char *header,
                             const char *bracketed, unsigned line)
 {
-    static const char *const kinds[] = {"defaults", "type", "socket"};
+    static const char *const kinds[] = {"defaults", "type", "socket", "auth"};
     char kind[32];
     size_t n = strcspn(header, ".");
     snprintf(kind, sizeof kind, "%.*s", (int)(n < sizeof kind ? n : 0), header);
-    const char *hint = zg_key_suggest(kind, kinds, 3);
-    if (hint && (strcmp(hint, "defaults") == 0) == (header[n] == '\0'))
+    const char *hint = zg_key_suggest(kind, kinds, 4);
+    bool plain = strcmp(hint ? hint : "", "defaults") == 0 ||
+                 strcmp(hint ? hint : "", "auth") == 0;
+    if (hint && plain == (header[n] == '\0'))
         PERR(ps, line, bracketed, "unknown section (did you mean [%s%.*s%s]?)",
              hint, SHOWN(header + n));
     else
         PERR(ps, line, bracketed,
-             "unknown section (use [defaults], [type.<socket type>] or "
-             "[socket.<name>])");
+             "unknown section (use [defaults], [type.<socket type>], "
+             "[socket.<name>] or [auth])");
 }
 
 static void on_section(parser_t *ps, const char *header, unsigned line)
@@ -414,6 +470,20 @@ static void on_section(parser_t *ps, const char *header, unsigned line)
     zg_layer_t layer = ZG_LAYER_DEFAULTS;
     char bracketed[ZG_INI_LINE_MAX + 3];
     snprintf(bracketed, sizeof bracketed, "[%s]", header);
+    ps->in_auth = false;
+    if (strcmp(header, "auth") == 0) {
+        if (ps->p->auth.line) {
+            PERR(ps, line, bracketed, "duplicate section (first at line %u)",
+                 ps->p->auth.line);
+            ps->auth = &ps->scratch_auth;
+        } else {
+            ps->p->auth.line = line;
+            ps->auth = &ps->p->auth;
+        }
+        ps->in_auth = true;
+        use_ignored(ps, ZG_LAYER_DEFAULTS); /* nothing of a socket's */
+        return;
+    }
     if (strcmp(header, "defaults") == 0) {
         if (ps->seen_defaults)
             PERR(ps, line, bracketed, "duplicate section (first at line %u)",
@@ -549,6 +619,36 @@ static void unknown_key(parser_t *ps, const zg_ini_item_t *it)
         PERR(ps, it->line, it->key, "unknown key");
 }
 
+/* "a.key, /etc/b.key" -> "DIR/a.key,/etc/b.key": a relative key file is
+ * found beside the policy, wherever the program runs. */
+static char *resolve_paths(const char *dir, const char *list)
+{
+    size_t cap = strlen(list) + 1, used = 0, dlen = strlen(dir);
+    for (const char *c = list; *c; c++)
+        cap += *c == ',' ? dlen + 1 : 0;
+    char *out = malloc(cap + dlen);
+    if (!out)
+        return NULL;
+    for (const char *p = list; *p;) {
+        p += strspn(p, " \t");
+        size_t n = strcspn(p, ",");
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (used)
+            out[used++] = ',';
+        if (p[0] != '/') {
+            memcpy(out + used, dir, dlen);
+            used += dlen;
+        }
+        memcpy(out + used, p, n);
+        used += n;
+        p += strcspn(p, ",");
+        p += *p == ',';
+    }
+    out[used] = '\0';
+    return out;
+}
+
 static void on_field(parser_t *ps, section_t *s, int f,
                      const zg_ini_item_t *it)
 {
@@ -565,6 +665,13 @@ static void on_field(parser_t *ps, section_t *s, int f,
         e->line = it->line; /* written, if wrongly: its rationale has a value */
         return;
     }
+    if (info->kind == ZG_KIND_PATH || info->kind == ZG_KIND_PATHS) {
+        e->str = resolve_paths(ps->p->dir, it->value);
+        if (!e->str) {
+            PERR(ps, it->line, it->key, "out of memory");
+            return;
+        }
+    }
     e->set = true;
     e->line = it->line;
 }
@@ -576,9 +683,56 @@ static void on_field_rationale(parser_t *ps, section_t *s, int f,
     set_text(ps, it, &e->rationale, &e->rationale_line);
 }
 
+static void on_auth_pair(parser_t *ps, const zg_ini_item_t *it)
+{
+    auth_t *a = ps->auth;
+    if (strcmp(it->key, "rationale") == 0) {
+        set_text(ps, it, &a->rationale, &a->rationale_line);
+        return;
+    }
+    int k = 0;
+    while (k < AUTH_KEYS && strcmp(auth_keys[k], it->key) != 0)
+        k++;
+    if (k == AUTH_KEYS) {
+        const char *keys[AUTH_KEYS + 1] = {"allow", "revoked", "allow_ip",
+                                           "deny_ip", "rationale"};
+        const char *hint = zg_key_suggest(it->key, keys, AUTH_KEYS + 1);
+        if (hint)
+            PERR(ps, it->line, it->key, "unknown key in [auth] (did you mean "
+                 "'%s'?)", hint);
+        else
+            PERR(ps, it->line, it->key, "unknown key in [auth] (allow, "
+                 "revoked, allow_ip, deny_ip, rationale)");
+        return;
+    }
+    if (a->value_line[k]) {
+        PERR(ps, it->line, it->key, "duplicate key (first at line %u)",
+             a->value_line[k]);
+        return;
+    }
+    if (k == AUTH_ALLOW_IP || k == AUTH_DENY_IP) {
+        zg_cidr_t *rules;
+        size_t n;
+        const char *why;
+        if (zg_cidr_list_parse(it->value, &rules, &n, &why) != 0) {
+            PERR(ps, it->line, it->key, "'%.*s%s' %s", SHOWN(it->value), why);
+            return;
+        }
+        free(rules);
+        a->value[k] = strdup(it->value);
+    } else {
+        a->value[k] = resolve_paths(ps->p->dir, it->value);
+    }
+    a->value_line[k] = it->line;
+}
+
 static void on_pair(parser_t *ps, const zg_ini_item_t *it)
 {
     section_t *s = ps->cur;
+    if (ps->in_auth) {
+        on_auth_pair(ps, it);
+        return;
+    }
     if (!s) {
         on_top_level(ps, it);
         return;
@@ -721,6 +875,54 @@ static void validate_section(parser_t *ps, section_t *s)
               "nothing in [%s] is insecure", section_label(s));
 }
 
+/* ---- what only the layers together decide --------------------------------- */
+
+typedef struct reported {
+    unsigned lines[64];
+    size_t n;
+} reported_t;
+
+/* Layers make one line the effective value of many sockets: say it once. */
+static bool first_report(reported_t *r, unsigned line)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->lines[i] == line)
+            return false;
+    if (r->n < sizeof r->lines / sizeof r->lines[0])
+        r->lines[r->n++] = line;
+    return true;
+}
+
+static void check_keys(parser_t *ps, const zg_setting_t *set, reported_t *r)
+{
+    const zg_setting_t *keys = &set[ZG_FIELD_CURVE_KEYS],
+                       *server = &set[ZG_FIELD_CURVE_SERVER_KEY];
+    if (server->str && !keys->str && first_report(r, server->line))
+        PERR(ps, server->line, server->key,
+             "a CURVE client needs its own key pair too: set curve_keys");
+    bool is_server = keys->str && !server->str &&
+                     set[ZG_FIELD_SECURITY].value == ZG_SECURITY_CURVE;
+    if (is_server && !ps->p->auth.value[AUTH_ALLOW] &&
+        first_report(r, keys->line))
+        PERR(ps, keys->line, keys->key,
+             "a CURVE server without an allowlist would accept any client "
+             "that knows its public key: add [auth] with 'allow = DIR'");
+}
+
+static void check_effective(parser_t *ps)
+{
+    reported_t r = {.n = 0};
+    zg_setting_t set[ZG_FIELD_COUNT];
+    for (size_t i = 0; i < ps->p->nsockets; i++) {
+        const section_t *sock = &ps->p->sockets[i];
+        if (zg_policy_settings(ps->p, sock->type, sock->socket, set) == 0)
+            check_keys(ps, set, &r);
+    }
+    for (int t = 0; t < ZG_TYPE_COUNT; t++)
+        if (zg_policy_settings(ps->p, t, NULL, set) == 0)
+            check_keys(ps, set, &r);
+}
+
 static void parse_text(parser_t *ps, const char *text, size_t len)
 {
     zg_ini_t *ini = malloc(sizeof *ini);
@@ -739,6 +941,7 @@ static void parse_text(parser_t *ps, const char *text, size_t len)
                 if (ps->cur)
                     validate_section(ps, ps->cur);
                 use_ignored(ps, ZG_LAYER_SOCKET);
+                ps->in_auth = false;
             }
             /* 'version =' or 'version = "1': wrong, but not missing */
             if (!ps->cur && !ps->version_line &&
@@ -755,6 +958,8 @@ static void parse_text(parser_t *ps, const char *text, size_t len)
     if (!ps->version_line)
         PERR(ps, 1, "version",
              "missing: a policy starts with 'version = 1'");
+    else if (zg_diag_errors(ps->diag) == ps->errors_before)
+        check_effective(ps);
     free(ini);
 }
 
@@ -768,6 +973,7 @@ zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
     parser_t ps = {.diag = diag ? diag : own, .file = file};
     section_init(&ps.ignored, ZG_LAYER_DEFAULTS, -1);
     size_t errors_before = zg_diag_errors(ps.diag);
+    ps.errors_before = errors_before;
     ps.p = policy_new(file);
     if (!ps.p || !ps.diag) {
         zg_diag_destroy(&own);
@@ -778,6 +984,7 @@ zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
     }
     parse_text(&ps, text, len);
     section_free(&ps.ignored);
+    auth_free(&ps.scratch_auth);
     size_t errors = zg_diag_errors(ps.diag) - errors_before;
     if (errors) {
         /* the diag is in line order and may hold other files' problems */
@@ -907,6 +1114,7 @@ int zg_policy_settings(const zg_policy_t *policy, int type, const char *name,
             if (!s || !s->e[f].set)
                 continue;
             o->value = s->e[f].value;
+            o->str = s->e[f].str;
             o->layer = s->layer;
             o->line = s->e[f].line;
             o->rationale = s->e[f].rationale ? s->e[f].rationale
@@ -924,7 +1132,9 @@ int zg_policy_resolve(const zg_policy_t *policy, int type, const char *name,
     zg_setting_t s[ZG_FIELD_COUNT];
     if (zg_policy_settings(policy, type, name, s) != 0)
         return -1;
-    for (int f = 0; f < ZG_FIELD_COUNT; f++)
+    for (int f = 0; f < ZG_FIELD_COUNT; f++) {
         out->value[f] = s[f].value;
+        out->str[f] = s[f].str;
+    }
     return 0;
 }

@@ -91,6 +91,16 @@ static const zg_field_info_t fields[ZG_FIELD_COUNT] = {
                                    1, true, BOOL_HELP},
     [ZG_FIELD_SECURITY] = {"security", ZG_KIND_SECURITY, 0, 1, 1, NULL, false,
                            0, 0, false, 1, false, "curve or none"},
+    [ZG_FIELD_CURVE_KEYS] = {"curve_keys", ZG_KIND_PATH, 0, 1, 1, NULL, false,
+                             0, 0, false, 1, false,
+                             "this socket's key pair: NAME.key or "
+                             "NAME.key_secret"},
+    [ZG_FIELD_CURVE_SERVER_KEY] = {"curve_server_key", ZG_KIND_PATHS, 0,
+                                   ZG_SERVER_KEYS_MAX, 1, NULL, false, 0, 0,
+                                   false, 1, false,
+                                   "the server's public certificate, or an "
+                                   "ordered list for rotation: new.key, "
+                                   "old.key"},
     [ZG_FIELD_RETRIES] = {"retries", ZG_KIND_COUNT, 0, 100, 1, NULL, false, 0,
                           0, false, 1, false, "a number from 0 to 100"},
 };
@@ -233,6 +243,36 @@ static int parse_security(const char *text, int64_t *out, const char **why)
     return -1;
 }
 
+/* Key file names: counted here, kept as text by the policy. Commas
+ * separate a list, so a name cannot hold one. */
+static int parse_paths(const zg_field_info_t *info, const char *text,
+                       int64_t *out, const char **why)
+{
+    int64_t n = 0;
+    for (const char *p = text;; p++) {
+        size_t len = strcspn(p, ",");
+        size_t lead = strspn(p, " \t");
+        if (lead == len) {
+            *why = "has an empty file name";
+            return -1;
+        }
+        n++;
+        p += len;
+        if (*p == '\0')
+            break;
+    }
+    if (info->kind == ZG_KIND_PATH && n > 1) {
+        *why = "names more than one file (a socket has one key pair)";
+        return -1;
+    }
+    if (n > info->max) {
+        *why = "lists more than 4 keys (an overlap needs two or three)";
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
 static int check_range(const zg_field_info_t *info, int64_t v,
                        const char **why)
 {
@@ -294,6 +334,8 @@ int zg_value_parse(const zg_field_info_t *info, const char *text, int64_t *out,
     case ZG_KIND_SIZE: rc = parse_scaled(text, size_units, out, why); break;
     case ZG_KIND_BOOL: rc = parse_bool(text, out, why); break;
     case ZG_KIND_SECURITY: rc = parse_security(text, out, why); break;
+    case ZG_KIND_PATH:
+    case ZG_KIND_PATHS: rc = parse_paths(info, text, out, why); break;
     default: *why = "has no syntax"; return -1;
     }
     if (rc != 0)
@@ -335,6 +377,14 @@ void zg_value_format(const zg_field_info_t *info, int64_t value, char *buf,
             buf[strlen(buf) - 1] = '\0';
         break;
     case ZG_KIND_BOOL: snprintf(buf, cap, "%s", value ? "yes" : "no"); break;
+    case ZG_KIND_PATH:
+    case ZG_KIND_PATHS:
+        if (value == 0)
+            snprintf(buf, cap, "none");
+        else
+            snprintf(buf, cap, "%lld file%s", (long long)value,
+                     value == 1 ? "" : "s");
+        break;
     case ZG_KIND_SECURITY:
         snprintf(buf, cap, "%s", value == ZG_SECURITY_CURVE ? "curve" : "none");
         break;

@@ -32,7 +32,9 @@ typedef enum zg_kind {
     ZG_KIND_DURATION, /* milliseconds, written with a unit: 250ms 5s 2m 1h */
     ZG_KIND_SIZE,     /* bytes, written plain or with B KiB MiB GiB */
     ZG_KIND_BOOL,     /* yes/no */
-    ZG_KIND_SECURITY  /* curve/none */
+    ZG_KIND_SECURITY, /* curve/none */
+    ZG_KIND_PATH,     /* one file name */
+    ZG_KIND_PATHS     /* an ordered, comma-separated list of file names */
 } zg_kind_t;
 
 typedef struct zg_field_info {
@@ -111,12 +113,27 @@ const char *zg_zpl_get(const zg_zpl_t *zpl, const char *section,
                        const char *key);
 void zg_zpl_free(zg_zpl_t *zpl);
 
+/* ---- cidr.c: IP ranges for allow_ip / deny_ip ------------------------------ */
+typedef struct zg_cidr {
+    int family; /* AF_INET or AF_INET6 */
+    uint8_t addr[16];
+    unsigned bits;
+} zg_cidr_t;
+
+int zg_cidr_parse(const char *text, zg_cidr_t *out, const char **why);
+/* "a, b/8, c": a malloc'ed array; 0, or -1 and why. */
+int zg_cidr_list_parse(const char *list, zg_cidr_t **out, size_t *count,
+                       const char **why);
+/* address as ZAP gives it: an IP without port. */
+bool zg_cidr_match(const zg_cidr_t *rule, const char *address);
+
 /* ---- policy.c -------------------------------------------------------------- */
 #define ZG_TYPE_COUNT 12 /* ZMQ_PAIR (0) .. ZMQ_STREAM (11) */
 
 /* Ready for the hot path: the values a socket was hardened with. */
 typedef struct zg_resolved {
     int64_t value[ZG_FIELD_COUNT];
+    const char *str[ZG_FIELD_COUNT]; /* key files; owned by the policy */
 } zg_resolved_t;
 
 int zg_policy_resolve(const zg_policy_t *policy, int type, const char *name,
