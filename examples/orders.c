@@ -6,13 +6,16 @@
  *
  *   1. load the policy: every socket's bounds and timeouts, written down;
  *   2. make sockets with zg_socket(): the policy is applied and read back;
- *   3. bind/connect with zg_bind()/zg_connect(): refused without CURVE on
- *      tcp, refused if an option was changed behind zguard's back;
+ *   3. bind/connect with zg_bind()/zg_connect(): CURVE from the policy's
+ *      key files, clients checked against the allowlist; refused without
+ *      keys on tcp, or if an option was changed behind zguard's back;
  *   4. send and receive with zg_send()/zg_recv(): a consumer that stops
  *      reading makes the producer fail after SNDTIMEO, never hang;
  *   5. ask a flaky service with zg_client_request(): retried, then answered.
  *
- * The CURVE keys here are throwaway keys made in memory for the example.
+ * It first does what an operator does once: a key pair per service (the
+ * secrets encrypted), the client's key authorized, in a temporary copy of
+ * the policy's directory.
  *
  * usage: orders_example [POLICY]   (default: the policy beside this file)
  */
@@ -21,6 +24,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
 #include <zguard.h>
 
@@ -51,22 +55,43 @@ static long long now_ms(void)
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-typedef struct keys {
-    unsigned char server_pk[32], server_sk[32], client_pk[32], client_sk[32];
-} keys_t;
-
-static void curve_server(void *s, const keys_t *k)
+/* What `zguard keygen` does for an operator: a key pair per service, the
+ * secret encrypted under a passphrase, the client's public key authorized. */
+static int make_keys(const char *dir, const zg_passphrase_t *pass)
 {
-    int on = 1;
-    zmq_setsockopt(s, ZMQ_CURVE_SERVER, &on, sizeof on);
-    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, k->server_sk, 32);
+    static const char *const names[] = {"orders-in", "orders-out"};
+    char path[512];
+    for (size_t i = 0; i < 2; i++) {
+        zg_cert_t *c = zg_cert_new();
+        snprintf(path, sizeof path, "%s/keys/%s.key", dir, names[i]);
+        int rc = c && zg_cert_set_meta(c, "name", names[i]) == 0 &&
+                         zg_cert_save_pair(c, path, pass, ZG_KDF_INTERACTIVE) == 0
+                     ? 0
+                     : -1;
+        snprintf(path, sizeof path, "%s/authorized/%s.key", dir, names[i]);
+        if (rc == 0 && i == 1)
+            rc = zg_cert_save_public(c, path);
+        zg_cert_destroy(&c);
+        if (rc != 0) {
+            fprintf(stderr, "%s\n", zg_last_error());
+            return -1;
+        }
+    }
+    return 0;
 }
 
-static void curve_client(void *s, const keys_t *k)
+/* A copy of the policy beside fresh keys, in a temporary directory. */
+static int prepare(const char *policy, char *dir, size_t cap,
+                   const zg_passphrase_t *pass)
 {
-    zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, k->server_pk, 32);
-    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, k->client_pk, 32);
-    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, k->client_sk, 32);
+    snprintf(dir, cap, "/tmp/zguard-orders-XXXXXX");
+    char cmd[1024];
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(cmd, sizeof cmd, "cp '%s' %s/orders.policy && mkdir -m 700 %s/keys "
+                              "&& mkdir %s/authorized",
+             policy, dir, dir, dir);
+    return system(cmd) == 0 ? make_keys(dir, pass) : -1;
 }
 
 static void show_policy(zg_policy_t *policy)
@@ -87,17 +112,56 @@ static void show_policy(zg_policy_t *policy)
         total);
 }
 
-/* Steps 2 and 3: CURVE required on tcp, options verified at bind. */
-static void *open_orders_in(zg_ctx_t *ctx, const keys_t *k, char *ep,
+/* A stranger with a key of its own making knocks: refused by the
+ * authenticator, counted. */
+static int stranger_knocks(zg_ctx_t *ctx, const char *dir, const char *ep)
+{
+    uint8_t spk[32], ssk[32];
+    crypto_box_keypair(spk, ssk);
+    char path[512];
+    snprintf(path, sizeof path, "%s/keys/orders-in.key", dir);
+    zg_cert_t *server = zg_cert_load(path); /* public: anyone may have it */
+    if (!server)
+        return 0;
+    void *z = zmq_ctx_new(), *c = zmq_socket(z, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(c, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(c, ZMQ_CURVE_SERVERKEY, zg_cert_public_key(server), 32);
+    zg_cert_destroy(&server);
+    zmq_setsockopt(c, ZMQ_CURVE_PUBLICKEY, spk, 32);
+    zmq_setsockopt(c, ZMQ_CURVE_SECRETKEY, ssk, 32);
+    zmq_connect(c, ep);
+    zg_auth_stats_t st = {0};
+    long long until = now_ms() + 3000;
+    while (st.denied_unknown == 0 && now_ms() < until) {
+        struct timespec tick = {0, 10000000};
+        nanosleep(&tick, NULL);
+        zg_ctx_auth_stats(ctx, &st);
+    }
+    zmq_close(c);
+    zmq_ctx_term(z);
+    sodium_memzero(ssk, sizeof ssk);
+    return (int)st.denied_unknown;
+}
+
+/* Steps 2 and 3: CURVE from the policy, enforced at bind. */
+static void *open_orders_in(zg_ctx_t *ctx, const char *dir, char *ep,
                             size_t cap)
 {
+    void *stray = zg_socket(ctx, ZMQ_PULL, NULL); /* a socket with no keys */
+    int refused = zg_bind(stray, "tcp://127.0.0.1:*") != 0;
+    zg_close(&stray);
     void *in = zg_socket(ctx, ZMQ_PULL, "orders-in");
-    int refused = zg_bind(in, "tcp://127.0.0.1:*") != 0;
-    curve_server(in, k);
-    int bound = zg_bind(in, "tcp://127.0.0.1:*") == 0;
+    int bound = in && zg_bind(in, "tcp://127.0.0.1:*") == 0;
+    if (!bound)
+        fprintf(stderr, "%s\n", zg_last_error());
     zmq_getsockopt(in, ZMQ_LAST_ENDPOINT, ep, &cap);
     row("CurveZMQ", refused && bound,
-        "plaintext tcp bind refused; CURVE bind on %s", ep);
+        "keyless tcp bind refused; orders-in bound with CURVE keys");
+    int denied = stranger_knocks(ctx, dir, ep);
+    row("authentication", denied > 0,
+        "a client with an unlisted key was refused (%d handshake%s)", denied,
+        denied == 1 ? "" : "s");
 
     void *tampered = zg_socket(ctx, ZMQ_PULL, "orders-in");
     int unbounded = 0;
@@ -193,9 +257,14 @@ static void flaky_pricing(zg_ctx_t *ctx)
 
 int main(int argc, char **argv)
 {
-    const char *path = argc > 1 ? argv[1] : ORDERS_POLICY;
+    const char *source = argc > 1 ? argv[1] : ORDERS_POLICY;
+    char dir[64], path[128];
     if (sodium_init() < 0)
         return 2;
+    zg_passphrase_t *pass = zg_passphrase_new("example only", 12);
+    if (!pass || prepare(source, dir, sizeof dir, pass) != 0)
+        return 2;
+    snprintf(path, sizeof path, "%s/orders.policy", dir);
     zg_diag_t *diag = zg_diag_new();
     zg_policy_t *policy = zg_policy_load(path, diag);
     zg_diag_print(diag, stderr);
@@ -203,20 +272,16 @@ int main(int argc, char **argv)
     if (!policy)
         return 2;
     zg_ctx_t *ctx = zg_ctx_new(policy);
+    zg_ctx_set_passphrase(ctx, &pass); /* decrypts the secrets it names */
     printf("zguard %s example: the order service under %s\n\n",
-           zg_version_string(), path);
+           zg_version_string(), source);
     show_policy(policy);
     zg_policy_destroy(&policy);
 
-    keys_t k;
-    crypto_box_keypair(k.server_pk, k.server_sk);
-    crypto_box_keypair(k.client_pk, k.client_sk);
     char ep[256];
-    void *in = open_orders_in(ctx, &k, ep, sizeof ep);
+    void *in = open_orders_in(ctx, dir, ep, sizeof ep);
     void *out = zg_socket(ctx, ZMQ_PUSH, "orders-out");
-    curve_client(out, &k);
-    sodium_memzero(&k, sizeof k);
-    if (zg_connect(out, ep) != 0)
+    if (!out || zg_connect(out, ep) != 0)
         fprintf(stderr, "%s\n", zg_last_error());
     slow_consumer(out, in);
     flaky_pricing(ctx);
@@ -224,6 +289,10 @@ int main(int argc, char **argv)
     zg_close(&out);
     zg_close(&in);
     zg_ctx_destroy(&ctx);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
     printf("\n%s\n", failures ? "some mitigations FAILED" : "all mitigations held");
     return failures ? 1 : 0;
 }

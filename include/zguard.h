@@ -66,6 +66,8 @@ typedef enum zg_status {
     ZG_ETRUNCATED,   /* message longer than the buffer; the rest was lost */
     ZG_ENOPOLICY,    /* socket was not created or hardened by zguard */
     ZG_EUNREACHABLE, /* request helper: no reply after every retry */
+    ZG_EDENIED,      /* from a peer whose key lost access: dropped, and its
+                        connection closed */
     ZG_EINVAL,       /* bad argument */
     ZG_EOTHER        /* any other libzmq error; errno tells which */
 } zg_status_t;
@@ -201,6 +203,13 @@ ZG_EXPORT int zg_policy_settings(const zg_policy_t *policy, int type, const char
 ZG_EXPORT const char *zg_policy_auth(const zg_policy_t *policy,
                                      const char *key, unsigned *line);
 
+/* The libzmq version gate, top-level keys before the first section:
+ * "min_libzmq" ("4.3.5") and "on_advisory" ("fail" or "warn"; "warn" when
+ * unset). NULL when unset. zg_ctx_new refuses a libzmq below min_libzmq,
+ * and, with on_advisory = fail, one a known advisory applies to. */
+ZG_EXPORT const char *zg_policy_libzmq(const zg_policy_t *policy,
+                                       const char *key, unsigned *line);
+
 /* Socket type names as policies write them: "push", "router", ... */
 ZG_EXPORT const char *zg_type_name(int type);
 ZG_EXPORT int zg_type_from_name(const char *name); /* -1 if unknown */
@@ -251,6 +260,11 @@ ZG_EXPORT const char *zg_cert_public_text(const zg_cert_t *cert); /* Z85 */
 ZG_EXPORT int zg_cert_has_secret(const zg_cert_t *cert);
 /* 1 when the secret was loaded from an encrypted file. */
 ZG_EXPORT int zg_cert_was_encrypted(const zg_cert_t *cert);
+/* Whether KEY's secret file is encrypted (1) or plaintext (0), from its
+ * structure alone: no passphrase, never decrypted. -1 when there is none
+ * (errno ENOENT) or it would not load (permissions, corrupted, ...), with
+ * the same zg_last_error() line zg_cert_load_pair would give. */
+ZG_EXPORT int zg_cert_secret_encrypted(const char *key);
 /* A short fingerprint of the public key, for people to compare. */
 ZG_EXPORT const char *zg_cert_fingerprint(const zg_cert_t *cert);
 /* Metadata, in file order. NULL when absent. */
@@ -272,6 +286,14 @@ ZG_EXPORT int zg_cert_save_secret(const zg_cert_t *cert, const char *key,
 ZG_EXPORT int zg_cert_save_pair(const zg_cert_t *cert, const char *key,
                                 const zg_passphrase_t *pass,
                                 zg_kdf_cost_t cost);
+
+/* Rotation (docs/key-rotation.md): the current pair of KEY stays under a
+ * dated name, NAME.YYYYmmddTHHMMSSZ.key (+ .key_secret, hard links), and a
+ * fresh pair with the same metadata (but "created"; "rotated-from" names
+ * the old fingerprint) replaces NAME.key / NAME.key_secret. archived (may be
+ * NULL) gets the dated public certificate's path. */
+ZG_EXPORT int zg_cert_rotate(const char *key, const zg_passphrase_t *pass,
+                             zg_kdf_cost_t cost, char *archived, size_t cap);
 
 /* Passphrases live in sodium_malloc memory and never come from argv. */
 /* The first line of a file (which must not be group/world-readable). */
@@ -336,6 +358,29 @@ ZG_EXPORT void zg_ctx_set_log(zg_ctx_t *ctx, zg_log_level_t level, zg_log_fn *fn
                     void *arg);
 ZG_EXPORT void zg_ctx_set_alert(zg_ctx_t *ctx, zg_alert_fn *fn, void *arg);
 
+/* The context's ZAP authenticator (see [auth] in docs/policy.md). It starts
+ * with the first CURVE server socket; before that these return -1. */
+typedef struct zg_auth_stats {
+    uint64_t allowed;
+    uint64_t denied_unknown;   /* key not in the allowlist */
+    uint64_t denied_revoked;   /* key in the revocation list */
+    uint64_t denied_expired;   /* certificate metadata "expires" passed */
+    uint64_t denied_address;   /* allow_ip / deny_ip */
+    uint64_t denied_mechanism; /* not CURVE: a plaintext or other client */
+    uint64_t denied_malformed; /* a ZAP request that is not RFC 27 */
+    uint64_t dropped;  /* messages of users who lost access, dropped */
+    uint64_t reloads;  /* allowlist loads, the first included */
+    uint64_t keys;     /* keys in the allowlist now */
+} zg_auth_stats_t;
+
+ZG_EXPORT int zg_ctx_auth_stats(zg_ctx_t *ctx, zg_auth_stats_t *out);
+/* Reloads the allowlist and revocation list now, and waits for it. */
+ZG_EXPORT int zg_ctx_auth_reload(zg_ctx_t *ctx);
+/* The passphrase for encrypted secrets the policy names (curve_keys). The
+ * context takes it over and sets *pass to NULL. Without one, the context
+ * asks zg_passphrase_from_env() when it first needs a secret. */
+ZG_EXPORT void zg_ctx_set_passphrase(zg_ctx_t *ctx, zg_passphrase_t **pass);
+
 /* ------------------------------------------------------------------------ */
 /* Hardened sockets                                                          */
 
@@ -358,6 +403,13 @@ ZG_EXPORT int zg_connect(void *sock, const char *endpoint);
 ZG_EXPORT int zg_close(void **sock);
 /* Forgets a socket without closing it (for sockets the caller closes). */
 ZG_EXPORT int zg_forget(void *sock);
+
+/* A CURVE client's pinned server keys (policy curve_server_key, in order):
+ * how many, and which one to use from the next connect on (failover during
+ * a server key rotation). The request helper moves to the next key by
+ * itself after a failed attempt. */
+ZG_EXPORT int zg_socket_server_key_count(void *sock);
+ZG_EXPORT int zg_socket_use_server_key(void *sock, int index);
 
 /* The socket's name ("" when unnamed), or NULL if zguard does not know it. */
 ZG_EXPORT const char *zg_socket_name(void *sock);
@@ -413,7 +465,10 @@ typedef struct zg_client zg_client_t;
  * Return 0, or -1 to abandon the attempt. */
 typedef int(zg_client_setup_fn)(void *arg, void *sock);
 
-/* name: a REQ socket in the policy, or NULL for the REQ defaults. */
+/* name: a REQ socket in the policy, or NULL for the REQ defaults.
+ * endpoint: one endpoint, or during a server key rotation one per pinned
+ * server key (policy curve_server_key), comma-separated, in the same order:
+ * after a failed attempt the helper moves to the next endpoint and key. */
 ZG_EXPORT zg_client_t *zg_client_new(zg_ctx_t *ctx, const char *name,
                            const char *endpoint);
 ZG_EXPORT void zg_client_destroy(zg_client_t **client);

@@ -19,7 +19,10 @@
 struct zg_client {
     zg_ctx_t *ctx;
     char name[ZG_NAME_MAX]; /* "" for the REQ defaults */
-    char *endpoint;
+    char *endpoint;         /* for messages: the whole list */
+    char *endpoints[ZG_SERVER_KEYS_MAX];
+    int nendpoints, nkeys;
+    int current; /* which endpoint and server key the next socket uses */
     void *sock;
     int retries;
     int64_t timeout_ms;
@@ -28,6 +31,39 @@ struct zg_client {
     int attempts;
     bool alert_active;
 };
+
+/* "tcp://a:1, tcp://b:2": one endpoint per pinned server key, in the same
+ * order, during a server key rotation; usually just one. */
+static int split_endpoints(zg_client_t *c)
+{
+    for (const char *p = c->endpoint; *p;) {
+        p += strspn(p, " \t");
+        size_t n = strcspn(p, ", \t");
+        if (n == 0 || c->nendpoints == ZG_SERVER_KEYS_MAX) {
+            errno = EINVAL;
+            zg_error_set("zg_client_new: '%s' is not 1 to %d endpoints "
+                         "separated by commas",
+                         c->endpoint, ZG_SERVER_KEYS_MAX);
+            return -1;
+        }
+        if (!(c->endpoints[c->nendpoints++] = strndup(p, n))) {
+            zg_error_set("out of memory");
+            return -1;
+        }
+        p += n;
+        p += strspn(p, " \t");
+        p += *p == ',';
+    }
+    return 0;
+}
+
+static int count_keys(const char *list)
+{
+    int n = list ? 1 : 0;
+    for (; list && *list; list++)
+        n += *list == ',';
+    return n;
+}
 
 zg_client_t *zg_client_new(zg_ctx_t *ctx, const char *name,
                            const char *endpoint)
@@ -51,6 +87,18 @@ zg_client_t *zg_client_new(zg_ctx_t *ctx, const char *name,
     snprintf(c->name, sizeof c->name, "%s", name ? name : "");
     c->retries = (int)r.value[ZG_FIELD_RETRIES];
     c->timeout_ms = r.value[ZG_FIELD_RCVTIMEO];
+    c->nkeys = count_keys(r.str[ZG_FIELD_CURVE_SERVER_KEY]);
+    if (split_endpoints(c) != 0) {
+        zg_client_destroy(&c);
+        return NULL;
+    }
+    if (c->nendpoints > 1 && c->nendpoints != c->nkeys) {
+        errno = EINVAL;
+        zg_error_set("zg_client_new: %d endpoints for %d pinned server keys: "
+                     "give one endpoint, or one per key in the same order",
+                     c->nendpoints, c->nkeys);
+        zg_client_destroy(&c);
+    }
     return c;
 }
 
@@ -70,6 +118,8 @@ void zg_client_destroy(zg_client_t **client)
         return;
     zg_client_t *c = *client;
     drop_socket(c);
+    for (int i = 0; i < c->nendpoints; i++)
+        free(c->endpoints[i]);
     free(c->endpoint);
     free(c);
     *client = NULL;
@@ -98,7 +148,12 @@ static int open_socket(zg_client_t *c)
         drop_socket(c);
         return -1;
     }
-    if (zg_connect(c->sock, c->endpoint) != 0) {
+    if (c->nkeys > 1 &&
+        zg_socket_use_server_key(c->sock, c->current % c->nkeys) != 0) {
+        drop_socket(c);
+        return -1;
+    }
+    if (zg_connect(c->sock, c->endpoints[c->current % c->nendpoints]) != 0) {
         drop_socket(c);
         return -1;
     }
@@ -160,6 +215,9 @@ zg_status_t zg_client_request(zg_client_t *c, const void *req, size_t len,
         drop_socket(c);
         if (!worth_retrying(st))
             return st;
+        /* a server key rotation: try the next endpoint and key */
+        int pairs = c->nkeys > c->nendpoints ? c->nkeys : c->nendpoints;
+        c->current = (c->current + 1) % pairs;
         zg_log(c->ctx, ZG_LOG_WARNING,
                "socket '%s': no reply from %s within %lldms (attempt %d of "
                "%d)%s",

@@ -12,6 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void ctx_free(zg_ctx_t *ctx)
+{
+    zg_policy_destroy(&ctx->policy);
+    zg_log_forget(ctx);
+    pthread_mutex_destroy(&ctx->lock);
+    pthread_mutex_destroy(&ctx->auth_lock);
+    pthread_mutex_destroy(&ctx->cert_lock);
+    free(ctx);
+}
+
 static zg_ctx_t *ctx_make(void *zmq, bool owns, zg_policy_t *policy)
 {
     zg_init();
@@ -25,10 +35,16 @@ static zg_ctx_t *ctx_make(void *zmq, bool owns, zg_policy_t *policy)
     ctx->policy = policy ? zg_policy_ref(policy) : zg_policy_builtin();
     ctx->log_level = ZG_LOG_WARNING;
     pthread_mutex_init(&ctx->lock, NULL);
+    pthread_mutex_init(&ctx->auth_lock, NULL);
+    pthread_mutex_init(&ctx->cert_lock, NULL);
     if (!ctx->policy) {
-        pthread_mutex_destroy(&ctx->lock);
-        free(ctx);
+        ctx_free(ctx);
         zg_error_set("out of memory");
+        return NULL;
+    }
+    /* the policy's min_libzmq and on_advisory against the loaded libzmq */
+    if (zg_libzmq_gate(ctx) != 0) {
+        ctx_free(ctx);
         return NULL;
     }
     return ctx;
@@ -91,6 +107,110 @@ void zg_ctx_detach(zg_ctx_t *ctx, zg_sock_t *sock)
     pthread_mutex_unlock(&ctx->lock);
 }
 
+/* ---- key files: read once per context --------------------------------------
+ * Decrypting a secret costs Argon2id (a quarter to a whole second, on
+ * purpose), so a context reads each key file once and keeps it. */
+
+typedef struct zg_cert_cache {
+    char *path;
+    bool secret;
+    zg_cert_t *cert;
+    struct zg_cert_cache *next;
+} cert_cache_t;
+
+static const zg_passphrase_t *passphrase(zg_ctx_t *ctx)
+{
+    if (!ctx->pass)
+        ctx->pass = zg_passphrase_from_env(); /* NULL: plaintext secrets only */
+    return ctx->pass;
+}
+
+const zg_cert_t *zg_ctx_cert(zg_ctx_t *ctx, const char *path, bool secret)
+{
+    pthread_mutex_lock(&ctx->cert_lock);
+    cert_cache_t *c = ctx->certs;
+    while (c && (c->secret != secret || strcmp(c->path, path) != 0))
+        c = c->next;
+    if (!c) {
+        zg_cert_t *cert = secret ? zg_cert_load_pair(path, passphrase(ctx))
+                                 : zg_cert_load(path);
+        c = cert ? calloc(1, sizeof *c) : NULL;
+        if (c && (c->path = strdup(path))) {
+            c->secret = secret;
+            c->cert = cert;
+            c->next = ctx->certs;
+            ctx->certs = c;
+        } else {
+            if (cert)
+                zg_error_set("out of memory");
+            zg_cert_destroy(&cert);
+            free(c);
+            c = NULL;
+        }
+    }
+    pthread_mutex_unlock(&ctx->cert_lock);
+    return c ? c->cert : NULL;
+}
+
+static void certs_free(zg_ctx_t *ctx)
+{
+    while (ctx->certs) {
+        cert_cache_t *c = ctx->certs;
+        ctx->certs = c->next;
+        zg_cert_destroy(&c->cert);
+        free(c->path);
+        free(c);
+    }
+}
+
+void zg_ctx_set_passphrase(zg_ctx_t *ctx, zg_passphrase_t **pass)
+{
+    pthread_mutex_lock(&ctx->cert_lock);
+    zg_passphrase_destroy(&ctx->pass);
+    ctx->pass = *pass;
+    *pass = NULL;
+    pthread_mutex_unlock(&ctx->cert_lock);
+}
+
+/* ---- the authenticator ----------------------------------------------------- */
+
+zg_auth_t *zg_ctx_auth(zg_ctx_t *ctx)
+{
+    pthread_mutex_lock(&ctx->auth_lock);
+    if (!ctx->auth)
+        ctx->auth = zg_auth_start(ctx);
+    zg_auth_t *a = ctx->auth;
+    pthread_mutex_unlock(&ctx->auth_lock);
+    return a;
+}
+
+static zg_auth_t *running_auth(zg_ctx_t *ctx)
+{
+    pthread_mutex_lock(&ctx->auth_lock);
+    zg_auth_t *a = ctx->auth;
+    pthread_mutex_unlock(&ctx->auth_lock);
+    if (!a) {
+        errno = ENOENT;
+        zg_error_set("no authenticator runs in this context: it starts with "
+                     "the first CURVE server socket");
+    }
+    return a;
+}
+
+int zg_ctx_auth_stats(zg_ctx_t *ctx, zg_auth_stats_t *out)
+{
+    zg_auth_t *a = running_auth(ctx);
+    if (a)
+        zg_auth_stats(a, out);
+    return a ? 0 : -1;
+}
+
+int zg_ctx_auth_reload(zg_ctx_t *ctx)
+{
+    zg_auth_t *a = running_auth(ctx);
+    return a ? zg_auth_reload(a) : -1;
+}
+
 void zg_ctx_destroy(zg_ctx_t **ctxp)
 {
     if (!ctxp || !*ctxp)
@@ -111,12 +231,13 @@ void zg_ctx_destroy(zg_ctx_t **ctxp)
             zg_forget(s->zsock);
         }
     }
+    zg_auth_stop(&ctx->auth);
     if (ctx->owns_zmq)
         while (zmq_ctx_term(ctx->zmq) != 0 && errno == EINTR)
             ;
-    zg_policy_destroy(&ctx->policy);
-    pthread_mutex_destroy(&ctx->lock);
-    free(ctx);
+    certs_free(ctx);
+    zg_passphrase_destroy(&ctx->pass);
+    ctx_free(ctx);
 }
 
 const char *zg_version_string(void)

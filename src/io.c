@@ -11,7 +11,9 @@
 #include "zg_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 const char *zg_status_str(zg_status_t status)
 {
@@ -29,6 +31,8 @@ const char *zg_status_str(zg_status_t status)
     case ZG_ETRUNCATED: return "message truncated: buffer too small";
     case ZG_ENOPOLICY: return "socket not hardened by zguard";
     case ZG_EUNREACHABLE: return "peer unreachable: no reply after retries";
+    case ZG_EDENIED:
+        return "message dropped: the peer's key lost access; connection closed";
     case ZG_EINVAL: return "invalid argument";
     case ZG_EOTHER: return "libzmq error (see errno)";
     }
@@ -152,6 +156,48 @@ ZG_COLD static zg_status_t recv_failed(zg_sock_t *s, int flags)
     return fail(s, EAGAIN, ZG_ERCVTIMEO);
 }
 
+/* The authenticator says this peer lost access (its key was removed,
+ * revoked or expired): drop the whole message and close the connection, so
+ * an open session does not outlive its key. */
+ZG_COLD static zg_status_t drop_lost_peer(zg_sock_t *s, zmq_msg_t *msg)
+{
+    int fd = zmq_msg_get(msg, ZMQ_SRCFD);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR); /* libzmq sees the end and cleans up */
+    char label[ZG_NAME_MAX + 32], who[ZG_NAME_MAX];
+    const char *user = zmq_msg_gets(msg, "User-Id");
+    snprintf(who, sizeof who, "%s", user ? user : "?");
+    while (zmq_msg_more(msg) && zmq_msg_recv(msg, s->zsock, ZMQ_DONTWAIT) >= 0)
+        ;
+    zg_auth_count_dropped(s->auth);
+    zg_log(s->ctx, ZG_LOG_WARNING,
+           "%s: dropped a message from %s, whose key lost access; its "
+           "connection is closed",
+           zg_sock_label(s, label, sizeof label), who);
+    zg_error_set("%s: message from %s dropped: its key lost access (removed, "
+                 "revoked or expired) and its connection was closed",
+                 label, who);
+    errno = EACCES;
+    return ZG_EDENIED;
+}
+
+/* Only after some user lost access is there anything to check; then each
+ * connection is looked up once per change (metadata is per connection). */
+static bool peer_lost(zg_sock_t *s, const zmq_msg_t *msg)
+{
+    uint64_t gen = zg_auth_generation(s->auth);
+    if (gen == 0)
+        return false;
+    const char *key = zmq_msg_gets(msg, ZG_KEY_PROPERTY);
+    if (!key || (key == s->checked_user && gen == s->checked_gen))
+        return false;
+    if (zg_auth_is_lost(s->auth, key))
+        return true;
+    s->checked_user = key;
+    s->checked_gen = gen;
+    return false;
+}
+
 /* A receive is one libzmq call, bounded by RCVTIMEO: unlike a send, waiting
  * for a message is no sign of pressure, so it is not probed or timed. */
 static zg_status_t msg_recv(void *zsock, zmq_msg_t *msg, int flags, int *n)
@@ -162,6 +208,8 @@ static zg_status_t msg_recv(void *zsock, zmq_msg_t *msg, int flags, int *n)
     *n = zmq_msg_recv(msg, zsock, flags);
     if (*n < 0)
         return recv_failed(s, flags);
+    if (s->auth && peer_lost(s, msg))
+        return drop_lost_peer(s, msg);
     zg_stat_add(&s->stats.bytes_received, (uint64_t)*n);
     if (!zmq_msg_more(msg))
         zg_stat_add(&s->stats.msgs_received, 1);

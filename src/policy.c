@@ -58,10 +58,16 @@ typedef struct auth {
     unsigned rationale_line;
 } auth_t;
 
+/* Top-level keys after version: the libzmq version gate. */
+enum { TOP_MIN_LIBZMQ, TOP_ON_ADVISORY, TOP_KEYS };
+static const char *const top_keys[TOP_KEYS] = {"min_libzmq", "on_advisory"};
+
 struct zg_policy {
     atomic_int refs;
     char *file;
     char *dir; /* where relative key files are */
+    char *top[TOP_KEYS];
+    unsigned top_line[TOP_KEYS];
     auth_t auth;
     section_t defaults;
     section_t types[ZG_TYPE_COUNT];
@@ -266,9 +272,25 @@ void zg_policy_destroy(zg_policy_t **policy)
         section_free(&p->sockets[i]);
     free(p->sockets);
     auth_free(&p->auth);
+    for (int k = 0; k < TOP_KEYS; k++)
+        free(p->top[k]);
     free(p->file);
     free(p->dir);
     free(p);
+}
+
+const char *zg_policy_libzmq(const zg_policy_t *policy, const char *key,
+                             unsigned *line)
+{
+    for (int k = 0; k < TOP_KEYS; k++)
+        if (strcmp(top_keys[k], key) == 0) {
+            if (line)
+                *line = policy->top_line[k];
+            return policy->top[k];
+        }
+    if (line)
+        *line = 0;
+    return NULL;
 }
 
 const char *zg_policy_auth(const zg_policy_t *policy, const char *key,
@@ -513,12 +535,57 @@ static void on_section(parser_t *ps, const char *header, unsigned line)
     ps->cur = s;
 }
 
+/* "4.3.5": three numbers, as zmq_version() reports them. */
+static bool version_ok(const char *v)
+{
+    int parts = 0;
+    for (const char *p = v; *p; parts++) {
+        size_t n = strspn(p, "0123456789");
+        if (n == 0 || n > 4)
+            return false;
+        p += n;
+        if (*p == '.' && parts < 2)
+            p++;
+        else if (*p)
+            return false;
+    }
+    return parts == 3;
+}
+
+static void on_libzmq_key(parser_t *ps, const zg_ini_item_t *it, int k)
+{
+    if (ps->p->top_line[k]) {
+        PERR(ps, it->line, it->key, "duplicate key (first at line %u)",
+             ps->p->top_line[k]);
+        return;
+    }
+    if (k == TOP_MIN_LIBZMQ && !version_ok(it->value)) {
+        PERR(ps, it->line, it->key,
+             "'%.*s%s' is not a libzmq version like 4.3.5", SHOWN(it->value));
+        return;
+    }
+    if (k == TOP_ON_ADVISORY && strcmp(it->value, "fail") != 0 &&
+        strcmp(it->value, "warn") != 0) {
+        PERR(ps, it->line, it->key, "'%.*s%s' is not fail or warn",
+             SHOWN(it->value));
+        return;
+    }
+    ps->p->top[k] = strdup(it->value);
+    ps->p->top_line[k] = it->line;
+}
+
 static void on_top_level(parser_t *ps, const zg_ini_item_t *it)
 {
+    for (int k = 0; k < TOP_KEYS; k++)
+        if (strcmp(it->key, top_keys[k]) == 0) {
+            on_libzmq_key(ps, it, k);
+            return;
+        }
     if (strcmp(it->key, "version") != 0) {
         PERR(ps, it->line, it->key,
-             "must be inside a section ([defaults], [type.<socket type>] or "
-             "[socket.<name>]); only 'version' comes before them");
+             "must be inside a section ([defaults], [type.<socket type>], "
+             "[socket.<name>] or [auth]); only version, min_libzmq and "
+             "on_advisory come before them");
         return;
     }
     if (ps->version_line) {

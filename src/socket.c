@@ -158,7 +158,7 @@ static int verify_policy(zg_sock_t *s)
     for (int f = 0; f < ZG_FIELD_COUNT; f++)
         if (is_option((zg_field_t)f, s->type) && check_field(s, (zg_field_t)f))
             return -1;
-    return 0;
+    return zg_curve_verify(s);
 }
 
 static zg_sock_t *sock_new(zg_ctx_t *ctx, void *zsock, int type,
@@ -189,8 +189,8 @@ static zg_sock_t *sock_new(zg_ctx_t *ctx, void *zsock, int type,
 /* Applies, verifies and registers; on failure frees s (not the socket). */
 static int harden(zg_sock_t *s)
 {
-    if (apply_policy(s) != 0 || verify_policy(s) != 0 ||
-        zg_registry_put(s->zsock, s) != 0) {
+    if (apply_policy(s) != 0 || zg_curve_apply(s) != 0 ||
+        verify_policy(s) != 0 || zg_registry_put(s->zsock, s) != 0) {
         if (!zg_last_error()[0])
             zg_error_set("out of memory");
         zg_log(s->ctx, ZG_LOG_ERROR, "%s", zg_last_error());
@@ -313,9 +313,10 @@ static int check_security(zg_sock_t *s, const char *endpoint)
         errno = EPERM;
         return -1;
     }
+    if (mech == ZMQ_CURVE)
+        return zg_curve_check_server(s, endpoint);
     if (!leaves_process(endpoint) ||
-        s->policy.value[ZG_FIELD_SECURITY] != ZG_SECURITY_CURVE ||
-        mech == ZMQ_CURVE)
+        s->policy.value[ZG_FIELD_SECURITY] != ZG_SECURITY_CURVE)
         return 0;
     if (s->type == ZMQ_STREAM)
         zg_error_set("%s: refusing %s: STREAM sockets carry raw TCP and "

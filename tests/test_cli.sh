@@ -84,6 +84,9 @@ for item in doc["sockets"] + doc["types"]:
         assert isinstance(s["value"], int) and s["text"], s
         assert s["rationale"], s  # every value in the example is explained
 PY
+expect 0 "$zguard" policy doc "$src/examples/orders.policy" --format json
+"$python" -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" ||
+    fail "options after the file are not taken"
 expect 2 "$zguard" policy doc --format yaml "$src/examples/orders.policy"
 contains "$tmp/err" "unknown format 'yaml'"
 expect 2 "$zguard" policy doc "$tmp/bad.policy"

@@ -4,6 +4,7 @@
  * not harden, sockets changed since, and tcp/ipc without CURVE.
  */
 #include "testutil.h"
+#include "zg_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -236,8 +237,11 @@ static void test_curve_required_outside_process(void **state)
     assert_int_equal(zg_bind(s, "ipc:///tmp/zguard-test-nocurve"), -1);
     assert_int_equal(zg_connect(s, "tcp://127.0.0.1:1"), -1);
     assert_int_equal(zg_bind(s, "inproc://exempt"), 0);
+    /* keyed by the application: CURVE, but no allowlist to check clients
+     * against, so still refused (fail closed) */
     curve_server_keys(s);
-    assert_int_equal(zg_bind(s, "tcp://127.0.0.1:*"), 0);
+    assert_int_equal(zg_bind(s, "tcp://127.0.0.1:*"), -1);
+    assert_contains(zg_last_error(), "without an allowlist");
     zg_close(&s);
 
     void *st = zg_socket(ctx, ZMQ_STREAM, NULL);
@@ -380,6 +384,32 @@ static void test_registry_threads(void **state)
     zg_ctx_destroy(&ctx);
 }
 
+static void count_lines(void *arg, zg_log_level_t level, const char *line)
+{
+    (void)level;
+    if (strcmp(line, "before any sink") == 0)
+        ++*(int *)arg;
+}
+
+/* zg_ctx_new checks the libzmq version before the application can set a log
+ * sink: its warnings wait for the first sink instead of being lost. */
+static void test_early_warnings_delivered(void **state)
+{
+    (void)state;
+    zg_ctx_t *ctx = tu_ctx(NULL);
+    zg_log(ctx, ZG_LOG_WARNING, "before any sink");
+    zg_log(ctx, ZG_LOG_DEBUG, "debug is not kept");
+    int seen = 0;
+    zg_ctx_set_log(ctx, ZG_LOG_WARNING, count_lines, &seen);
+    assert_int_equal(seen, 1);
+    zg_ctx_set_log(ctx, ZG_LOG_WARNING, count_lines, &seen);
+    assert_int_equal(seen, 1); /* delivered once */
+    zg_ctx_destroy(&ctx);
+    ctx = tu_ctx(NULL); /* never delivered: freed with the context */
+    zg_log(ctx, ZG_LOG_ERROR, "before any sink");
+    zg_ctx_destroy(&ctx);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -397,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_wrapped_context),
         cmocka_unit_test(test_registry_churn),
         cmocka_unit_test(test_registry_threads),
+        cmocka_unit_test(test_early_warnings_delivered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

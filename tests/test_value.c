@@ -5,6 +5,7 @@
 #include "testutil.h"
 #include "zg_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int64_t parse_ok(zg_field_t f, const char *text)
@@ -156,6 +157,49 @@ static void test_suggestions(void **state)
     assert_null(zg_key_suggest("banana", keys, 3));
 }
 
+static bool in_range(const char *rule, const char *address)
+{
+    zg_cidr_t c;
+    const char *why;
+    assert_int_equal(zg_cidr_parse(rule, &c, &why), 0);
+    return zg_cidr_match(&c, address);
+}
+
+static void test_cidr(void **state)
+{
+    (void)state;
+    assert_true(in_range("10.0.0.0/8", "10.200.3.4"));
+    assert_false(in_range("10.0.0.0/8", "11.0.0.1"));
+    assert_true(in_range("127.0.0.1", "127.0.0.1"));
+    assert_false(in_range("127.0.0.1", "127.0.0.2"));
+    assert_true(in_range("192.168.1.128/25", "192.168.1.200"));
+    assert_false(in_range("192.168.1.128/25", "192.168.1.100"));
+    assert_true(in_range("0.0.0.0/0", "8.8.8.8"));
+    assert_true(in_range("fd00::/8", "fd12:3456::1"));
+    assert_false(in_range("fd00::/8", "fe80::1"));
+    assert_true(in_range("::1", "::1"));
+    assert_true(in_range("127.0.0.0/8", "::ffff:127.0.0.1")); /* dual stack */
+    assert_false(in_range("::1", "127.0.0.1"));
+    assert_false(in_range("10.0.0.0/8", ":1000:1000:4242")); /* an ipc peer */
+    zg_cidr_t c;
+    const char *why;
+    assert_int_equal(zg_cidr_parse("10.0.0.0/33", &c, &why), -1);
+    assert_int_equal(zg_cidr_parse("::/129", &c, &why), -1);
+    assert_int_equal(zg_cidr_parse("10.0.0/8", &c, &why), -1);
+    assert_int_equal(zg_cidr_parse("10.0.0.0/", &c, &why), -1);
+    assert_int_equal(zg_cidr_parse("host.example", &c, &why), -1);
+    zg_cidr_t *list;
+    size_t n;
+    assert_int_equal(zg_cidr_list_parse("10.0.0.0/8, ::1 ,127.0.0.1", &list,
+                                        &n, &why),
+                     0);
+    assert_int_equal(n, 3);
+    free(list);
+    assert_int_equal(zg_cidr_list_parse("10.0.0.0/8, nope", &list, &n, &why),
+                     -1);
+    assert_null(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_format_round_trip),
         cmocka_unit_test(test_every_field_described),
         cmocka_unit_test(test_suggestions),
+        cmocka_unit_test(test_cidr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

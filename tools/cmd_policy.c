@@ -77,7 +77,7 @@ static int run_check(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     int quiet = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
         if (c != 'q')
             return cli_usage_error("zguard policy check", "bad option");
         quiet = 1;
@@ -271,7 +271,7 @@ static int run_doc(int argc, char **argv)
     const char *cmd = "zguard policy doc";
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
         if (c != 'f')
             return cli_usage_error(cmd, "bad option");
         if (strcmp(optarg, "json") == 0)
