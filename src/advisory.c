@@ -13,12 +13,10 @@
 #include "zg_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define DB_FILE_MAX (1 << 20) /* the database is text a person reviews */
@@ -701,44 +699,10 @@ zg_advisories_t *zg_advisories_parse(const char *text, size_t len,
     return ps.db;
 }
 
-static char *read_text(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    char *buf = NULL;
-    if (fstat(fd, &st) != 0)
-        goto out;
-    if (!S_ISREG(st.st_mode) || st.st_size > DB_FILE_MAX) {
-        errno = S_ISREG(st.st_mode) ? EFBIG : EISDIR;
-        goto out;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    size_t got = 0;
-    while (buf && got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    if (buf) {
-        buf[got] = '\0';
-        *len = got;
-    }
-out:;
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return buf;
-}
-
 zg_advisories_t *zg_advisories_load(const char *path, zg_diag_t *diag)
 {
     size_t len = 0;
-    char *text = read_text(path, &len);
+    char *text = zg_text_read(path, DB_FILE_MAX, &len);
     if (!text) {
         int saved = errno;
         const char *why = errno == EFBIG ? "larger than 1 MiB, not an "

@@ -12,11 +12,9 @@
 #include "zg_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define POLICY_VERSION 1
@@ -1072,48 +1070,10 @@ zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
     return ps.p;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    char *buf = NULL;
-    if (fstat(fd, &st) != 0)
-        goto out;
-    if (!S_ISREG(st.st_mode)) {
-        errno = EISDIR;
-        goto out;
-    }
-    if (st.st_size > POLICY_FILE_MAX) {
-        errno = EFBIG;
-        goto out;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf)
-        goto out;
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    *len = got;
-out:;
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return buf;
-}
-
 zg_policy_t *zg_policy_load(const char *path, zg_diag_t *diag)
 {
     size_t len = 0;
-    char *text = read_file(path, &len);
+    char *text = zg_text_read(path, POLICY_FILE_MAX, &len);
     if (!text) {
         const char *why = errno == EFBIG ? "larger than 1 MiB, not a policy"
                                          : strerror(errno);

@@ -17,6 +17,11 @@
 
 #define ZG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
+/* ---- file.c: policies and the advisory database (keys: keys.c) ------------ */
+/* A malloc'ed, NUL-terminated copy of a regular file of at most max bytes;
+ * NULL with errno (EISDIR: not a regular file, EFBIG: larger than max). */
+char *zg_text_read(const char *path, size_t max, size_t *len);
+
 /* ---- error.c: the calling thread's last failure -------------------------- */
 void zg_error_set(const char *fmt, ...) ZG_PRINTF(1, 2);
 void zg_error_clear(void);
