@@ -169,6 +169,12 @@ typedef enum zg_field {
     ZG_FIELD_CURVE_KEYS,
     ZG_FIELD_CURVE_SERVER_KEY,
     ZG_FIELD_RETRIES,
+    ZG_FIELD_ALERT_MUTE,          /* share of the window spent mute */
+    ZG_FIELD_ALERT_HWM,           /* queue depth / HWM (exact mode only) */
+    ZG_FIELD_ALERT_WINDOW,        /* how long the above must hold */
+    ZG_FIELD_ALERT_TIMEOUTS,      /* send + receive timeouts per minute */
+    ZG_FIELD_ALERT_AUTH_FAILURES, /* failed handshakes per minute */
+    ZG_FIELD_ALERT_NO_PEERS,      /* raise when the last peer goes */
     ZG_FIELD_COUNT
 } zg_field_t;
 
@@ -202,6 +208,12 @@ ZG_EXPORT int zg_policy_settings(const zg_policy_t *policy, int type, const char
  * be NULL) gets the value's line. Paths are resolved like key files. */
 ZG_EXPORT const char *zg_policy_auth(const zg_policy_t *policy,
                                      const char *key, unsigned *line);
+
+/* The [metrics] section: "listen" (address:port of the Prometheus
+ * endpoint; unset: none) and "monitor" ("yes" unless "no": a socket monitor
+ * on every socket). NULL when unset. */
+ZG_EXPORT const char *zg_policy_metrics(const zg_policy_t *policy,
+                                        const char *key, unsigned *line);
 
 /* The libzmq version gate, top-level keys before the first section:
  * "min_libzmq" ("4.3.5") and "on_advisory" ("fail" or "warn"; "warn" when

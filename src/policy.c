@@ -43,18 +43,18 @@ typedef struct section {
     entry_t e[ZG_FIELD_COUNT];
 } section_t;
 
-/* [auth]: the context's authenticator. */
-enum { AUTH_ALLOW, AUTH_REVOKED, AUTH_ALLOW_IP, AUTH_DENY_IP, AUTH_KEYS };
-static const char *const auth_keys[AUTH_KEYS] = {"allow", "revoked",
-                                                 "allow_ip", "deny_ip"};
+/* [auth] and [metrics]: context-wide, a few keys each, no layers. */
+typedef enum plain_kind { PLAIN_AUTH, PLAIN_METRICS, PLAINS } plain_kind_t;
+#define PLAIN_KEYS_MAX 4
+enum { AUTH_ALLOW, AUTH_REVOKED, AUTH_ALLOW_IP, AUTH_DENY_IP };
 
-typedef struct auth {
+typedef struct plain {
     unsigned line; /* of the section; 0 when absent */
-    char *value[AUTH_KEYS];
-    unsigned value_line[AUTH_KEYS];
+    char *value[PLAIN_KEYS_MAX];
+    unsigned value_line[PLAIN_KEYS_MAX];
     char *rationale;
     unsigned rationale_line;
-} auth_t;
+} plain_t;
 
 /* Top-level keys after version: the libzmq version gate. */
 enum { TOP_MIN_LIBZMQ, TOP_ON_ADVISORY, TOP_KEYS };
@@ -66,7 +66,7 @@ struct zg_policy {
     char *dir; /* where relative key files are */
     char *top[TOP_KEYS];
     unsigned top_line[TOP_KEYS];
-    auth_t auth;
+    plain_t plain[PLAINS];
     section_t defaults;
     section_t types[ZG_TYPE_COUNT];
     section_t *sockets;
@@ -137,6 +137,12 @@ static int64_t builtin_value(zg_field_t f, int type)
     case ZG_FIELD_ROUTER_MANDATORY: return type == ZMQ_ROUTER;
     case ZG_FIELD_SECURITY: return ZG_SECURITY_CURVE;
     case ZG_FIELD_RETRIES: return 3;
+    case ZG_FIELD_ALERT_MUTE: return 50;
+    case ZG_FIELD_ALERT_HWM: return 80;
+    case ZG_FIELD_ALERT_WINDOW: return 10000;
+    case ZG_FIELD_ALERT_TIMEOUTS: return 10;
+    case ZG_FIELD_ALERT_AUTH_FAILURES: return 10;
+    case ZG_FIELD_ALERT_NO_PEERS: return 0;
     default: return 0; /* key files: none */
     }
 }
@@ -187,6 +193,20 @@ static const char *builtin_rationale(zg_field_t f)
     case ZG_FIELD_RETRIES:
         return "the request helper tries 1 + 3 times before it reports the "
                "peer unreachable";
+    case ZG_FIELD_ALERT_MUTE:
+    case ZG_FIELD_ALERT_HWM:
+    case ZG_FIELD_ALERT_WINDOW:
+        return "alert when a socket is mute half of a 10s window, or its "
+               "queues are 80% full (exact mode): the consumer is falling "
+               "behind before anything is lost";
+    case ZG_FIELD_ALERT_TIMEOUTS:
+        return "more than 10 timeouts a minute is a peer in trouble, not "
+               "noise";
+    case ZG_FIELD_ALERT_AUTH_FAILURES:
+        return "more than 10 failed handshakes a minute is a misconfigured "
+               "client or an attack";
+    case ZG_FIELD_ALERT_NO_PEERS:
+        return "off: many sockets legitimately have no peer for a while";
     case ZG_FIELD_CURVE_KEYS:
     case ZG_FIELD_CURVE_SERVER_KEY:
         return "no keys by default: under security = curve, endpoints outside "
@@ -215,9 +235,9 @@ static void section_free(section_t *s)
     }
 }
 
-static void auth_free(auth_t *a)
+static void plain_free(plain_t *a)
 {
-    for (int k = 0; k < AUTH_KEYS; k++)
+    for (int k = 0; k < PLAIN_KEYS_MAX; k++)
         free(a->value[k]);
     free(a->rationale);
 }
@@ -269,7 +289,8 @@ void zg_policy_destroy(zg_policy_t **policy)
     for (size_t i = 0; i < p->nsockets; i++)
         section_free(&p->sockets[i]);
     free(p->sockets);
-    auth_free(&p->auth);
+    for (int i = 0; i < PLAINS; i++)
+        plain_free(&p->plain[i]);
     for (int k = 0; k < TOP_KEYS; k++)
         free(p->top[k]);
     free(p->file);
@@ -291,18 +312,19 @@ const char *zg_policy_libzmq(const zg_policy_t *policy, const char *key,
     return NULL;
 }
 
+static const char *plain_get(const zg_policy_t *policy, plain_kind_t kind,
+                             const char *key, unsigned *line);
+
 const char *zg_policy_auth(const zg_policy_t *policy, const char *key,
                            unsigned *line)
 {
-    for (int k = 0; k < AUTH_KEYS; k++)
-        if (strcmp(auth_keys[k], key) == 0) {
-            if (line)
-                *line = policy->auth.value_line[k];
-            return policy->auth.value[k];
-        }
-    if (line)
-        *line = 0;
-    return NULL;
+    return plain_get(policy, PLAIN_AUTH, key, line);
+}
+
+const char *zg_policy_metrics(const zg_policy_t *policy, const char *key,
+                              unsigned *line)
+{
+    return plain_get(policy, PLAIN_METRICS, key, line);
 }
 
 const char *zg_policy_file(const zg_policy_t *policy)
@@ -344,10 +366,10 @@ typedef struct parser {
     section_t ignored;  /* where a duplicate section's keys go to be checked */
     unsigned version_line;
     size_t errors_before; /* in diag, from other files */
-    bool in_auth;         /* the current section is [auth] */
-    auth_t *auth;         /* where its keys go: the policy's, or scratch for
-                             a duplicate [auth] (checked, then dropped) */
-    auth_t scratch_auth;
+    int in_plain;         /* the current section: a plain_kind_t, or -1 */
+    plain_t *plain;       /* where its keys go: the policy's, or scratch for
+                             a repeated section (checked, then dropped) */
+    plain_t scratch;
     bool seen_defaults;
     unsigned defaults_line;
     unsigned type_line[ZG_TYPE_COUNT];
@@ -463,23 +485,175 @@ static section_t *open_socket_section(parser_t *ps, const char *header,
     return s;
 }
 
+/* ---- [auth] and [metrics] ----------------------------------------------------
+ * Each key has a check that also produces the stored text. */
+
+typedef bool(plain_check_fn)(parser_t *ps, const zg_ini_item_t *it,
+                             char **out);
+static char *resolve_paths(const char *dir, const char *list);
+static void set_text(parser_t *ps, const zg_ini_item_t *it, char **text,
+                     unsigned *line);
+
+static bool check_path(parser_t *ps, const zg_ini_item_t *it, char **out)
+{
+    *out = resolve_paths(ps->p->dir, it->value);
+    return true;
+}
+
+static bool check_cidr(parser_t *ps, const zg_ini_item_t *it, char **out)
+{
+    zg_cidr_t *rules;
+    size_t n;
+    const char *why;
+    if (zg_cidr_list_parse(it->value, &rules, &n, &why) != 0) {
+        PERR(ps, it->line, it->key, "'%.*s%s' %s", SHOWN(it->value), why);
+        return false;
+    }
+    free(rules);
+    *out = strdup(it->value);
+    return true;
+}
+
+/* "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464" */
+static bool check_listen(parser_t *ps, const zg_ini_item_t *it, char **out)
+{
+    const char *colon = strrchr(it->value, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (!colon || colon == it->value || !end || *end || colon[1] < '0' ||
+        colon[1] > '9' || port < 1 || port > 65535) {
+        PERR(ps, it->line, it->key,
+             "'%.*s%s' is not an address and port like 127.0.0.1:9464",
+             SHOWN(it->value));
+        return false;
+    }
+    *out = strdup(it->value);
+    return true;
+}
+
+static bool check_yes_no(parser_t *ps, const zg_ini_item_t *it, char **out)
+{
+    int64_t v;
+    const char *why;
+    if (zg_value_parse(zg_field_info(ZG_FIELD_IMMEDIATE), it->value, &v,
+                       &why) != 0) {
+        PERR(ps, it->line, it->key, "'%.*s%s' %s", SHOWN(it->value), why);
+        return false;
+    }
+    *out = strdup(v ? "yes" : "no");
+    return true;
+}
+
+static const struct plain_info {
+    const char *name;
+    const char *keys[PLAIN_KEYS_MAX];
+    plain_check_fn *check[PLAIN_KEYS_MAX];
+} plains[PLAINS] = {
+    [PLAIN_AUTH] = {"auth",
+                    {"allow", "revoked", "allow_ip", "deny_ip"},
+                    {check_path, check_path, check_cidr, check_cidr}},
+    [PLAIN_METRICS] = {"metrics",
+                       {"listen", "monitor", NULL, NULL},
+                       {check_listen, check_yes_no, NULL, NULL}},
+};
+
+static const char *plain_get(const zg_policy_t *policy, plain_kind_t kind,
+                             const char *key, unsigned *line)
+{
+    const struct plain_info *info = &plains[kind];
+    for (int k = 0; k < PLAIN_KEYS_MAX && info->keys[k]; k++)
+        if (strcmp(info->keys[k], key) == 0) {
+            if (line)
+                *line = policy->plain[kind].value_line[k];
+            return policy->plain[kind].value[k];
+        }
+    if (line)
+        *line = 0;
+    return NULL;
+}
+
+static void open_plain(parser_t *ps, plain_kind_t kind, const char *bracketed,
+                       unsigned line)
+{
+    plain_t *p = &ps->p->plain[kind];
+    if (p->line) {
+        PERR(ps, line, bracketed, "duplicate section (first at line %u)",
+             p->line);
+        plain_free(&ps->scratch);
+        memset(&ps->scratch, 0, sizeof ps->scratch);
+        ps->plain = &ps->scratch;
+    } else {
+        p->line = line;
+        ps->plain = p;
+    }
+    ps->in_plain = (int)kind;
+    use_ignored(ps, ZG_LAYER_DEFAULTS); /* nothing of a socket's */
+}
+
+static void unknown_plain_key(parser_t *ps, const zg_ini_item_t *it,
+                              const struct plain_info *info)
+{
+    const char *keys[PLAIN_KEYS_MAX + 1];
+    char list[128] = "";
+    size_t n = 0;
+    for (; n < PLAIN_KEYS_MAX && info->keys[n]; n++) {
+        keys[n] = info->keys[n];
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s, ",
+                 info->keys[n]);
+    }
+    keys[n++] = "rationale";
+    const char *hint = zg_key_suggest(it->key, keys, n);
+    if (hint)
+        PERR(ps, it->line, it->key, "unknown key in [%s] (did you mean '%s'?)",
+             info->name, hint);
+    else
+        PERR(ps, it->line, it->key, "unknown key in [%s] (%srationale)",
+             info->name, list);
+}
+
+static void on_plain_pair(parser_t *ps, const zg_ini_item_t *it)
+{
+    const struct plain_info *info = &plains[ps->in_plain];
+    plain_t *a = ps->plain;
+    if (strcmp(it->key, "rationale") == 0) {
+        set_text(ps, it, &a->rationale, &a->rationale_line);
+        return;
+    }
+    int k = 0;
+    while (k < PLAIN_KEYS_MAX && info->keys[k] &&
+           strcmp(info->keys[k], it->key) != 0)
+        k++;
+    if (k == PLAIN_KEYS_MAX || !info->keys[k]) {
+        unknown_plain_key(ps, it, info);
+        return;
+    }
+    if (a->value_line[k]) {
+        PERR(ps, it->line, it->key, "duplicate key (first at line %u)",
+             a->value_line[k]);
+        return;
+    }
+    if (info->check[k](ps, it, &a->value[k]))
+        a->value_line[k] = it->line;
+}
+
 static void unknown_section(parser_t *ps, const char *header,
                             const char *bracketed, unsigned line)
 {
-    static const char *const kinds[] = {"defaults", "type", "socket", "auth"};
+    static const char *const kinds[] = {"defaults", "type", "socket", "auth",
+                                        "metrics"};
     char kind[32];
     size_t n = strcspn(header, ".");
     snprintf(kind, sizeof kind, "%.*s", (int)(n < sizeof kind ? n : 0), header);
-    const char *hint = zg_key_suggest(kind, kinds, 4);
-    bool plain = strcmp(hint ? hint : "", "defaults") == 0 ||
-                 strcmp(hint ? hint : "", "auth") == 0;
+    const char *hint = zg_key_suggest(kind, kinds, 5);
+    bool plain = hint && strcmp(hint, "type") != 0 &&
+                 strcmp(hint, "socket") != 0;
     if (hint && plain == (header[n] == '\0'))
         PERR(ps, line, bracketed, "unknown section (did you mean [%s%.*s%s]?)",
              hint, SHOWN(header + n));
     else
         PERR(ps, line, bracketed,
              "unknown section (use [defaults], [type.<socket type>], "
-             "[socket.<name>] or [auth])");
+             "[socket.<name>], [auth] or [metrics])");
 }
 
 static void on_section(parser_t *ps, const char *header, unsigned line)
@@ -490,20 +664,12 @@ static void on_section(parser_t *ps, const char *header, unsigned line)
     zg_layer_t layer = ZG_LAYER_DEFAULTS;
     char bracketed[ZG_INI_LINE_MAX + 3];
     snprintf(bracketed, sizeof bracketed, "[%s]", header);
-    ps->in_auth = false;
-    if (strcmp(header, "auth") == 0) {
-        if (ps->p->auth.line) {
-            PERR(ps, line, bracketed, "duplicate section (first at line %u)",
-                 ps->p->auth.line);
-            ps->auth = &ps->scratch_auth;
-        } else {
-            ps->p->auth.line = line;
-            ps->auth = &ps->p->auth;
+    ps->in_plain = -1;
+    for (int k = 0; k < PLAINS; k++)
+        if (strcmp(header, plains[k].name) == 0) {
+            open_plain(ps, (plain_kind_t)k, bracketed, line);
+            return;
         }
-        ps->in_auth = true;
-        use_ignored(ps, ZG_LAYER_DEFAULTS); /* nothing of a socket's */
-        return;
-    }
     if (strcmp(header, "defaults") == 0) {
         if (ps->seen_defaults)
             PERR(ps, line, bracketed, "duplicate section (first at line %u)",
@@ -582,7 +748,8 @@ static void on_top_level(parser_t *ps, const zg_ini_item_t *it)
     if (strcmp(it->key, "version") != 0) {
         PERR(ps, it->line, it->key,
              "must be inside a section ([defaults], [type.<socket type>], "
-             "[socket.<name>] or [auth]); only version, min_libzmq and "
+             "[socket.<name>], [auth] or [metrics]); only version, "
+             "min_libzmq and "
              "on_advisory come before them");
         return;
     }
@@ -748,54 +915,11 @@ static void on_field_rationale(parser_t *ps, section_t *s, int f,
     set_text(ps, it, &e->rationale, &e->rationale_line);
 }
 
-static void on_auth_pair(parser_t *ps, const zg_ini_item_t *it)
-{
-    auth_t *a = ps->auth;
-    if (strcmp(it->key, "rationale") == 0) {
-        set_text(ps, it, &a->rationale, &a->rationale_line);
-        return;
-    }
-    int k = 0;
-    while (k < AUTH_KEYS && strcmp(auth_keys[k], it->key) != 0)
-        k++;
-    if (k == AUTH_KEYS) {
-        const char *keys[AUTH_KEYS + 1] = {"allow", "revoked", "allow_ip",
-                                           "deny_ip", "rationale"};
-        const char *hint = zg_key_suggest(it->key, keys, AUTH_KEYS + 1);
-        if (hint)
-            PERR(ps, it->line, it->key, "unknown key in [auth] (did you mean "
-                 "'%s'?)", hint);
-        else
-            PERR(ps, it->line, it->key, "unknown key in [auth] (allow, "
-                 "revoked, allow_ip, deny_ip, rationale)");
-        return;
-    }
-    if (a->value_line[k]) {
-        PERR(ps, it->line, it->key, "duplicate key (first at line %u)",
-             a->value_line[k]);
-        return;
-    }
-    if (k == AUTH_ALLOW_IP || k == AUTH_DENY_IP) {
-        zg_cidr_t *rules;
-        size_t n;
-        const char *why;
-        if (zg_cidr_list_parse(it->value, &rules, &n, &why) != 0) {
-            PERR(ps, it->line, it->key, "'%.*s%s' %s", SHOWN(it->value), why);
-            return;
-        }
-        free(rules);
-        a->value[k] = strdup(it->value);
-    } else {
-        a->value[k] = resolve_paths(ps->p->dir, it->value);
-    }
-    a->value_line[k] = it->line;
-}
-
 static void on_pair(parser_t *ps, const zg_ini_item_t *it)
 {
     section_t *s = ps->cur;
-    if (ps->in_auth) {
-        on_auth_pair(ps, it);
+    if (ps->in_plain >= 0) {
+        on_plain_pair(ps, it);
         return;
     }
     if (!s) {
@@ -967,7 +1091,7 @@ static void check_keys(parser_t *ps, const zg_setting_t *set, reported_t *r)
              "a CURVE client needs its own key pair too: set curve_keys");
     bool is_server = keys->str && !server->str &&
                      set[ZG_FIELD_SECURITY].value == ZG_SECURITY_CURVE;
-    if (is_server && !ps->p->auth.value[AUTH_ALLOW] &&
+    if (is_server && !ps->p->plain[PLAIN_AUTH].value[AUTH_ALLOW] &&
         first_report(r, keys->line))
         PERR(ps, keys->line, keys->key,
              "a CURVE server without an allowlist would accept any client "
@@ -1006,7 +1130,7 @@ static void parse_text(parser_t *ps, const char *text, size_t len)
                 if (ps->cur)
                     validate_section(ps, ps->cur);
                 use_ignored(ps, ZG_LAYER_SOCKET);
-                ps->in_auth = false;
+                ps->in_plain = -1;
             }
             /* 'version =' or 'version = "1': wrong, but not missing */
             if (!ps->cur && !ps->version_line &&
@@ -1035,7 +1159,7 @@ zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
     if (!file)
         file = "(policy)";
     zg_diag_t *own = diag ? NULL : zg_diag_new();
-    parser_t ps = {.diag = diag ? diag : own, .file = file};
+    parser_t ps = {.diag = diag ? diag : own, .file = file, .in_plain = -1};
     section_init(&ps.ignored, ZG_LAYER_DEFAULTS, -1);
     size_t errors_before = zg_diag_errors(ps.diag);
     ps.errors_before = errors_before;
@@ -1049,7 +1173,7 @@ zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
     }
     parse_text(&ps, text, len);
     section_free(&ps.ignored);
-    auth_free(&ps.scratch_auth);
+    plain_free(&ps.scratch);
     size_t errors = zg_diag_errors(ps.diag) - errors_before;
     if (errors) {
         /* the diag is in line order and may hold other files' problems */

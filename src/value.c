@@ -101,6 +101,25 @@ static const zg_field_info_t fields[ZG_FIELD_COUNT] = {
                                    "the server's public certificate, or an "
                                    "ordered list for rotation: new.key, "
                                    "old.key"},
+    [ZG_FIELD_ALERT_MUTE] = {"alert_mute", ZG_KIND_PERCENT, 0, 100, 1, NULL,
+                             false, 0, 0, false, 1, false,
+                             "a percentage, e.g. 50% (0% turns it off)"},
+    [ZG_FIELD_ALERT_HWM] = {"alert_hwm", ZG_KIND_PERCENT, 0, 100, 1, NULL,
+                            false, 0, 0, false, 1, false,
+                            "a percentage, e.g. 80% (0% turns it off)"},
+    [ZG_FIELD_ALERT_WINDOW] = {"alert_window", ZG_KIND_DURATION, 1000, 3600000,
+                               1, NULL, false, 0, 0, false, 1, false,
+                               DURATION_HELP " (1s to 1h)"},
+    [ZG_FIELD_ALERT_TIMEOUTS] = {"alert_timeouts", ZG_KIND_COUNT, 0, 1000000,
+                                 1, NULL, false, 0, 0, false, 1, false,
+                                 "timeouts per minute (0 turns it off)"},
+    [ZG_FIELD_ALERT_AUTH_FAILURES] = {"alert_auth_failures", ZG_KIND_COUNT, 0,
+                                      1000000, 1, NULL, false, 0, 0, false, 1,
+                                      false,
+                                      "failed handshakes per minute (0 turns "
+                                      "it off)"},
+    [ZG_FIELD_ALERT_NO_PEERS] = {"alert_no_peers", ZG_KIND_BOOL, 0, 1, 1, NULL,
+                                 false, 0, 0, false, 1, false, BOOL_HELP},
     [ZG_FIELD_RETRIES] = {"retries", ZG_KIND_COUNT, 0, 100, 1, NULL, false, 0,
                           0, false, 1, false, "a number from 0 to 100"},
 };
@@ -229,6 +248,15 @@ static int parse_bool(const char *text, int64_t *out, const char **why)
     return -1;
 }
 
+static int parse_percent(const char *text, int64_t *out, const char **why)
+{
+    const char *rest;
+    if (parse_digits(text, out, &rest) == 0 && strcmp(rest, "%") == 0)
+        return 0;
+    *why = "is not a percentage like 80%";
+    return -1;
+}
+
 static int parse_security(const char *text, int64_t *out, const char **why)
 {
     static const char *const words[] = {"curve", "none", NULL};
@@ -334,6 +362,7 @@ int zg_value_parse(const zg_field_info_t *info, const char *text, int64_t *out,
     case ZG_KIND_SIZE: rc = parse_scaled(text, size_units, out, why); break;
     case ZG_KIND_BOOL: rc = parse_bool(text, out, why); break;
     case ZG_KIND_SECURITY: rc = parse_security(text, out, why); break;
+    case ZG_KIND_PERCENT: rc = parse_percent(text, out, why); break;
     case ZG_KIND_PATH:
     case ZG_KIND_PATHS: rc = parse_paths(info, text, out, why); break;
     default: *why = "has no syntax"; return -1;
@@ -377,6 +406,7 @@ void zg_value_format(const zg_field_info_t *info, int64_t value, char *buf,
             buf[strlen(buf) - 1] = '\0';
         break;
     case ZG_KIND_BOOL: snprintf(buf, cap, "%s", value ? "yes" : "no"); break;
+    case ZG_KIND_PERCENT: snprintf(buf, cap, "%lld%%", (long long)value); break;
     case ZG_KIND_PATH:
     case ZG_KIND_PATHS:
         if (value == 0)

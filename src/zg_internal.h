@@ -38,6 +38,7 @@ typedef enum zg_kind {
     ZG_KIND_SIZE,     /* bytes, written plain or with B KiB MiB GiB */
     ZG_KIND_BOOL,     /* yes/no */
     ZG_KIND_SECURITY, /* curve/none */
+    ZG_KIND_PERCENT,  /* 0% to 100% */
     ZG_KIND_PATH,     /* one file name */
     ZG_KIND_PATHS     /* an ordered, comma-separated list of file names */
 } zg_kind_t;
