@@ -13,8 +13,8 @@ FUZZ_SECONDS ?= 60
 JOBS ?= 2
 PYTHON ?= /usr/bin/python3
 
-BUILD_PKGS := cmake make gcc pkg-config libzmq3-dev libsodium-dev
-TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev libcmocka-dev python3 python3-zmq libczmq-dev
+BUILD_PKGS := cmake make gcc pkg-config libzmq3-dev libsodium-dev libmicrohttpd-dev
+TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev libcmocka-dev python3 python3-zmq python3-prometheus-client libczmq-dev
 
 ifeq ($(SANITIZE),1)
 BUILD := build-asan

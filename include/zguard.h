@@ -388,6 +388,13 @@ typedef struct zg_auth_stats {
 ZG_EXPORT int zg_ctx_auth_stats(zg_ctx_t *ctx, zg_auth_stats_t *out);
 /* Reloads the allowlist and revocation list now, and waits for it. */
 ZG_EXPORT int zg_ctx_auth_reload(zg_ctx_t *ctx);
+/* Serves Prometheus metrics at http://ADDR/metrics (text format 0.0.4) and
+ * a JSON snapshot at /metrics.json (docs/metrics.md); ADDR is
+ * "127.0.0.1:9464" or "[::1]:9464", port 0 for any free one. The policy's
+ * [metrics] listen does this in zg_ctx_new. Returns the port, or -1 (one
+ * endpoint per context). */
+ZG_EXPORT int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr);
+
 /* The passphrase for encrypted secrets the policy names (curve_keys). The
  * context takes it over and sets *pass to NULL. Without one, the context
  * asks zg_passphrase_from_env() when it first needs a secret. */

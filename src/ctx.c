@@ -19,6 +19,8 @@ static void ctx_free(zg_ctx_t *ctx)
     pthread_mutex_destroy(&ctx->lock);
     pthread_mutex_destroy(&ctx->auth_lock);
     pthread_mutex_destroy(&ctx->cert_lock);
+    pthread_mutex_destroy(&ctx->monitor_lock);
+    pthread_mutex_destroy(&ctx->metrics_lock);
     free(ctx);
 }
 
@@ -37,6 +39,8 @@ static zg_ctx_t *ctx_make(void *zmq, bool owns, zg_policy_t *policy)
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_mutex_init(&ctx->auth_lock, NULL);
     pthread_mutex_init(&ctx->cert_lock, NULL);
+    pthread_mutex_init(&ctx->monitor_lock, NULL);
+    pthread_mutex_init(&ctx->metrics_lock, NULL);
     if (!ctx->policy) {
         ctx_free(ctx);
         zg_error_set("out of memory");
@@ -44,6 +48,11 @@ static zg_ctx_t *ctx_make(void *zmq, bool owns, zg_policy_t *policy)
     }
     /* the policy's min_libzmq and on_advisory against the loaded libzmq */
     if (zg_libzmq_gate(ctx) != 0) {
+        ctx_free(ctx);
+        return NULL;
+    }
+    const char *listen = zg_policy_metrics(ctx->policy, "listen", NULL);
+    if (listen && zg_ctx_metrics_listen(ctx, listen) < 0) {
         ctx_free(ctx);
         return NULL;
     }
@@ -57,6 +66,10 @@ zg_ctx_t *zg_ctx_new(zg_policy_t *policy)
         zg_error_set("zmq_ctx_new: %s", zmq_strerror(errno));
         return NULL;
     }
+    /* A monitored socket is three libzmq sockets (itself, its monitor, the
+     * reader): keep libzmq's 1023 for the application's own. */
+    zmq_ctx_set(zmq, ZMQ_MAX_SOCKETS,
+                ZMQ_MAX_SOCKETS_DFLT * ZG_SOCKETS_PER_SOCKET);
     zg_ctx_t *ctx = ctx_make(zmq, true, policy);
     if (!ctx)
         zmq_ctx_term(zmq);
@@ -86,6 +99,7 @@ const zg_policy_t *zg_ctx_policy(const zg_ctx_t *ctx)
 void zg_ctx_attach(zg_ctx_t *ctx, zg_sock_t *sock)
 {
     pthread_mutex_lock(&ctx->lock);
+    sock->id = ++ctx->next_id;
     sock->prev = NULL;
     sock->next = ctx->socks;
     if (ctx->socks)
@@ -211,12 +225,29 @@ int zg_ctx_auth_reload(zg_ctx_t *ctx)
     return a ? zg_auth_reload(a) : -1;
 }
 
+int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr)
+{
+    pthread_mutex_lock(&ctx->metrics_lock);
+    int port = -1;
+    if (ctx->metrics) {
+        errno = EALREADY;
+        zg_error_set("metrics: this context serves them already");
+    } else {
+        port = zg_metrics_start(ctx, addr, &ctx->metrics);
+    }
+    pthread_mutex_unlock(&ctx->metrics_lock);
+    if (port < 0)
+        zg_log(ctx, ZG_LOG_ERROR, "%s", zg_last_error());
+    return port;
+}
+
 void zg_ctx_destroy(zg_ctx_t **ctxp)
 {
     if (!ctxp || !*ctxp)
         return;
     zg_ctx_t *ctx = *ctxp;
     *ctxp = NULL;
+    zg_metrics_stop(&ctx->metrics); /* no scrape during the teardown */
     /* zmq_ctx_term would wait forever for a socket nobody closes. */
     while (ctx->socks) {
         zg_sock_t *s = ctx->socks;
@@ -232,6 +263,7 @@ void zg_ctx_destroy(zg_ctx_t **ctxp)
         }
     }
     zg_auth_stop(&ctx->auth);
+    zg_monitor_stop(&ctx->monitor);
     if (ctx->owns_zmq)
         while (zmq_ctx_term(ctx->zmq) != 0 && errno == EINTR)
             ;

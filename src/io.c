@@ -69,11 +69,20 @@ static zg_status_t fail(zg_sock_t *s, int err, zg_status_t st)
     return st;
 }
 
+/* Exact mode: every ZG_SAMPLE_EVERY operations, and whenever the socket
+ * was found mute, the owning thread asks libzmq for its pipe depths. */
+static inline void sample(zg_sock_t *s)
+{
+    if (s->sample_pipes && (++s->ops & (ZG_SAMPLE_EVERY - 1)) == 0)
+        zg_monitor_sample(s);
+}
+
 static void sent(zg_sock_t *s, size_t len, int flags)
 {
     zg_stat_add(&s->stats.bytes_sent, len);
     if (!(flags & ZMQ_SNDMORE))
         zg_stat_add(&s->stats.msgs_sent, 1);
+    sample(s);
 }
 
 static zg_status_t send_timed_out(zg_sock_t *s)
@@ -99,6 +108,8 @@ ZG_COLD static zg_status_t send_slow(zg_sock_t *s, zmq_msg_t *msg,
     if (err != EAGAIN)
         return fail(s, err, classify(s, err));
     zg_stat_add(&s->stats.hwm_reached, 1);
+    if (s->sample_pipes)
+        zg_monitor_sample(s);
     if (flags & ZMQ_DONTWAIT)
         return fail(s, EAGAIN, ZG_EMUTE);
     uint64_t t0 = zg_now_ns();
@@ -213,6 +224,7 @@ static zg_status_t msg_recv(void *zsock, zmq_msg_t *msg, int flags, int *n)
     zg_stat_add(&s->stats.bytes_received, (uint64_t)*n);
     if (!zmq_msg_more(msg))
         zg_stat_add(&s->stats.msgs_received, 1);
+    sample(s);
     return ZG_OK;
 }
 

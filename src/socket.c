@@ -186,6 +186,16 @@ static zg_sock_t *sock_new(zg_ctx_t *ctx, void *zsock, int type,
     return s;
 }
 
+/* Every socket gets a monitor unless the policy's [metrics] says
+ * monitor = no. */
+static bool monitoring_on(zg_ctx_t *ctx)
+{
+    const char *v = zg_policy_metrics(ctx->policy, "monitor", NULL);
+    return !v || strcmp(v, "no") != 0;
+}
+
+static void forget(zg_sock_t *s);
+
 /* Applies, verifies and registers; on failure frees s (not the socket). */
 static int harden(zg_sock_t *s)
 {
@@ -198,6 +208,11 @@ static int harden(zg_sock_t *s)
         return -1;
     }
     zg_ctx_attach(s->ctx, s);
+    if (monitoring_on(s->ctx) && zg_monitor_add(s) != 0) {
+        zg_log(s->ctx, ZG_LOG_ERROR, "%s", zg_last_error());
+        forget(s);
+        return -1;
+    }
     char label[ZG_NAME_MAX + 32];
     zg_log(s->ctx, ZG_LOG_DEBUG, "%s: hardened from %s",
            zg_sock_label(s, label, sizeof label),
@@ -374,6 +389,7 @@ int zg_connect(void *zsock, const char *endpoint)
 
 static void forget(zg_sock_t *s)
 {
+    zg_monitor_remove(s);
     zg_registry_del(s->zsock);
     zg_ctx_detach(s->ctx, s);
     free(s);

@@ -17,6 +17,8 @@
 
 #define ZG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
+typedef struct zg_sock zg_sock_t; /* socket.c */
+
 /* ---- file.c: policies and the advisory database (keys: keys.c) ------------ */
 /* A malloc'ed, NUL-terminated copy of a regular file of at most max bytes;
  * NULL with errno (EISDIR: not a regular file, EFBIG: larger than max). */
@@ -206,9 +208,36 @@ uint64_t zg_auth_generation(zg_auth_t *auth);
 bool zg_auth_is_lost(zg_auth_t *auth, const char *key_text);
 void zg_auth_count_dropped(zg_auth_t *auth);
 
-/* ---- ctx.c / log.c --------------------------------------------------------- */
-typedef struct zg_sock zg_sock_t;
+/* ---- monitor.c: every socket's monitor, read by one thread ---------------- */
+typedef struct zg_monitor zg_monitor_t;
 
+/* Starts watching a socket (owning thread, before bind/connect). */
+int zg_monitor_add(zg_sock_t *sock);
+/* Stops it (owning thread, before close); waits until the thread let go. */
+void zg_monitor_remove(zg_sock_t *sock);
+void zg_monitor_stop(zg_monitor_t **monitor);
+/* Draft API found at run time: exact pipe depths can be asked for. */
+bool zg_monitor_exact(void);
+#define ZG_SOCKETS_PER_SOCKET 3 /* a monitored socket, its monitor, reader */
+/* Owning thread, exact mode only: asks libzmq for per-pipe depths. */
+void zg_monitor_sample(zg_sock_t *sock);
+#define ZG_SAMPLE_EVERY 256 /* a power of two */
+
+/* ---- alert.c: thresholds of the policy, evaluated by the monitor thread ---- */
+typedef struct zg_alerts zg_alerts_t;
+zg_alerts_t *zg_alerts_new(void);
+void zg_alerts_destroy(zg_alerts_t **alerts);
+/* Called every tick with the time in ms; raises and clears alerts. */
+void zg_alerts_check(zg_alerts_t *alerts, zg_sock_t *sock, int64_t now_ms);
+
+/* ---- metrics.c: the Prometheus endpoint ------------------------------------ */
+typedef struct zg_metrics zg_metrics_t;
+/* Serves the context's metrics on listen ("127.0.0.1:9464", port 0: any);
+ * returns the port, or -1. */
+int zg_metrics_start(zg_ctx_t *ctx, const char *listen, zg_metrics_t **out);
+void zg_metrics_stop(zg_metrics_t **metrics);
+
+/* ---- ctx.c / log.c --------------------------------------------------------- */
 #define ZG_EARLY_LOG_MAX 8 /* warnings kept until a log sink is set */
 
 struct zg_ctx {
@@ -222,6 +251,11 @@ struct zg_ctx {
     zg_alert_fn *alert_fn;
     void *alert_arg;
     zg_sock_t *socks; /* every socket zguard knows in this context */
+    unsigned next_id; /* for unnamed sockets' metric labels */
+    pthread_mutex_t monitor_lock;
+    zg_monitor_t *monitor; /* started with the first monitored socket */
+    pthread_mutex_t metrics_lock;
+    struct zg_metrics *metrics; /* the HTTP endpoint, when configured */
     /* Warnings logged before any sink was set (zg_ctx_new's version gate
      * runs before the application can set one): delivered to the first. */
     char *early[ZG_EARLY_LOG_MAX];
@@ -275,6 +309,47 @@ static inline void zg_stat_add(_Atomic uint64_t *counter, uint64_t n)
         memory_order_relaxed);
 }
 
+/* What a socket's monitor saw (monitor.c writes, anyone reads). */
+typedef enum zg_fail_reason {
+    ZG_FAIL_AUTH,      /* the authenticator said no (HANDSHAKE_FAILED_AUTH) */
+    ZG_FAIL_CRYPTO,    /* CURVE failed: e.g. a client with the wrong key */
+    ZG_FAIL_MECHANISM, /* NULL against CURVE: plaintext or downgrade */
+    ZG_FAIL_PROTOCOL,  /* malformed ZMTP or ZAP */
+    ZG_FAIL_TIMEOUT,   /* no detail: handshake timeout, reset, ... */
+    ZG_FAIL_REASONS
+} zg_fail_reason_t;
+
+typedef enum zg_alert_kind {
+    ZG_ALERT_MUTE,     /* mute too much of the window */
+    ZG_ALERT_HWM,      /* queues too full for the window (exact mode) */
+    ZG_ALERT_TIMEOUTS, /* too many timeouts a minute */
+    ZG_ALERT_AUTH,     /* too many failed handshakes a minute */
+    ZG_ALERT_NO_PEERS, /* the last peer went */
+    ZG_ALERTS
+} zg_alert_kind_t;
+
+#define ZG_ENDPOINTS_MAX 8 /* per socket, for metric labels; more: "other" */
+#define ZG_ENDPOINT_TEXT_MAX 128
+
+typedef struct zg_endpoint_stats {
+    char endpoint[ZG_ENDPOINT_TEXT_MAX]; /* written once, before publishing */
+    _Atomic uint64_t accepted, connected, disconnected, handshakes_ok;
+    _Atomic uint64_t failed[ZG_FAIL_REASONS];
+} zg_endpoint_stats_t;
+
+typedef struct zg_monstats {
+    zg_endpoint_stats_t endpoints[ZG_ENDPOINTS_MAX + 1]; /* last: "other" */
+    _Atomic int nendpoints;
+    _Atomic uint64_t accept_failed, accept_emfile;
+    _Atomic int64_t peers;               /* handshaken connections now */
+    _Atomic int64_t queue_out, queue_in; /* fullest peer pipe; -1: unknown */
+    _Atomic uint64_t mute_permille;      /* share of the alert window mute */
+    _Atomic uint32_t alerts;             /* bit per active zg_alert_kind_t */
+} zg_monstats_t;
+
+const char *zg_fail_reason_name(zg_fail_reason_t reason);
+const char *zg_alert_kind_name(zg_alert_kind_t kind);
+
 typedef enum zg_curve_role {
     ZG_CURVE_NONE = 0,
     ZG_CURVE_SERVER,
@@ -296,6 +371,11 @@ struct zg_sock {
     const zg_cert_t *own;     /* policy keys, owned by the context */
     uint8_t server_keys[ZG_SERVER_KEYS_MAX][ZG_KEY_BYTES];
     int nserver_keys, server_key;
+    unsigned id;           /* per context, for unnamed sockets' labels */
+    bool monitored;        /* a monitor stream reaches the context's thread */
+    bool sample_pipes;     /* exact mode: ask libzmq for pipe depths ... */
+    unsigned ops;          /* ... every ZG_SAMPLE_EVERY sends and receives */
+    zg_monstats_t mon;
     zg_sock_t *prev, *next; /* ctx->socks, under ctx->lock */
 };
 

@@ -1,0 +1,600 @@
+/*
+ * monitor.c - every socket's monitor, read by one thread per context.
+ *
+ * libzmq reports connections, disconnections and handshake outcomes only to
+ * a socket's monitor (zmq_socket_monitor), as messages on an inproc PAIR.
+ * zguard gives every socket it hardens such a monitor before its first
+ * bind/connect, and one background thread per context reads them all: it
+ * counts connections and peers, classifies failed handshakes (the
+ * authenticator said no, a wrong key, a plaintext client, a malformed
+ * peer, a timeout), logs security events, and evaluates the alerts.
+ *
+ * libzmq sockets are not thread-safe, so this thread never touches an
+ * application socket: only the monitor streams, which libzmq writes from
+ * its own threads. Where the linked libzmq has the draft API (found at run
+ * time, no build-time dependency), the monitor is the versioned one and the
+ * owning thread asks for per-pipe depths now and then (zg_monitor_sample):
+ * exact queue depth. Otherwise depth is unknown and only "mute" is seen.
+ */
+#include "zg_internal.h"
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define TICK_MS 250          /* alerts are checked this often */
+#define EVENT_PIPES_STATS 0x10000
+#define EVENTS_V1 0xFFFF
+
+typedef int(monitor_v2_fn)(void *, const char *, uint64_t, int, int);
+typedef int(pipes_stats_fn)(void *);
+
+/* Resolved once: the draft functions of the libzmq actually loaded. */
+static struct {
+    pthread_once_t once;
+    monitor_v2_fn *monitor_v2;
+    pipes_stats_fn *pipes_stats;
+} draft = {.once = PTHREAD_ONCE_INIT};
+
+static void find_draft(void)
+{
+    /* the symbols are only there when libzmq was built with the drafts */
+    draft.monitor_v2 = (monitor_v2_fn *)dlsym(RTLD_DEFAULT,
+                                              "zmq_socket_monitor_versioned");
+    draft.pipes_stats = (pipes_stats_fn *)dlsym(
+        RTLD_DEFAULT, "zmq_socket_monitor_pipes_stats");
+    if (!draft.monitor_v2 || !draft.pipes_stats)
+        draft.monitor_v2 = NULL, draft.pipes_stats = NULL;
+}
+
+bool zg_monitor_exact(void)
+{
+    pthread_once(&draft.once, find_draft);
+    return draft.pipes_stats != NULL;
+}
+
+typedef struct peer {
+    int fd;
+    bool up; /* handshake done */
+} peer_t;
+
+typedef struct watch {
+    zg_sock_t *sock;
+    void *reader;
+    peer_t *peers;
+    size_t npeers, cap;
+    zg_alerts_t *alerts;
+    int64_t batch_out, batch_in; /* fullest pipes since the last tick */
+    bool batch;
+} watch_t;
+
+struct zg_monitor {
+    zg_ctx_t *ctx;
+    pthread_t thread;
+    void *pipe, *pipe_peer; /* pipe: any application thread, under lock */
+    pthread_mutex_t pipe_lock;
+    char pipe_endpoint[64];
+    bool v2;
+    watch_t **watches; /* the thread's */
+    size_t nwatches, cap;
+};
+
+const char *zg_fail_reason_name(zg_fail_reason_t reason)
+{
+    static const char *const names[] = {"auth", "crypto", "mechanism",
+                                        "protocol", "timeout"};
+    return (unsigned)reason < ZG_FAIL_REASONS ? names[reason] : "?";
+}
+
+/* ---- the numbers ----------------------------------------------------------- */
+
+/* The stats slot of an endpoint, made on first sight; the last is "other". */
+static zg_endpoint_stats_t *endpoint_stats(zg_sock_t *s, const char *ep)
+{
+    zg_monstats_t *m = &s->mon;
+    int n = atomic_load_explicit(&m->nendpoints, memory_order_relaxed);
+    for (int i = 0; i < n; i++)
+        if (strcmp(m->endpoints[i].endpoint, ep) == 0)
+            return &m->endpoints[i];
+    if (n == ZG_ENDPOINTS_MAX)
+        return &m->endpoints[ZG_ENDPOINTS_MAX];
+    snprintf(m->endpoints[n].endpoint, ZG_ENDPOINT_TEXT_MAX, "%s", ep);
+    atomic_store_explicit(&m->nendpoints, n + 1, memory_order_release);
+    return &m->endpoints[n];
+}
+
+static peer_t *peer_of(watch_t *w, int fd, bool add)
+{
+    for (size_t i = 0; i < w->npeers; i++)
+        if (w->peers[i].fd == fd)
+            return &w->peers[i];
+    if (!add)
+        return NULL;
+    if (w->npeers == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 8;
+        peer_t *grown = realloc(w->peers, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        w->peers = grown;
+        w->cap = cap;
+    }
+    w->peers[w->npeers] = (peer_t){fd, false};
+    return &w->peers[w->npeers++];
+}
+
+static void peer_gone(watch_t *w, int fd)
+{
+    peer_t *p = peer_of(w, fd, false);
+    if (!p)
+        return;
+    if (p->up)
+        atomic_fetch_sub(&w->sock->mon.peers, 1);
+    *p = w->peers[--w->npeers];
+}
+
+static zg_fail_reason_t classify(uint64_t event, uint64_t value)
+{
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        return ZG_FAIL_AUTH;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+        return ZG_FAIL_TIMEOUT;
+    if (value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
+        return ZG_FAIL_CRYPTO;
+    if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        return ZG_FAIL_MECHANISM;
+    return ZG_FAIL_PROTOCOL;
+}
+
+static const char *fail_text(zg_fail_reason_t r)
+{
+    static const char *const t[] = {
+        "the authenticator refused the client's key",
+        "CURVE failed (a client pinning another server key?)",
+        "mechanism mismatch: a plaintext or downgrade attempt",
+        "malformed ZMTP or ZAP", "no detail (handshake timeout or reset)"};
+    return t[r];
+}
+
+/* getpeername on the event's descriptor: best effort, the connection may
+ * already be gone (and the number reused) by the time this thread looks. */
+static void peer_address(int fd, char *buf, size_t cap)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+    snprintf(buf, cap, "?");
+    if (getpeername(fd, (struct sockaddr *)&a, &len) != 0)
+        return;
+    char host[INET6_ADDRSTRLEN];
+    if (a.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&a;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        snprintf(buf, cap, "%s:%u", host, ntohs(in->sin_port));
+    } else if (a.ss_family == AF_INET6) {
+        struct sockaddr_in6 *in = (struct sockaddr_in6 *)&a;
+        inet_ntop(AF_INET6, &in->sin6_addr, host, sizeof host);
+        snprintf(buf, cap, "[%s]:%u", host, ntohs(in->sin6_port));
+    } else {
+        snprintf(buf, cap, "local");
+    }
+}
+
+static void on_failure(zg_monitor_t *m, watch_t *w, zg_endpoint_stats_t *e,
+                       uint64_t event, uint64_t value, const char *remote)
+{
+    zg_fail_reason_t r = classify(event, value);
+    atomic_fetch_add(&e->failed[r], 1);
+    char label[ZG_NAME_MAX + 32];
+    zg_log(m->ctx, r == ZG_FAIL_TIMEOUT ? ZG_LOG_INFO : ZG_LOG_WARNING,
+           "%s: handshake failed on %s%s%s: %s (%s 0x%llx)",
+           zg_sock_label(w->sock, label, sizeof label), e->endpoint,
+           remote[0] ? " from " : "", remote, fail_text(r),
+           zg_fail_reason_name(r), (unsigned long long)value);
+}
+
+static void on_accept_failed(zg_monitor_t *m, watch_t *w, uint64_t err)
+{
+    atomic_fetch_add(&w->sock->mon.accept_failed, 1);
+    char label[ZG_NAME_MAX + 32];
+    if (err == EMFILE || err == ENFILE)
+        atomic_fetch_add(&w->sock->mon.accept_emfile, 1);
+    zg_log(m->ctx, ZG_LOG_WARNING, "%s: accept failed: %s%s",
+           zg_sock_label(w->sock, label, sizeof label), strerror((int)err),
+           err == EMFILE || err == ENFILE
+               ? " (file descriptors exhausted: a connection flood?)"
+               : "");
+}
+
+/* Per-pipe depths: one event per peer; the fullest pipe since the last
+ * tick is what the tick publishes. */
+static void on_pipe_stats(watch_t *w, const uint64_t *values, size_t n)
+{
+    if (n < 2)
+        return;
+    int64_t out = (int64_t)values[0], in = (int64_t)values[1];
+    if (!w->batch || out > w->batch_out)
+        w->batch_out = out;
+    if (!w->batch || in > w->batch_in)
+        w->batch_in = in;
+    w->batch = true;
+}
+
+static void publish_depth(watch_t *w)
+{
+    if (!w->batch)
+        return;
+    atomic_store(&w->sock->mon.queue_out, w->batch_out);
+    atomic_store(&w->sock->mon.queue_in, w->batch_in);
+    w->batch = false;
+}
+
+static void on_event(zg_monitor_t *m, watch_t *w, uint64_t event,
+                     const uint64_t *values, size_t nvalues, const char *local,
+                     const char *remote)
+{
+    uint64_t value = nvalues ? values[0] : 0;
+    zg_endpoint_stats_t *e = endpoint_stats(w->sock, local);
+    char addr[80];
+    switch (event) {
+    case ZMQ_EVENT_ACCEPTED:
+        atomic_fetch_add(&e->accepted, 1);
+        peer_of(w, (int)value, true);
+        peer_address((int)value, addr, sizeof addr);
+        zg_log(m->ctx, ZG_LOG_DEBUG, "accepted %s on %s", addr, local);
+        break;
+    case ZMQ_EVENT_CONNECTED:
+        atomic_fetch_add(&e->connected, 1);
+        peer_of(w, (int)value, true);
+        break;
+    case ZMQ_EVENT_DISCONNECTED:
+        atomic_fetch_add(&e->disconnected, 1);
+        peer_gone(w, (int)value);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: {
+        atomic_fetch_add(&e->handshakes_ok, 1);
+        /* the event names no descriptor: the oldest one not yet up is it */
+        for (size_t i = 0; i < w->npeers; i++)
+            if (!w->peers[i].up) {
+                w->peers[i].up = true;
+                atomic_fetch_add(&w->sock->mon.peers, 1);
+                break;
+            }
+        break;
+    }
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        on_failure(m, w, e, event, value, remote);
+        break;
+    case ZMQ_EVENT_ACCEPT_FAILED: on_accept_failed(m, w, value); break;
+    case EVENT_PIPES_STATS: on_pipe_stats(w, values, nvalues); break;
+    default: break;
+    }
+}
+
+/* ---- reading the two event formats ------------------------------------------ */
+
+static size_t frame_text(zmq_msg_t *m, char *buf, size_t cap)
+{
+    size_t n = zmq_msg_size(m);
+    n = n < cap - 1 ? n : cap - 1;
+    memcpy(buf, zmq_msg_data(m), n);
+    buf[n] = '\0';
+    return n;
+}
+
+/* v1: [u16 event, u32 value][endpoint] */
+static int read_v1(void *reader, uint64_t *event, uint64_t *value,
+                   char *local, size_t cap)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, reader, ZMQ_DONTWAIT) < 0)
+        return -1;
+    uint16_t e = 0;
+    uint32_t v = 0;
+    if (zmq_msg_size(&m) >= 6) {
+        memcpy(&e, zmq_msg_data(&m), 2);
+        memcpy(&v, (char *)zmq_msg_data(&m) + 2, 4);
+    }
+    int more = zmq_msg_more(&m);
+    local[0] = '\0';
+    if (more && zmq_msg_recv(&m, reader, 0) >= 0)
+        frame_text(&m, local, cap);
+    zmq_msg_close(&m);
+    *event = e;
+    *value = v;
+    return 0;
+}
+
+/* v2: [u64 event][u64 n][n x u64 value][local endpoint][remote endpoint] */
+static int read_v2(void *reader, uint64_t *event, uint64_t *values,
+                   size_t *nvalues, char *local, char *remote, size_t cap)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, reader, ZMQ_DONTWAIT) < 0)
+        return -1;
+    uint64_t n = 0;
+    *event = 0;
+    if (zmq_msg_size(&m) == 8)
+        memcpy(event, zmq_msg_data(&m), 8);
+    if (zmq_msg_recv(&m, reader, 0) >= 0 && zmq_msg_size(&m) == 8)
+        memcpy(&n, zmq_msg_data(&m), 8);
+    *nvalues = 0;
+    for (uint64_t i = 0; i < n && zmq_msg_recv(&m, reader, 0) >= 0; i++)
+        if (*nvalues < 4 && zmq_msg_size(&m) == 8)
+            memcpy(&values[(*nvalues)++], zmq_msg_data(&m), 8);
+    local[0] = remote[0] = '\0';
+    if (zmq_msg_recv(&m, reader, 0) >= 0)
+        frame_text(&m, local, cap);
+    if (zmq_msg_more(&m) && zmq_msg_recv(&m, reader, 0) >= 0)
+        frame_text(&m, remote, cap);
+    while (zmq_msg_more(&m) && zmq_msg_recv(&m, reader, 0) >= 0)
+        ;
+    zmq_msg_close(&m);
+    return 0;
+}
+
+static void drain(zg_monitor_t *m, watch_t *w)
+{
+    char local[ZG_ENDPOINT_TEXT_MAX], remote[ZG_ENDPOINT_TEXT_MAX];
+    uint64_t event, values[4];
+    size_t n;
+    for (;;) {
+        if (m->v2) {
+            if (read_v2(w->reader, &event, values, &n, local, remote,
+                        sizeof local) != 0)
+                return;
+        } else {
+            remote[0] = '\0';
+            n = 1;
+            if (read_v1(w->reader, &event, values, local, sizeof local) != 0)
+                return;
+        }
+        on_event(m, w, event, values, n, local, remote);
+    }
+}
+
+/* ---- the thread --------------------------------------------------------------- */
+
+static void watch_free(watch_t *w)
+{
+    if (w->reader)
+        zmq_close(w->reader);
+    zg_alerts_destroy(&w->alerts);
+    free(w->peers);
+    free(w);
+}
+
+/* Named by context and socket id, which never repeat: libzmq unbinds a
+ * monitor's endpoint in its own time, so a name built from a reused
+ * address could still be taken. */
+static void monitor_endpoint(const zg_sock_t *s, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "inproc://zguard-monitor-%p-%u", (const void *)s->ctx,
+             s->id);
+}
+
+/* ADD: connect a reader to the socket's monitor stream. */
+static int add_watch(zg_monitor_t *m, zg_sock_t *s)
+{
+    watch_t *w = calloc(1, sizeof *w);
+    char ep[64];
+    monitor_endpoint(s, ep, sizeof ep);
+    int zero = 0;
+    if (!w || !(w->alerts = zg_alerts_new()) ||
+        !(w->reader = zmq_socket(m->ctx->zmq, ZMQ_PAIR)) ||
+        zmq_setsockopt(w->reader, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_connect(w->reader, ep) != 0) {
+        if (w)
+            watch_free(w);
+        return -1;
+    }
+    w->sock = s;
+    if (m->nwatches == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        watch_t **grown = realloc(m->watches, cap * sizeof *grown);
+        if (!grown) {
+            watch_free(w);
+            return -1;
+        }
+        m->watches = grown;
+        m->cap = cap;
+    }
+    m->watches[m->nwatches++] = w;
+    return 0;
+}
+
+static void remove_watch(zg_monitor_t *m, zg_sock_t *s)
+{
+    for (size_t i = 0; i < m->nwatches; i++)
+        if (m->watches[i]->sock == s) {
+            drain(m, m->watches[i]); /* the last events still count */
+            watch_free(m->watches[i]);
+            m->watches[i] = m->watches[--m->nwatches];
+            return;
+        }
+}
+
+/* Commands: [ADD|DEL][zg_sock_t *], STOP. Returns false on STOP. */
+static bool handle_command(zg_monitor_t *m)
+{
+    char cmd[4 + sizeof(void *)];
+    int n = zmq_recv(m->pipe_peer, cmd, sizeof cmd, 0);
+    if (n < 4 || memcmp(cmd, "STOP", 4) == 0)
+        return false;
+    zg_sock_t *s;
+    memcpy(&s, cmd + 4, sizeof s);
+    int rc = 0;
+    if (memcmp(cmd, "ADD ", 4) == 0)
+        rc = add_watch(m, s);
+    else
+        remove_watch(m, s);
+    zmq_send(m->pipe_peer, rc == 0 ? "OK" : "NO", 2, 0);
+    return true;
+}
+
+static void tick(zg_monitor_t *m, int64_t now)
+{
+    for (size_t i = 0; i < m->nwatches; i++) {
+        publish_depth(m->watches[i]);
+        zg_alerts_check(m->watches[i]->alerts, m->watches[i]->sock, now);
+    }
+}
+
+static void *run(void *arg)
+{
+    zg_monitor_t *m = arg;
+    zmq_pollitem_t *items = NULL;
+    size_t cap = 0;
+    int64_t next_tick = (int64_t)(zg_now_ns() / 1000000) + TICK_MS;
+    for (;;) {
+        if (cap < m->nwatches + 1) {
+            cap = (m->nwatches + 1) * 2;
+            zmq_pollitem_t *grown = realloc(items, cap * sizeof *items);
+            if (!grown)
+                break;
+            items = grown;
+        }
+        items[0] = (zmq_pollitem_t){m->pipe_peer, 0, ZMQ_POLLIN, 0};
+        for (size_t i = 0; i < m->nwatches; i++)
+            items[i + 1] =
+                (zmq_pollitem_t){m->watches[i]->reader, 0, ZMQ_POLLIN, 0};
+        size_t n = m->nwatches;
+        int64_t now = (int64_t)(zg_now_ns() / 1000000);
+        if (zmq_poll(items, (int)n + 1,
+                     next_tick > now ? (long)(next_tick - now) : 0) < 0 &&
+            errno != EINTR)
+            break;
+        for (size_t i = 0; i < n; i++)
+            if (items[i + 1].revents & ZMQ_POLLIN)
+                drain(m, m->watches[i]);
+        if ((items[0].revents & ZMQ_POLLIN) && !handle_command(m))
+            break;
+        now = (int64_t)(zg_now_ns() / 1000000);
+        if (now >= next_tick) {
+            tick(m, now);
+            next_tick = now + TICK_MS;
+        }
+    }
+    free(items);
+    return NULL;
+}
+
+/* ---- life cycle ----------------------------------------------------------------- */
+
+static void monitor_free(zg_monitor_t *m)
+{
+    for (size_t i = 0; i < m->nwatches; i++)
+        watch_free(m->watches[i]);
+    free(m->watches);
+    if (m->pipe)
+        zmq_close(m->pipe);
+    if (m->pipe_peer)
+        zmq_close(m->pipe_peer);
+    pthread_mutex_destroy(&m->pipe_lock);
+    free(m);
+}
+
+static zg_monitor_t *monitor_start(zg_ctx_t *ctx)
+{
+    zg_monitor_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->ctx = ctx;
+    m->v2 = zg_monitor_exact();
+    pthread_mutex_init(&m->pipe_lock, NULL);
+    snprintf(m->pipe_endpoint, sizeof m->pipe_endpoint,
+             "inproc://zguard-monitor-pipe-%p", (void *)m);
+    m->pipe = zmq_socket(ctx->zmq, ZMQ_PAIR);
+    m->pipe_peer = zmq_socket(ctx->zmq, ZMQ_PAIR);
+    if (!m->pipe || !m->pipe_peer ||
+        zmq_bind(m->pipe_peer, m->pipe_endpoint) != 0 ||
+        zmq_connect(m->pipe, m->pipe_endpoint) != 0 ||
+        pthread_create(&m->thread, NULL, run, m) != 0) {
+        zg_error_set("monitor: cannot start: %s", zmq_strerror(errno));
+        monitor_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void zg_monitor_stop(zg_monitor_t **monitor)
+{
+    if (!monitor || !*monitor)
+        return;
+    zg_monitor_t *m = *monitor;
+    *monitor = NULL;
+    pthread_mutex_lock(&m->pipe_lock);
+    zmq_send(m->pipe, "STOP", 4, 0);
+    pthread_mutex_unlock(&m->pipe_lock);
+    pthread_join(m->thread, NULL);
+    monitor_free(m);
+}
+
+static int command(zg_monitor_t *m, const char *verb, zg_sock_t *s)
+{
+    char cmd[4 + sizeof(void *)], answer[4];
+    memcpy(cmd, verb, 4);
+    memcpy(cmd + 4, &s, sizeof s);
+    pthread_mutex_lock(&m->pipe_lock);
+    int n = zmq_send(m->pipe, cmd, sizeof cmd, 0) == (int)sizeof cmd
+                ? zmq_recv(m->pipe, answer, sizeof answer, 0)
+                : -1;
+    pthread_mutex_unlock(&m->pipe_lock);
+    return n == 2 && memcmp(answer, "OK", 2) == 0 ? 0 : -1;
+}
+
+static zg_monitor_t *context_monitor(zg_ctx_t *ctx)
+{
+    pthread_mutex_lock(&ctx->monitor_lock);
+    if (!ctx->monitor)
+        ctx->monitor = monitor_start(ctx);
+    zg_monitor_t *m = ctx->monitor;
+    pthread_mutex_unlock(&ctx->monitor_lock);
+    return m;
+}
+
+int zg_monitor_add(zg_sock_t *s)
+{
+    atomic_init(&s->mon.queue_out, -1);
+    atomic_init(&s->mon.queue_in, -1);
+    zg_monitor_t *m = context_monitor(s->ctx);
+    if (!m)
+        return -1;
+    char ep[64];
+    monitor_endpoint(s, ep, sizeof ep);
+    int rc = m->v2 ? draft.monitor_v2(s->zsock, ep,
+                                      EVENTS_V1 | EVENT_PIPES_STATS, 2,
+                                      ZMQ_PAIR)
+                   : zmq_socket_monitor(s->zsock, ep, ZMQ_EVENT_ALL);
+    if (rc != 0 || command(m, "ADD ", s) != 0) {
+        char label[ZG_NAME_MAX + 32];
+        zg_error_set("%s: cannot monitor it: %s",
+                     zg_sock_label(s, label, sizeof label),
+                     zmq_strerror(errno));
+        zmq_socket_monitor(s->zsock, NULL, 0);
+        return -1;
+    }
+    s->monitored = true;
+    s->sample_pipes = m->v2;
+    return 0;
+}
+
+void zg_monitor_remove(zg_sock_t *s)
+{
+    if (!s->monitored)
+        return;
+    zmq_socket_monitor(s->zsock, NULL, 0); /* libzmq stops the stream */
+    command(s->ctx->monitor, "DEL ", s);
+    s->monitored = false;
+}
+
+void zg_monitor_sample(zg_sock_t *s)
+{
+    draft.pipes_stats(s->zsock);
+}
