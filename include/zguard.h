@@ -446,9 +446,30 @@ typedef struct zg_counters {
     uint64_t send_blocked_ns; /* time spent waiting in sends found mute */
     uint64_t no_route;       /* ROUTER_MANDATORY refusals */
     uint64_t interrupted;
+    /* from the socket's monitor (docs/metrics.md) */
+    int64_t peers;            /* connections whose handshake succeeded */
+    uint64_t handshakes_ok;
+    uint64_t handshakes_failed[5]; /* auth, crypto, mechanism, protocol,
+                                      timeout */
+    uint64_t accept_failures;
+    double mute_ratio;        /* share of the alert window spent mute */
+    int64_t queue_out, queue_in; /* fullest peer pipe; -1: not known (exact
+                                    mode needs libzmq's draft API) */
+    unsigned alerts;          /* bit per raised alert, ZG_ALERT_BIT_* */
 } zg_counters_t;
 
+#define ZG_ALERT_BIT_MUTE 1u
+#define ZG_ALERT_BIT_HWM 2u
+#define ZG_ALERT_BIT_TIMEOUTS 4u
+#define ZG_ALERT_BIT_AUTH 8u
+#define ZG_ALERT_BIT_NO_PEERS 16u
+
 ZG_EXPORT int zg_socket_counters(void *sock, zg_counters_t *out);
+/* Owning thread: asks libzmq for this socket's pipe depths now (they reach
+ * queue_out/queue_in within a quarter second). zguard also does this every
+ * 256 messages and whenever a send finds the socket mute. -1 with ENOTSUP
+ * when the loaded libzmq lacks the draft API. */
+ZG_EXPORT int zg_socket_sample(void *sock);
 
 /* ------------------------------------------------------------------------ */
 /* Send and receive with the policy's timeouts, failures classified          */

@@ -52,9 +52,17 @@ const char *zg_alert_kind_name(zg_alert_kind_t kind)
     return (unsigned)kind < ZG_ALERTS ? names[kind] : "?";
 }
 
-zg_alerts_t *zg_alerts_new(void)
+/* History starts at zero when the socket is watched: what happens before
+ * the first check (often the first quarter second) still counts. */
+zg_alerts_t *zg_alerts_new(int64_t now_ms)
 {
-    return calloc(1, sizeof(zg_alerts_t));
+    zg_alerts_t *a = calloc(1, sizeof *a);
+    if (a) {
+        a->window.s[0] = a->minute.s[0] = (sample_t){now_ms, 0, 0, 0};
+        a->window.head = a->minute.head = 1;
+        a->window.count = a->minute.count = 1;
+    }
+    return a;
 }
 
 void zg_alerts_destroy(zg_alerts_t **alerts)
@@ -198,10 +206,19 @@ static void check_rates(zg_alerts_t *a, zg_sock_t *s, const sample_t *x)
                "failures", "refused handshakes in the last minute");
 }
 
+static uint64_t handshakes_ok(const zg_sock_t *s)
+{
+    uint64_t n = 0;
+    for (int i = 0; i <= ZG_ENDPOINTS_MAX; i++)
+        n += atomic_load(&s->mon.endpoints[i].handshakes_ok);
+    return n;
+}
+
 static void check_peers(zg_alerts_t *a, zg_sock_t *s)
 {
     int64_t peers = atomic_load(&s->mon.peers);
-    a->had_peers |= peers > 0;
+    /* a peer that came and went between two checks still counts */
+    a->had_peers |= peers > 0 || handshakes_ok(s) > 0;
     bool on = s->policy.value[ZG_FIELD_ALERT_NO_PEERS] && a->had_peers &&
               peers == 0;
     set_alert(s, ZG_ALERT_NO_PEERS, on, "peers", (double)peers, 0,

@@ -386,7 +386,7 @@ static int add_watch(zg_monitor_t *m, zg_sock_t *s)
     char ep[64];
     monitor_endpoint(s, ep, sizeof ep);
     int zero = 0;
-    if (!w || !(w->alerts = zg_alerts_new()) ||
+    if (!w || !(w->alerts = zg_alerts_new((int64_t)(zg_now_ns() / 1000000))) ||
         !(w->reader = zmq_socket(m->ctx->zmq, ZMQ_PAIR)) ||
         zmq_setsockopt(w->reader, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_connect(w->reader, ep) != 0) {

@@ -422,18 +422,67 @@ const char *zg_socket_name(void *zsock)
     return s ? s->name : NULL;
 }
 
+_Static_assert(ZG_FAIL_REASONS == 5, "zg_counters_t.handshakes_failed");
+_Static_assert(ZG_ALERT_BIT_NO_PEERS == 1u << ZG_ALERT_NO_PEERS &&
+                   ZG_ALERT_BIT_AUTH == 1u << ZG_ALERT_AUTH &&
+                   ZG_ALERT_BIT_TIMEOUTS == 1u << ZG_ALERT_TIMEOUTS &&
+                   ZG_ALERT_BIT_HWM == 1u << ZG_ALERT_HWM &&
+                   ZG_ALERT_BIT_MUTE == 1u << ZG_ALERT_MUTE,
+               "alert bits of zguard.h");
+
+static void monitor_counters(const zg_monstats_t *m, zg_counters_t *out)
+{
+    int n = atomic_load_explicit(&m->nendpoints, memory_order_acquire);
+    for (int i = 0; i <= ZG_ENDPOINTS_MAX; i++) {
+        if (i >= n && i != ZG_ENDPOINTS_MAX)
+            continue;
+        out->handshakes_ok += atomic_load(&m->endpoints[i].handshakes_ok);
+        for (int r = 0; r < ZG_FAIL_REASONS; r++)
+            out->handshakes_failed[r] +=
+                atomic_load(&m->endpoints[i].failed[r]);
+    }
+    out->peers = atomic_load(&m->peers);
+    out->accept_failures = atomic_load(&m->accept_failed);
+    out->mute_ratio = (double)atomic_load(&m->mute_permille) / 1000;
+    out->queue_out = atomic_load(&m->queue_out);
+    out->queue_in = atomic_load(&m->queue_in);
+    out->alerts = atomic_load(&m->alerts);
+}
+
 int zg_socket_counters(void *zsock, zg_counters_t *out)
 {
     zg_sock_t *s = known(zsock, "zg_socket_counters");
     if (!s)
         return -1;
     const zg_stats_t *st = &s->stats;
-#define LOAD(f) atomic_load_explicit(&st->f, memory_order_relaxed)
-    *out = (zg_counters_t){LOAD(msgs_sent),       LOAD(msgs_received),
-                           LOAD(bytes_sent),      LOAD(bytes_received),
-                           LOAD(hwm_reached),     LOAD(send_timeouts),
-                           LOAD(recv_timeouts),   LOAD(send_blocked_ns),
-                           LOAD(no_route),        LOAD(interrupted)};
+    memset(out, 0, sizeof *out);
+#define LOAD(f) out->f = atomic_load_explicit(&st->f, memory_order_relaxed)
+    LOAD(msgs_sent);
+    LOAD(msgs_received);
+    LOAD(bytes_sent);
+    LOAD(bytes_received);
+    LOAD(hwm_reached);
+    LOAD(send_timeouts);
+    LOAD(recv_timeouts);
+    LOAD(send_blocked_ns);
+    LOAD(no_route);
+    LOAD(interrupted);
 #undef LOAD
+    monitor_counters(&s->mon, out);
+    return 0;
+}
+
+int zg_socket_sample(void *zsock)
+{
+    zg_sock_t *s = known(zsock, "zg_socket_sample");
+    if (!s)
+        return -1;
+    if (!s->sample_pipes) {
+        errno = ENOTSUP;
+        zg_error_set("exact queue depth needs libzmq's draft API (and a "
+                     "monitored socket)");
+        return -1;
+    }
+    zg_monitor_sample(s);
     return 0;
 }

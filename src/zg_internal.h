@@ -225,7 +225,7 @@ void zg_monitor_sample(zg_sock_t *sock);
 
 /* ---- alert.c: thresholds of the policy, evaluated by the monitor thread ---- */
 typedef struct zg_alerts zg_alerts_t;
-zg_alerts_t *zg_alerts_new(void);
+zg_alerts_t *zg_alerts_new(int64_t now_ms);
 void zg_alerts_destroy(zg_alerts_t **alerts);
 /* Called every tick with the time in ms; raises and clears alerts. */
 void zg_alerts_check(zg_alerts_t *alerts, zg_sock_t *sock, int64_t now_ms);

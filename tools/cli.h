@@ -23,6 +23,7 @@ typedef struct command {
 
 int cmd_version(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_key(int argc, char **argv);

@@ -8,9 +8,10 @@
 static const command_t commands[] = {
     {"auth", cmd_auth, "check an allowlist directory as the authenticator sees it"},
     {"doctor", cmd_doctor, "check libzmq: version, advisories, CURVE, draft API; and a policy"},
-    {"key", cmd_key, "show a key pair, export its secret, change its passphrase"},
+    {"key", cmd_key, "show, export, re-encrypt or rotate a key pair"},
     {"keygen", cmd_keygen, "make a CURVE key pair: NAME.key and NAME.key_secret"},
     {"policy", cmd_policy, "check a policy file, or document every value"},
+    {"stats", cmd_stats, "the sockets of a running process, from its metrics"},
     {"version", cmd_version, "versions of zguard, libzmq and libsodium"},
 };
 

@@ -1,0 +1,339 @@
+/*
+ * cmd_stats.c - `zguard stats URL`: a process's sockets at a glance, from
+ * its metrics endpoint, once or refreshed (--watch), like top(1).
+ *
+ * It reads the Prometheus text the endpoint serves (the same names a
+ * Prometheus server scrapes), so what it shows is what is monitored.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RESPONSE_MAX (16 << 20)
+#define SOCKETS_MAX 256
+#define LABEL_MAX 96
+
+static const char usage[] =
+    "usage: zguard stats URL [--watch] [--interval SECONDS] [--count N]\n"
+    "\n"
+    "Shows the sockets of a process that serves zguard metrics ([metrics]\n"
+    "listen in its policy, or zg_ctx_metrics_listen), one line each:\n"
+    "\n"
+    "  PEERS     connections whose handshake succeeded\n"
+    "  SENT RECV messages (with --watch: per second)\n"
+    "  MUTE      share of the alert window the socket spent mute (HWM reached\n"
+    "            or no peer)\n"
+    "  HWM-HITS  sends that found the socket mute\n"
+    "  TIMEOUTS  send/receive timeouts\n"
+    "  REFUSED   failed handshakes (auth, wrong key, plaintext, malformed)\n"
+    "  QUEUE     fullest peer pipe out/in (exact mode: libzmq draft API)\n"
+    "  ALERTS    raised alerts\n"
+    "\n"
+    "URL is http://HOST:PORT (the /metrics path is added) or HOST:PORT.\n"
+    "--watch refreshes every --interval seconds (default 2) until interrupted\n"
+    "or --count refreshes. Exit 0, or 2 if the endpoint cannot be read.\n";
+
+typedef struct row {
+    char socket[LABEL_MAX], type[16];
+    double sent, recv, hwm, timeouts, refused, peers, mute;
+    double queue_out, queue_in; /* -1: not reported */
+    char alerts[128];
+} row_t;
+
+typedef struct snapshot {
+    row_t rows[SOCKETS_MAX];
+    int n;
+    double allowed, denied;
+    bool auth;
+} snapshot_t;
+
+/* ---- fetching -------------------------------------------------------------- */
+
+static int split_url(const char *url, char *host, size_t hcap, char *port,
+                     size_t pcap)
+{
+    if (strncmp(url, "http://", 7) == 0)
+        url += 7;
+    const char *slash = strchr(url, '/');
+    size_t n = slash ? (size_t)(slash - url) : strlen(url);
+    const char *colon = memrchr(url, ':', n);
+    if (!colon || colon == url || (size_t)(colon - url) >= hcap ||
+        n - (size_t)(colon - url) - 1 >= pcap)
+        return -1;
+    snprintf(host, hcap, "%.*s", (int)(colon - url), url);
+    snprintf(port, pcap, "%.*s", (int)(n - (size_t)(colon - url) - 1),
+             colon + 1);
+    if (host[0] == '[') { /* [::1] */
+        memmove(host, host + 1, strlen(host));
+        host[strcspn(host, "]")] = '\0';
+    }
+    return 0;
+}
+
+static int dial(const char *host, const char *port)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+    if (getaddrinfo(host, port, &hints, &ai) != 0)
+        return -1;
+    int fd = -1;
+    for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+/* GET /metrics; the body, or NULL with a reason in err. */
+static char *fetch(const char *url, char *err, size_t ecap)
+{
+    char host[256], port[16], req[512];
+    if (split_url(url, host, sizeof host, port, sizeof port) != 0) {
+        snprintf(err, ecap, "'%s' is not http://HOST:PORT", url);
+        return NULL;
+    }
+    int fd = dial(host, port);
+    if (fd < 0) {
+        snprintf(err, ecap, "cannot connect to %s:%s: %s", host, port,
+                 strerror(errno));
+        return NULL;
+    }
+    int n = snprintf(req, sizeof req,
+                     "GET /metrics HTTP/1.0\r\nHost: %s\r\n\r\n", host);
+    char *buf = malloc(RESPONSE_MAX + 1);
+    size_t len = 0;
+    ssize_t got = buf && write(fd, req, (size_t)n) == n ? 1 : -1;
+    while (got > 0 && len < RESPONSE_MAX) {
+        got = read(fd, buf + len, RESPONSE_MAX - len);
+        len += got > 0 ? (size_t)got : 0;
+    }
+    close(fd);
+    if (!buf || got < 0) {
+        snprintf(err, ecap, "cannot read from %s:%s", host, port);
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    char *body = strstr(buf, "\r\n\r\n");
+    if (strncmp(buf, "HTTP/1.", 7) != 0 || strncmp(buf + 8, " 200", 4) != 0 ||
+        !body) {
+        snprintf(err, ecap, "%s:%s did not answer 200 with metrics", host,
+                 port);
+        free(buf);
+        return NULL;
+    }
+    memmove(buf, body + 4, strlen(body + 4) + 1);
+    return buf;
+}
+
+/* ---- parsing the exposition ------------------------------------------------- */
+
+/* The value of label `name` in "{a=\"x\",b=\"y\"}", or "". */
+static void label(const char *labels, const char *name, char *out, size_t cap)
+{
+    char key[40];
+    snprintf(key, sizeof key, "%s=\"", name);
+    const char *p = labels;
+    out[0] = '\0';
+    while ((p = strstr(p, key))) {
+        if (p == labels || p[-1] == ',' || p[-1] == '{')
+            break;
+        p++;
+    }
+    if (!p)
+        return;
+    p += strlen(key);
+    size_t n = 0;
+    for (; *p && *p != '"' && n + 1 < cap; p++)
+        out[n++] = *p == '\\' && p[1] ? *++p : *p;
+    out[n] = '\0';
+}
+
+static row_t *row_of(snapshot_t *s, const char *labels)
+{
+    char name[LABEL_MAX];
+    label(labels, "socket", name, sizeof name);
+    if (!name[0])
+        return NULL;
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->rows[i].socket, name) == 0)
+            return &s->rows[i];
+    if (s->n == SOCKETS_MAX)
+        return NULL;
+    row_t *r = &s->rows[s->n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->socket, sizeof r->socket, "%s", name);
+    label(labels, "type", r->type, sizeof r->type);
+    r->queue_out = r->queue_in = -1;
+    return r;
+}
+
+static void add_alert(row_t *r, const char *labels)
+{
+    char a[40];
+    label(labels, "alert", a, sizeof a);
+    size_t n = strlen(r->alerts);
+    snprintf(r->alerts + n, sizeof r->alerts - n, "%s%s", n ? "," : "", a);
+}
+
+static void sample(snapshot_t *s, const char *name, const char *labels,
+                   double v)
+{
+    char dir[8];
+    if (strcmp(name, "zguard_auth_decisions_total") == 0) {
+        label(labels, "result", dir, sizeof dir);
+        *(strcmp(dir, "allow") == 0 ? &s->allowed : &s->denied) += v;
+        s->auth = true;
+        return;
+    }
+    row_t *r = row_of(s, labels);
+    if (!r)
+        return;
+    label(labels, "direction", dir, sizeof dir);
+    if (strcmp(name, "zguard_messages_sent_total") == 0)
+        r->sent = v;
+    else if (strcmp(name, "zguard_messages_received_total") == 0)
+        r->recv = v;
+    else if (strcmp(name, "zguard_hwm_reached_total") == 0)
+        r->hwm = v;
+    else if (strcmp(name, "zguard_timeouts_total") == 0)
+        r->timeouts += v;
+    else if (strcmp(name, "zguard_handshake_failures_total") == 0)
+        r->refused += v;
+    else if (strcmp(name, "zguard_peers") == 0)
+        r->peers = v;
+    else if (strcmp(name, "zguard_mute_ratio") == 0)
+        r->mute = v;
+    else if (strcmp(name, "zguard_queue_depth") == 0)
+        *(strcmp(dir, "out") == 0 ? &r->queue_out : &r->queue_in) = v;
+    else if (strcmp(name, "zguard_alert_active") == 0 && v > 0)
+        add_alert(r, labels);
+}
+
+static void parse(char *text, snapshot_t *s)
+{
+    memset(s, 0, sizeof *s);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] == '#')
+            continue;
+        char *brace = strchr(line, '{'), *space = strrchr(line, ' ');
+        if (!space)
+            continue;
+        *space = '\0';
+        double v = strtod(space + 1, NULL);
+        const char *labels = "";
+        if (brace) {
+            *brace = '\0';
+            labels = brace + 1;
+        }
+        sample(s, line, labels, v);
+    }
+}
+
+/* ---- showing ---------------------------------------------------------------- */
+
+static const row_t *previous(const snapshot_t *prev, const row_t *r)
+{
+    for (int i = 0; prev && i < prev->n; i++)
+        if (strcmp(prev->rows[i].socket, r->socket) == 0)
+            return &prev->rows[i];
+    return NULL;
+}
+
+static void show(const snapshot_t *s, const snapshot_t *prev, double secs)
+{
+    printf("%-20s %-7s %5s %10s %10s %5s %8s %8s %7s %11s  %s\n", "SOCKET",
+           "TYPE", "PEERS", prev ? "SENT/s" : "SENT", prev ? "RECV/s" : "RECV",
+           "MUTE", "HWM-HITS", "TIMEOUTS", "REFUSED", "QUEUE", "ALERTS");
+    for (int i = 0; i < s->n; i++) {
+        const row_t *r = &s->rows[i], *p = previous(prev, r);
+        double sent = p ? (r->sent - p->sent) / secs : r->sent,
+               recv = p ? (r->recv - p->recv) / secs : r->recv;
+        char queue[24] = "-";
+        if (r->queue_out >= 0)
+            snprintf(queue, sizeof queue, "%.0f/%.0f", r->queue_out,
+                     r->queue_in);
+        printf("%-20.20s %-7s %5.0f %10.0f %10.0f %4.0f%% %8.0f %8.0f %7.0f "
+               "%11s  %s\n",
+               r->socket, r->type, r->peers, sent, recv, r->mute * 100, r->hwm,
+               r->timeouts, r->refused, queue, r->alerts[0] ? r->alerts : "-");
+    }
+    if (s->auth)
+        printf("authenticator: %.0f allowed, %.0f denied\n", s->allowed,
+               s->denied);
+}
+
+static int read_snapshot(const char *url, snapshot_t *s)
+{
+    char err[256];
+    char *text = fetch(url, err, sizeof err);
+    if (!text) {
+        fprintf(stderr, "zguard stats: %s\n", err);
+        return -1;
+    }
+    parse(text, s);
+    free(text);
+    return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"watch", no_argument, NULL, 'w'},
+        {"interval", required_argument, NULL, 'i'},
+        {"count", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0}};
+    const char *cmd = "zguard stats";
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    int watch = 0, count = 0, c;
+    double interval = 2;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "wi:c:", opts, NULL)) != -1) {
+        if (c == 'w')
+            watch = 1;
+        else if (c == 'i' && (interval = atof(optarg)) > 0)
+            ;
+        else if (c == 'c' && (count = atoi(optarg)) > 0)
+            watch = 1;
+        else
+            return cli_usage_error(cmd, "bad option");
+    }
+    if (argc - optind != 1)
+        return cli_usage_error(cmd, "give the URL of a metrics endpoint");
+    const char *url = argv[optind];
+    static snapshot_t snaps[2];
+    if (read_snapshot(url, &snaps[0]) != 0)
+        return EXIT_FAIL;
+    if (!watch) {
+        show(&snaps[0], NULL, 0);
+        return EXIT_OK;
+    }
+    bool tty = isatty(STDOUT_FILENO);
+    for (int i = 1; !count || i <= count; i++) {
+        struct timespec pause = {(time_t)interval,
+                                 (long)((interval - (double)(time_t)interval) *
+                                        1e9)};
+        nanosleep(&pause, NULL);
+        snapshot_t *now = &snaps[i % 2], *before = &snaps[(i + 1) % 2];
+        if (read_snapshot(url, now) != 0)
+            return EXIT_FAIL;
+        printf("%s", tty ? "\033[H\033[2J" : i > 1 ? "\n" : "");
+        show(now, before, interval);
+        fflush(stdout);
+    }
+    return EXIT_OK;
+}
