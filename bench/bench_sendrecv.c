@@ -119,7 +119,6 @@ static const zopt_t zopts[] = {
 
 /* Policy keys that are no socket option. security is checked separately:
  * the benchmark needs 'none', which is libzmq's default NULL mechanism. */
-static const char *const non_option_keys[] = {"security", "retries"};
 
 /* The options of one socket type, ready to set and to compare. */
 typedef struct optset {
@@ -158,15 +157,6 @@ static const zopt_t *zopt_for(const char *key)
     return NULL;
 }
 
-static bool is_non_option(const char *key)
-{
-    for (size_t i = 0; i < sizeof non_option_keys / sizeof non_option_keys[0];
-         i++)
-        if (strcmp(non_option_keys[i], key) == 0)
-            return true;
-    return false;
-}
-
 /* Reads the effective settings for `type` back from the policy. A key this
  * program does not know stops it: better no numbers than unequal ones. */
 static void optset_build(const zg_policy_t *policy, int type, optset_t *o)
@@ -181,7 +171,7 @@ static void optset_build(const zg_policy_t *policy, int type, optset_t *o)
             continue;
         if (strcmp(s[f].key, "security") == 0 && s[f].value != ZG_SECURITY_NONE)
             die("the benchmark policy must say 'security = none'");
-        if (is_non_option(s[f].key))
+        if (!s[f].option) /* zguard's own: keys, alerts, retries */
             continue;
         const zopt_t *z = zopt_for(s[f].key);
         if (!z)
@@ -241,7 +231,14 @@ static void optset_check(void *sock, const optset_t *o, const char *who)
 
 /* ---- contestants and scenarios ------------------------------------------ */
 
-typedef enum api { API_RAW, API_ZG, API_RAW_MSG, API_ZG_MSG, API_COUNT } api_t;
+typedef enum api {
+    API_RAW,
+    API_ZG,
+    API_RAW_MSG,
+    API_ZG_MSG,
+    API_ZG_NOMON, /* zguard with the policy's [metrics] monitor = no */
+    API_COUNT
+} api_t;
 
 static const struct {
     const char *name;  /* in the table */
@@ -256,6 +253,8 @@ static const struct {
                      "zmq_msg_send / zmq_msg_recv, zero-copy", false, -1},
     [API_ZG_MSG] = {"zguard msg", "zguard_msg",
                     "zg_msg_send / zg_msg_recv, zero-copy", true, API_RAW_MSG},
+    [API_ZG_NOMON] = {"zguard no-mon", "zguard_nomon",
+                      "zg_send / zg_recv, socket monitors off", true, API_RAW},
 };
 
 typedef struct totals { /* summed over a contestant's timed rounds */
@@ -379,6 +378,7 @@ static int send_n(run_t *r, long n)
                 return raw_fail(r->send_err, "zmq_send", rc, size, i);
         return 0;
     case API_ZG:
+    case API_ZG_NOMON:
         for (long i = 0; i < n; i++)
             if ((st = zg_send(s, p, size, 0)) != ZG_OK)
                 return zg_fail(r->send_err, "zg_send", st, i);
@@ -420,6 +420,7 @@ static int recv_n(run_t *r, long n, unsigned char *buf, zmq_msg_t *m)
                 return raw_fail(r->recv_err, "zmq_recv", rc, size, i);
         return 0;
     case API_ZG:
+    case API_ZG_NOMON:
         for (long i = 0; i < n; i++) {
             if ((st = zg_recv(s, buf, size, &len, 0)) != ZG_OK)
                 return zg_fail(r->recv_err, "zg_recv", st, i);
@@ -498,7 +499,7 @@ static void *receiver_main(void *arg)
     return NULL;
 }
 
-static zg_ctx_t *ctx;
+static zg_ctx_t *ctx, *ctx_nomon; /* monitoring on, off */
 static unsigned char *payload;
 static bool verbose;
 
@@ -507,7 +508,7 @@ static void *make_socket(api_t api, int type)
     const optset_t *o = type == ZMQ_PUSH ? &push_opts : &pull_opts;
     void *s;
     if (apis[api].zguard) {
-        s = zg_socket(ctx, type, NULL);
+        s = zg_socket(api == API_ZG_NOMON ? ctx_nomon : ctx, type, NULL);
         if (!s)
             die("zg_socket(%s): %s", zg_type_name(type), zg_last_error());
     } else {
@@ -807,6 +808,12 @@ static void print_rows(const scenario_t *sc, const bool *use, int rounds)
         }
         putchar('\n');
     }
+    if (use[API_ZG] && use[API_ZG_NOMON]) {
+        double on = summarize(sc->rate[API_ZG], rounds).median,
+               off = summarize(sc->rate[API_ZG_NOMON], rounds).median;
+        printf("%-22s monitoring on / off: %.3f (target >= 0.98)\n", sc->name,
+               off > 0 ? on / off : 0);
+    }
     fflush(stdout);
 }
 
@@ -995,7 +1002,7 @@ int main(int argc, char **argv)
     int rounds = 0; /* 0: not given */
     long messages = 0;
     bool quick = false;
-    bool use[API_COUNT] = {true, true, true, true};
+    bool use[API_COUNT] = {true, true, true, true, true};
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -1082,6 +1089,14 @@ int main(int argc, char **argv)
     if (!ctx)
         die("zg_ctx_wrap: %s", zg_last_error());
     zg_policy_destroy(&policy);
+    /* the same policy with socket monitors off: the cost of monitoring */
+    char nomon[sizeof bench_policy + 64];
+    snprintf(nomon, sizeof nomon, "%s[metrics]\nmonitor = no\n", bench_policy);
+    zg_policy_t *p2 = zg_policy_parse(nomon, strlen(nomon), "bench", NULL);
+    ctx_nomon = p2 ? zg_ctx_wrap(zctx, p2) : NULL;
+    zg_policy_destroy(&p2);
+    if (!ctx_nomon)
+        die("zg_ctx_wrap (monitoring off): %s", zg_last_error());
     zg_ctx_set_log(ctx, ZG_LOG_WARNING, log_to_stderr, NULL);
 
     unsigned char *buf = malloc(1024);
@@ -1120,7 +1135,7 @@ int main(int argc, char **argv)
          * back to back. The order of the groups rotates from round to round
          * and the order inside a group flips, so no contestant always runs
          * first (after the previous round's sockets closed) or last. */
-        int group[API_COUNT][2], size[API_COUNT], ng = 0;
+        int group[API_COUNT][API_COUNT], size[API_COUNT], ng = 0;
         for (int a = 0; a < API_COUNT; a++) {
             if (!use[a] || !calibrates(use, a))
                 continue;
@@ -1168,6 +1183,7 @@ int main(int argc, char **argv)
                 "the margin (more --rounds narrow it)\n",
                 TARGET_RATIO, ci_coverage * 100, TARGET_RATIO);
     }
+    zg_ctx_destroy(&ctx_nomon);
     zg_ctx_destroy(&ctx);
     zmq_ctx_term(zctx);
     free(buf);

@@ -182,6 +182,8 @@ typedef enum zg_field {
 typedef struct zg_setting {
     zg_field_t field;
     int applies;                     /* 0: meaningless for this type */
+    int option;                      /* the libzmq option (ZMQ_SNDHWM, ...);
+                                        0 for zguard's own fields */
     const char *key;                 /* policy key: "sndhwm" */
     int64_t value;                   /* messages, milliseconds, bytes, 0/1;
                                         for key files: how many */

@@ -1253,6 +1253,7 @@ int zg_policy_settings(const zg_policy_t *policy, int type, const char *name,
         o->field = (zg_field_t)f;
         o->key = info->key;
         o->layer = ZG_LAYER_BUILTIN;
+        o->option = info->zmq_option;
         o->applies = zg_field_applies((zg_field_t)f, type);
         if (!o->applies) {
             zg_value_format(info, 0, o->text, sizeof o->text);
