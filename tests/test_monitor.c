@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -346,6 +347,25 @@ static void test_timeouts_per_direction(void **state)
     tu_peer_t py;
     tu_peer_start(&py, "check_metrics.py", args, NULL, 0);
     assert_int_equal(tu_peer_wait(&py), 0);
+    /* `zguard stats` shows the same, once and refreshed */
+    char cmd[512], text[4096] = "";
+    snprintf(cmd, sizeof cmd,
+             "%s stats %s; %s stats --watch --count 1 --interval 0.2 %s",
+             ZG_TEST_ZGUARD, url, ZG_TEST_ZGUARD, url);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(text, 1, sizeof text - 1, p);
+    text[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_contains(text, "SOCKET ");
+    assert_contains(text, "SENT/s"); /* the --watch table: rates */
+    assert_contains(text, "consumer             pull");
+    assert_contains(text, "authenticator: 0 allowed, 0 denied");
+    snprintf(cmd, sizeof cmd, "%s stats 127.0.0.1:1 2>&1", ZG_TEST_ZGUARD);
+    p = popen(cmd, "r");
+    n = fread(text, 1, sizeof text - 1, p);
+    text[n] = '\0';
+    assert_int_equal(WEXITSTATUS(pclose(p)), 2);
+    assert_contains(text, "cannot connect to 127.0.0.1:1");
     zg_close(&server);
     zg_close(&out);
     zg_close(&in);
