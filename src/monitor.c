@@ -77,6 +77,11 @@ struct zg_monitor {
     pthread_t thread;
     void *pipe, *pipe_peer; /* pipe: any application thread, under lock */
     pthread_mutex_t pipe_lock;
+    /* The socket a command is about. Passed under its own lock rather than
+     * inside the command, so that everything written to the socket's state
+     * before the command visibly happens before the thread reads it. */
+    pthread_mutex_t handoff_lock;
+    zg_sock_t *handoff;
     char pipe_endpoint[64];
     bool v2;
     watch_t **watches; /* the thread's */
@@ -420,20 +425,24 @@ static void remove_watch(zg_monitor_t *m, zg_sock_t *s)
         }
 }
 
-/* Commands: [ADD|DEL][zg_sock_t *], STOP. Returns false on STOP. */
+/* Commands: ADD, DEL (the socket is m->handoff), STOP. Returns false on
+ * STOP. */
 static bool handle_command(zg_monitor_t *m)
 {
-    char cmd[4 + sizeof(void *)];
+    char cmd[4];
     int n = zmq_recv(m->pipe_peer, cmd, sizeof cmd, 0);
     if (n < 4 || memcmp(cmd, "STOP", 4) == 0)
         return false;
-    zg_sock_t *s;
-    memcpy(&s, cmd + 4, sizeof s);
+    pthread_mutex_lock(&m->handoff_lock);
+    zg_sock_t *s = m->handoff;
+    pthread_mutex_unlock(&m->handoff_lock);
     int rc = 0;
     if (memcmp(cmd, "ADD ", 4) == 0)
         rc = add_watch(m, s);
     else
         remove_watch(m, s);
+    pthread_mutex_lock(&m->handoff_lock); /* pairs with command()'s */
+    pthread_mutex_unlock(&m->handoff_lock);
     zmq_send(m->pipe_peer, rc == 0 ? "OK" : "NO", 2, 0);
     return true;
 }
@@ -497,6 +506,7 @@ static void monitor_free(zg_monitor_t *m)
     if (m->pipe_peer)
         zmq_close(m->pipe_peer);
     pthread_mutex_destroy(&m->pipe_lock);
+    pthread_mutex_destroy(&m->handoff_lock);
     free(m);
 }
 
@@ -508,6 +518,7 @@ static zg_monitor_t *monitor_start(zg_ctx_t *ctx)
     m->ctx = ctx;
     m->v2 = zg_monitor_exact();
     pthread_mutex_init(&m->pipe_lock, NULL);
+    pthread_mutex_init(&m->handoff_lock, NULL);
     snprintf(m->pipe_endpoint, sizeof m->pipe_endpoint,
              "inproc://zguard-monitor-pipe-%p", (void *)m);
     m->pipe = zmq_socket(ctx->zmq, ZMQ_PAIR);
@@ -538,13 +549,18 @@ void zg_monitor_stop(zg_monitor_t **monitor)
 
 static int command(zg_monitor_t *m, const char *verb, zg_sock_t *s)
 {
-    char cmd[4 + sizeof(void *)], answer[4];
-    memcpy(cmd, verb, 4);
-    memcpy(cmd + 4, &s, sizeof s);
+    char answer[4];
     pthread_mutex_lock(&m->pipe_lock);
-    int n = zmq_send(m->pipe, cmd, sizeof cmd, 0) == (int)sizeof cmd
+    pthread_mutex_lock(&m->handoff_lock);
+    m->handoff = s;
+    pthread_mutex_unlock(&m->handoff_lock);
+    int n = zmq_send(m->pipe, verb, 4, 0) == 4
                 ? zmq_recv(m->pipe, answer, sizeof answer, 0)
                 : -1;
+    /* the answer's happens-before, for what the thread did with s */
+    pthread_mutex_lock(&m->handoff_lock);
+    m->handoff = NULL;
+    pthread_mutex_unlock(&m->handoff_lock);
     pthread_mutex_unlock(&m->pipe_lock);
     return n == 2 && memcmp(answer, "OK", 2) == 0 ? 0 : -1;
 }
