@@ -13,7 +13,11 @@ FUZZ_SECONDS ?= 60
 JOBS ?= 2
 PYTHON ?= /usr/bin/python3
 
-BUILD_PKGS := cmake make gcc pkg-config libzmq3-dev libsodium-dev libmicrohttpd-dev
+# `zguard audit` compiles tree-sitter grammars that npm installs from a lock
+# file. Debian's npm package only when no npm is on the PATH: NodeSource's
+# nodejs carries its own npm and conflicts with Debian's.
+NPM_PKG := $(if $(shell command -v npm 2>/dev/null),,npm)
+BUILD_PKGS := cmake make gcc pkg-config libzmq3-dev libsodium-dev libmicrohttpd-dev libtree-sitter-dev $(NPM_PKG)
 TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev libcmocka-dev python3 python3-zmq python3-prometheus-client libczmq-dev
 
 ifeq ($(SANITIZE),1)
@@ -78,6 +82,7 @@ fuzz: deps-test
 bench: all
 	$(BUILD)/bench/bench_sendrecv
 	$(BUILD)/bench/bench_handshake
+	if [ -x $(BUILD)/bench/bench_audit ]; then $(BUILD)/bench/bench_audit; fi
 
 install: all
 	cmake --install $(BUILD)

@@ -123,6 +123,7 @@ static int stranger_knocks(zg_ctx_t *ctx, const char *dir, const char *ep)
     zg_cert_t *server = zg_cert_load(path); /* public: anyone may have it */
     if (!server)
         return 0;
+    /* zguard-audit: ignore hwm-not-set, timeout-not-set, maxmsgsize-not-set -- an outside client with an unlisted key, made raw on purpose; it sends one request and polls for the answer */
     void *z = zmq_ctx_new(), *c = zmq_socket(z, ZMQ_DEALER);
     int zero = 0;
     zmq_setsockopt(c, ZMQ_LINGER, &zero, sizeof zero);
@@ -165,6 +166,7 @@ static void *open_orders_in(zg_ctx_t *ctx, const char *dir, char *ep,
 
     void *tampered = zg_socket(ctx, ZMQ_PULL, "orders-in");
     int unbounded = 0;
+    /* zguard-audit: ignore hwm-unbounded -- on purpose: zg_bind must refuse a socket whose options changed after hardening */
     zmq_setsockopt(tampered, ZMQ_RCVHWM, &unbounded, sizeof unbounded);
     int caught = zg_bind(tampered, "inproc://tampered") != 0;
     row("verified options", caught, "RCVHWM set to 0 after hardening: bind "

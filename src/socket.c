@@ -223,6 +223,7 @@ static int harden(zg_sock_t *s)
 void *zg_socket(zg_ctx_t *ctx, int type, const char *name)
 {
     zg_error_clear();
+    /* zguard-audit: ignore hwm-not-set, timeout-not-set, maxmsgsize-not-set, linger-not-set -- harden() below applies and verifies the policy before the socket is returned */
     void *zsock = zmq_socket(ctx->zmq, type);
     if (!zsock) {
         zg_error_set("zmq_socket(%s): %s",

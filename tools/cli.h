@@ -28,6 +28,7 @@ int cmd_policy(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* True when argv holds -h or --help: every command answers it. */
 int cli_wants_help(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 static const command_t commands[] = {
+    {"audit", cmd_audit, "find ZeroMQ sockets in C, C++, Python code and the mitigations they lack"},
     {"auth", cmd_auth, "check an allowlist directory as the authenticator sees it"},
     {"doctor", cmd_doctor, "check libzmq: version, advisories, CURVE, draft API; and a policy"},
     {"key", cmd_key, "show, export, re-encrypt or rotate a key pair"},

@@ -8,7 +8,8 @@
 #
 # Each BUILD_DIR/tests/fuzz/fuzz_NAME runs for SECONDS over a fresh corpus,
 # .fuzz/fuzz_NAME/corpus at the top of the source tree, seeded from
-# tests/fuzz/seeds/NAME/ (and, for fuzz_policy, every tests/policy/*/*.policy),
+# tests/fuzz/seeds/NAME/ (and, for fuzz_policy, every tests/policy/*/*.policy;
+# for fuzz_audit, the audit's test corpus tests/audit/*.c, *.cpp, *.py),
 # with tests/fuzz/NAME.dict when there is one. SECONDS=0 runs the seeds once.
 # Crash inputs go to .fuzz/fuzz_NAME/artifacts/ (kept between runs),
 # libFuzzer's output to .fuzz/fuzz_NAME/log. Exits 1 if any target fails,
@@ -56,6 +57,12 @@ for exe in "$targets"/fuzz_*; do
             [ -f "$f" ] || continue
             kind=$(basename "$(dirname "$f")")
             cp "$f" "$corpus/$kind-$(basename "$f")"
+        done
+    fi
+    if [ "$short" = audit ]; then
+        for f in "$root"/tests/audit/*.c "$root"/tests/audit/*.cpp \
+            "$root"/tests/audit/*.py; do
+            [ -f "$f" ] && cp "$f" "$corpus/corpus-$(basename "$f")"
         done
     fi
     nseeds=$(ls "$corpus" | wc -l)

@@ -1,0 +1,466 @@
+/*
+ * audit.h - what the files of `zguard audit` share.
+ *
+ * The audit reads C, C++ and Python source with tree-sitter, records every
+ * ZeroMQ-related event it recognises (a socket made, an option set, a bind,
+ * a blocking receive...) in source order, then resolves the events to
+ * sockets and judges each socket against the mitigations of the security
+ * analysis. Everything is per file: a socket made in one file and
+ * configured in another is outside what a syntax-level audit can see.
+ *
+ * Layers, each its own file:
+ *   rules.c      constant tables: rules, severities, socket types, options
+ *   lang.c       languages, grammars, the ABI check, one parser each
+ *   ast.c        syntax-node helpers: text, strings, integers, constants
+ *   scan.c       files and directories, the tree walk, dispatch
+ *   rec_*.c      recognisers, one per API family, turning calls into events
+ *   model.c      sockets from events, and each mitigation's state
+ *   findings.c   the rules run over sockets and events
+ *   policy.c     values checked against a zguard policy (--policy)
+ *   suppress.c   inline `zguard-audit: ignore RULE -- reason` comments
+ *   report_*.c   text (and the one-line form), markdown, JSON, SARIF
+ */
+#ifndef ZG_AUDIT_H
+#define ZG_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <tree_sitter/api.h>
+#include <zguard.h>
+
+#define AU_FORMAT_VERSION 1     /* "audit_format" in the JSON report */
+#define AU_NAME_MAX 64          /* variables, option names, socket names */
+#define AU_TEXT_MAX 160         /* endpoints, values as written */
+#define AU_FILE_MAX_BYTES (16u << 20) /* larger files are skipped, and said so */
+#define AU_PARSE_TIMEOUT_US (20u * 1000 * 1000)
+
+/* ---- languages ------------------------------------------------------------ */
+
+typedef enum au_lang { AU_LANG_C = 0, AU_LANG_CPP, AU_LANG_PYTHON, AU_LANG_COUNT } au_lang_t;
+
+const char *au_lang_name(au_lang_t lang); /* "c", "c++", "python" */
+/* The language of a file name, or -1 when the audit does not read it.
+ * Headers (.h) are C++ when the text uses `::`, C otherwise. */
+int au_lang_of(const char *path, const char *text, size_t len);
+
+typedef struct au_parsers au_parsers_t;
+/* One parser per language, each grammar's ABI checked against the
+ * libtree-sitter it runs on. NULL with a reason in err. */
+au_parsers_t *au_parsers_new(char *err, size_t cap);
+void au_parsers_destroy(au_parsers_t **p);
+TSTree *au_parse(au_parsers_t *p, au_lang_t lang, const char *text, uint32_t len);
+/* "c 14, c++ 14, python 14 (libtree-sitter accepts 13-14)" */
+void au_grammar_versions(char *buf, size_t cap);
+
+/* ---- severities and rules ------------------------------------------------- */
+
+typedef enum au_sev { AU_SEV_LOW = 1, AU_SEV_MEDIUM, AU_SEV_HIGH, AU_SEV_CRITICAL } au_sev_t;
+
+const char *au_sev_name(au_sev_t sev);
+int au_sev_from_name(const char *name); /* -1 if unknown */
+
+typedef enum au_rule {
+    AU_R_SECRET_HARDCODED = 0,
+    AU_R_HWM_UNBOUNDED,
+    AU_R_TCP_BIND_ALL,
+    AU_R_PICKLE_UNAUTH,
+    AU_R_BLOCKING_NO_TIMEOUT,
+    AU_R_CURVE_MISSING,
+    AU_R_CURVE_NO_AUTH,
+    AU_R_OPTION_AFTER_ATTACH,
+    AU_R_POLICY_VIOLATION,
+    AU_R_POLICY_UNKNOWN_SOCKET,
+    AU_R_HWM_NOT_SET,
+    AU_R_TIMEOUT_NOT_SET,
+    AU_R_MAXMSGSIZE_NOT_SET,
+    AU_R_LINGER_NOT_SET,
+    AU_R_SUPPRESSION_NO_REASON,
+    AU_R_SUPPRESSION_UNKNOWN_RULE,
+    AU_R_SUPPRESSION_UNUSED,
+    AU_R_COUNT
+} au_rule_t;
+
+typedef struct au_rule_info {
+    const char *id;          /* "curve-secret-hardcoded" */
+    au_sev_t severity;
+    const char *title;       /* one line */
+    const char *help;        /* why it matters, what to do */
+} au_rule_info_t;
+
+const au_rule_info_t *au_rule_info(au_rule_t rule);
+int au_rule_from_id(const char *id, size_t len); /* -1 if unknown */
+
+/* ---- socket types and options --------------------------------------------- */
+
+/* Socket types by libzmq's own numbers (ZMQ_PAIR 0 ... ZMQ_STREAM 11, then
+ * the draft types); -1 when the audit could not tell. */
+int au_type_from_name(const char *name, size_t len); /* "PUSH", "push", "XREP" */
+const char *au_type_name(int type);                  /* "PUSH", or "?" */
+int au_type_can_send(int type);
+int au_type_can_recv(int type);
+/* Types whose send drops rather than blocks when mute (PUB, XPUB, RADIO,
+ * ROUTER and REP without ROUTER_MANDATORY). */
+int au_type_send_drops(int type);
+
+/* What the audit knows of one socket option. */
+typedef enum au_opt_kind {
+    AU_OK_OTHER = 0,
+    AU_OK_SNDHWM, AU_OK_RCVHWM, AU_OK_HWM, /* HWM: libzmq 2.x's, and pyzmq's both */
+    AU_OK_SNDTIMEO, AU_OK_RCVTIMEO, AU_OK_MAXMSGSIZE, AU_OK_LINGER,
+    AU_OK_CURVE_SERVER, AU_OK_CURVE_PUBLICKEY, AU_OK_CURVE_SECRETKEY,
+    AU_OK_CURVE_SERVERKEY, AU_OK_ZAP_DOMAIN, AU_OK_ROUTER_MANDATORY,
+    AU_OK_UNBOUNDED          /* CZMQ's zsock_set_unbounded: both HWMs 0 */
+} au_opt_kind_t;
+
+typedef struct au_opt_info {
+    const char *name;        /* upper case, no ZMQ_ prefix: "SNDHWM" */
+    au_opt_kind_t kind;
+    int immediate;           /* takes effect on a bound/connected socket */
+} au_opt_info_t;
+
+/* Known options by name, case-insensitive, "ZMQ_" prefix optional. Unknown
+ * names give a record of kind AU_OK_OTHER that is not immediate. */
+void au_opt_lookup(const char *name, size_t len, au_opt_info_t *out);
+
+/* ---- events: what the recognisers saw, in source order -------------------- */
+
+typedef enum au_api {
+    AU_API_LIBZMQ = 0, AU_API_CZMQ, AU_API_CPPZMQ, AU_API_PYZMQ, AU_API_ZGUARD, AU_API_COUNT
+} au_api_t;
+
+const char *au_api_name(au_api_t api); /* "libzmq", "czmq", ... */
+
+typedef enum au_ev_kind {
+    AU_EV_SOCKET = 0,  /* a socket made: var, type, api, ctx, zname */
+    AU_EV_CONTEXT,     /* a pyzmq context made: var */
+    AU_EV_OPTION,      /* an option set on socket var */
+    AU_EV_CTX_OPTION,  /* a default set on context var (pyzmq) */
+    AU_EV_PROC_OPTION, /* a process default (zsys_set_*, ZSYS_* environment) */
+    AU_EV_ATTACH,      /* bind or connect of socket var */
+    AU_EV_IO,          /* send or receive on socket var */
+    AU_EV_HARDEN,      /* zg_harden(ctx, var, name) */
+    AU_EV_AUTHENTICATOR, /* a ZAP handler or authenticator in this file */
+    AU_EV_SECRET       /* a hard-coded secret key reaching a certificate call */
+} au_ev_kind_t;
+
+typedef struct au_value {
+    int known;                /* value holds the integer */
+    int64_t value;
+    int secret_literal;       /* a Z85 or 32-byte literal (keys) */
+    char text[AU_TEXT_MAX];   /* as written, whitespace squeezed */
+} au_value_t;
+
+typedef struct au_event {
+    au_ev_kind_t kind;
+    au_api_t api;
+    unsigned line, col;       /* 1-based */
+    uint32_t pos;             /* byte offset: order within a scope */
+    uint32_t scope;           /* enclosing function's start + 1; 0 = file */
+    char var[AU_NAME_MAX];    /* socket or context, as written, squeezed */
+    char call[AU_NAME_MAX];   /* the function or method: "zmq_recv" */
+    /* AU_EV_SOCKET */
+    int type;
+    char ctx[AU_NAME_MAX];    /* the context it came from (pyzmq defaults) */
+    char zname[AU_NAME_MAX];  /* zg_socket/zg_harden name, "" when none */
+    int zname_known;
+    int member;               /* made in a C++ member initialiser */
+    /* AU_EV_OPTION, AU_EV_CTX_OPTION, AU_EV_PROC_OPTION */
+    au_opt_info_t opt;
+    int opt_variable;         /* the option is a variable: could be any */
+    au_value_t val;
+    /* AU_EV_ATTACH (also AU_EV_SOCKET for CZMQ endpoints) */
+    int bind;
+    int endpoint_known;       /* endpoint holds at least the literal prefix */
+    char endpoint[AU_TEXT_MAX];
+    /* AU_EV_IO */
+    int send;
+    int nonblocking;          /* DONTWAIT/NOBLOCK, or guarded by a poll */
+    int pickle;               /* pyzmq recv_pyobj */
+} au_event_t;
+
+/* ---- one file being read --------------------------------------------------- */
+
+/* A named constant the file defines: `int hwm = 1000;`, `#define HWM 1000`,
+ * `HWM = 1000`, `static const char sk[] = "..."`. */
+typedef struct au_const {
+    char name[AU_NAME_MAX];
+    uint32_t scope, pos;
+    au_value_t val;
+    int is_string;
+    int partial;              /* only a prefix is known (snprintf formats) */
+} au_const_t;
+
+typedef struct au_supp {
+    unsigned line, end_line, col;
+    char rules[AU_TEXT_MAX];  /* as written: "hwm-not-set,linger-not-set" */
+    char reason[AU_TEXT_MAX];
+    int has_reason;
+    int used;
+} au_supp_t;
+
+typedef struct au_file {
+    const char *path;
+    au_lang_t lang;
+    const char *src;
+    uint32_t len;
+    au_event_t *ev;
+    size_t nev, cap_ev;
+    au_const_t *consts;
+    size_t nconsts, cap_consts;
+    au_supp_t *supp;
+    size_t nsupp, cap_supp;
+    uint32_t scope;           /* while walking: the innermost function */
+    int guarded;              /* while walking: inside a poll-guarded if/while */
+} au_file_t;
+
+/* A call as the recognisers see it. */
+#define AU_MAX_ARGS 8
+typedef struct au_call {
+    TSNode node;
+    char name[AU_NAME_MAX];   /* simple name: "zmq_socket", "setsockopt" */
+    int method;               /* obj.name(...) / obj->name(...) */
+    TSNode object;            /* the object of a method call */
+    char qual[AU_NAME_MAX];   /* C++ qualifier or Python module: "zmq" */
+    TSNode args[AU_MAX_ARGS];
+    int nargs;                /* positional arguments */
+    TSNode kwargs[AU_MAX_ARGS]; /* Python keyword arguments */
+    int nkwargs;
+} au_call_t;
+
+/* Appends a zeroed event at node, in the file's current scope. NULL when
+ * out of memory (the event is then lost, never the process). */
+au_event_t *au_emit(au_file_t *f, au_ev_kind_t kind, au_api_t api, TSNode at);
+int au_add_const(au_file_t *f, const au_const_t *c);
+
+/* The shapes every recogniser records (events.c). var is the socket's
+ * expression; NULL when it is not a plain variable or memory ran out. */
+au_event_t *au_ev_socket(au_file_t *f, au_api_t api, const au_call_t *c, int type);
+au_event_t *au_ev_option(au_file_t *f, au_api_t api, TSNode at, TSNode var,
+                         const char *opt, size_t optlen, TSNode value);
+/* The option given as a node: ZMQ_SNDHWM, zmq.SNDHWM, zmq::sockopt::sndhwm. */
+au_event_t *au_ev_option_name(au_file_t *f, au_api_t api, TSNode at, TSNode var,
+                              TSNode optnode, TSNode value);
+au_event_t *au_ev_attach(au_file_t *f, au_api_t api, TSNode at, TSNode var,
+                         const char *call, int bind, TSNode endpoint);
+au_event_t *au_ev_io(au_file_t *f, au_api_t api, TSNode at, TSNode var,
+                     const char *call, int send, int nonblocking);
+
+/* ---- syntax-node helpers (ast.c) ------------------------------------------ */
+
+int au_is(TSNode n, const char *type);
+/* The node's text, whitespace squeezed to single spaces, cut to cap. */
+void au_text(const au_file_t *f, TSNode n, char *buf, size_t cap);
+/* A variable reference as the model keys it: `s`, `self.sock`, `a->zap`;
+ * leading & and * and surrounding parentheses removed. 0 when the node is
+ * not a plain reference (a call, a literal...). */
+int au_var(const au_file_t *f, TSNode n, char *buf, size_t cap);
+/* The last identifier of a name: `zmq.PUSH` -> PUSH,
+ * `zmq::socket_type::push` -> push, `ZMQ_PUSH` -> ZMQ_PUSH. */
+void au_last_name(const au_file_t *f, TSNode n, char *buf, size_t cap);
+/* Integer value of an expression: literals, - + * / ( ), true/false,
+ * constants of the file. */
+int au_eval_int(const au_file_t *f, TSNode n, int64_t *out);
+/* String value: literals (decoded), concatenations, constants; `partial`
+ * is set when only a literal prefix is known (f-strings, "a" + x). */
+int au_eval_str(const au_file_t *f, TSNode n, char *buf, size_t cap, int *partial);
+/* Fills v from an expression: integer, text, and whether it is a
+ * hard-coded key (Z85 or 32 bytes), looking through &, constants and
+ * decode wrappers. */
+void au_eval_value(const au_file_t *f, TSNode n, au_value_t *v);
+/* Whether a literal's text is a key: 40 Z85 characters or 32 bytes. */
+int au_is_key_text(const char *s, size_t len);
+/* Whether any argument's text names a non-blocking flag. */
+int au_flags_nonblocking(const au_file_t *f, const au_call_t *c, int from);
+
+/* ---- recognisers (rec_*.c) ------------------------------------------------ */
+
+void au_rec_libzmq(au_file_t *f, const au_call_t *c);
+void au_rec_czmq(au_file_t *f, const au_call_t *c);
+void au_rec_zguard(au_file_t *f, const au_call_t *c);
+void au_rec_cppzmq_call(au_file_t *f, const au_call_t *c);
+/* zmq::socket_t declarations, `new`/make_unique, member initialisers */
+void au_rec_cppzmq_decl(au_file_t *f, TSNode n);
+void au_rec_pyzmq_call(au_file_t *f, const au_call_t *c);
+/* `x = ...`, `x.opt = v`, `with ... as x` */
+void au_rec_pyzmq_assign(au_file_t *f, TSNode n);
+/* The variable an expression's value is assigned to, for a socket-making
+ * call: `void *s = zmq_socket(...)`, `s = ...`, `self.s = ...`. */
+int au_assigned_var(const au_file_t *f, TSNode call, char *buf, size_t cap);
+
+/* ---- the model: sockets and their mitigations ----------------------------- */
+
+typedef enum au_mit {
+    AU_M_SNDHWM = 0, AU_M_RCVHWM, AU_M_SNDTIMEO, AU_M_RCVTIMEO,
+    AU_M_MAXMSGSIZE, AU_M_LINGER, AU_M_CURVE, AU_M_AUTH, AU_M_COUNT
+} au_mit_t;
+
+const char *au_mit_key(au_mit_t m); /* "sndhwm", ..., "curve", "authentication" */
+
+typedef enum au_status {
+    AU_ST_NOT_SET = 0,  /* needed, and nothing sets it */
+    AU_ST_SET,          /* set to a bounded / secure value */
+    AU_ST_WEAK,         /* set, but to unbounded/infinite */
+    AU_ST_INEFFECTIVE,  /* set only after bind/connect: does not apply */
+    AU_ST_UNKNOWN,      /* set to a value the audit cannot read */
+    AU_ST_NOT_NEEDED    /* does not apply to this socket (type, inproc) */
+} au_status_t;
+
+const char *au_status_name(au_status_t st);
+
+typedef enum au_source {
+    AU_SRC_NONE = 0, AU_SRC_SOCKET, AU_SRC_CONTEXT, AU_SRC_PROCESS,
+    AU_SRC_LIBRARY, AU_SRC_POLICY
+} au_source_t;
+
+const char *au_source_name(au_source_t src); /* "socket", "context", ... */
+
+typedef struct au_mstate {
+    au_status_t status;
+    au_source_t source;
+    int known;
+    int64_t value;
+    char text[AU_TEXT_MAX];   /* value as written, or a word: "server" */
+    unsigned line;            /* where it was set; 0 when not in this file */
+} au_mstate_t;
+
+typedef struct au_endpoint {
+    unsigned line, col;
+    uint32_t pos, scope;
+    int bind;
+    int known;
+    char text[AU_TEXT_MAX];
+} au_endpoint_t;
+
+typedef struct au_io {
+    unsigned line, col;
+    int send;
+    int blocking;             /* can wait forever: no timeout, no DONTWAIT */
+    int pickle;               /* recv_pyobj */
+    char call[AU_NAME_MAX];
+} au_io_t;
+
+typedef struct au_socket {
+    size_t file;              /* index into the result's files */
+    unsigned line, col;
+    uint32_t pos, scope;
+    au_lang_t lang;
+    au_api_t api;
+    int type;
+    char var[AU_NAME_MAX];
+    char zname[AU_NAME_MAX];  /* zguard's socket name, "" when none */
+    int managed;              /* zg_socket / zg_harden: the policy applies */
+    au_mstate_t m[AU_M_COUNT];
+    au_endpoint_t *ep;
+    size_t nep;
+    au_io_t *io;
+    size_t nio;
+    au_io_t *late;            /* options set after bind/connect (call = name) */
+    size_t nlate;
+    unsigned harden_line;     /* zg_harden, 0 when none */
+    int late_harden;          /* zg_harden after bind/connect */
+    int curve_server, curve_client, exposed, mandatory;
+    int member;               /* a member: found by name from any method */
+    int dynamic;              /* an option set through a variable */
+    int zname_known;
+} au_socket_t;
+
+typedef struct au_finding {
+    au_rule_t rule;
+    au_sev_t severity;
+    size_t file;
+    unsigned line, col;
+    char *message;
+    long socket;              /* index into the result's sockets, -1 none */
+    int suppressed;
+    char *justification;
+} au_finding_t;
+
+typedef struct au_file_info {
+    char *path;
+    au_lang_t lang;
+    size_t lines, bytes, sockets;
+    int syntax_errors;        /* the tree has ERROR nodes: results may miss */
+} au_file_info_t;
+
+typedef struct au_result {
+    au_file_info_t *files;
+    size_t nfiles, cap_files;
+    au_socket_t *sockets;
+    size_t nsockets, cap_sockets;
+    au_finding_t *findings;
+    size_t nfindings, cap_findings;
+    char **errors;            /* "PATH: cannot read: ..." */
+    size_t nerrors, cap_errors;
+    size_t lines, bytes;
+    const char *policy_file;  /* NULL without --policy */
+} au_result_t;
+
+au_result_t *au_result_new(void);
+void au_result_destroy(au_result_t **r);
+int au_result_error(au_result_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Findings not suppressed, at or above sev. */
+size_t au_result_count(const au_result_t *r, au_sev_t sev);
+size_t au_result_count_exact(const au_result_t *r, au_sev_t sev);
+size_t au_result_suppressed(const au_result_t *r);
+/* Sorts findings by file, line, column, rule. */
+void au_result_sort(au_result_t *r);
+
+/* Builds the sockets of one file from its events into r (file index fi).
+ * Returns the index of the first new socket. */
+size_t au_model_build(au_result_t *r, size_t fi, const au_file_t *f,
+                      const zg_policy_t *policy);
+/* The socket an event belongs to, or -1. */
+long au_model_resolve(const au_result_t *r, size_t first, const au_event_t *e);
+/* Runs every rule over the file's sockets [first, r->nsockets) and its
+ * events. */
+void au_findings_run(au_result_t *r, size_t fi, const au_file_t *f, size_t first);
+int au_finding_add(au_result_t *r, au_rule_t rule, size_t fi, unsigned line,
+                   unsigned col, long socket, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+/* With --policy: values against the policy's. */
+void au_policy_check(au_result_t *r, size_t fi, size_t first,
+                     const zg_policy_t *policy);
+/* Suppression comments: parsed while walking, applied to the file's
+ * findings [first, r->nfindings), then themselves judged. */
+void au_supp_parse(au_file_t *f, TSNode comment);
+void au_supp_apply(au_result_t *r, size_t fi, au_file_t *f, size_t first);
+
+/* ---- scanning --------------------------------------------------------------- */
+
+typedef struct au_engine au_engine_t;
+
+/* policy may be NULL: zguard sockets then get the built-in values. */
+au_engine_t *au_engine_new(const zg_policy_t *policy, char *err, size_t cap);
+void au_engine_destroy(au_engine_t **e);
+/* A file or a directory (recursively, sorted; hidden directories,
+ * node_modules, __pycache__ and CMake build trees are skipped). */
+int au_scan_path(au_engine_t *e, au_result_t *r, const char *path);
+/* Text in memory, as a file named name. */
+int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
+                 au_lang_t lang, const char *text, size_t len);
+
+/* ---- reports ------------------------------------------------------------------ */
+
+typedef struct au_report_opts {
+    const char *const *paths;
+    size_t npaths;
+    au_sev_t fail_on;
+    int color;
+    int exit_code;
+} au_report_opts_t;
+
+void au_report_text(FILE *out, const au_result_t *r, const au_report_opts_t *o);
+void au_report_lines(FILE *out, const au_result_t *r, const au_report_opts_t *o);
+void au_report_markdown(FILE *out, const au_result_t *r, const au_report_opts_t *o);
+void au_report_json(FILE *out, const au_result_t *r, const au_report_opts_t *o);
+void au_report_sarif(FILE *out, const au_result_t *r, const au_report_opts_t *o);
+/* The compact form of one mitigation the lines and text reports share:
+ * "1000@13", "-", "n/a", "0@13(weak)". */
+void au_mstate_brief(const au_mstate_t *m, char *buf, size_t cap);
+/* The sentence the text and markdown reports use: "1000 (line 13)". */
+void au_mstate_describe(const au_mstate_t *m, char *buf, size_t cap);
+void au_json_str(FILE *out, const char *s);
+
+#endif

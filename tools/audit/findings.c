@@ -1,0 +1,236 @@
+/*
+ * findings.c - the rules: what is missing or wrong on each socket, and the
+ * findings that stand wherever they occur (a hard-coded secret key, an HWM
+ * of 0), whether or not the audit could tell which socket they reach.
+ *
+ * A socket under a zguard policy is judged by the policy's values: a
+ * weakening the policy allows was justified there (unbounded = yes with a
+ * rationale), so it is not reported again here.
+ */
+#include "audit.h"
+
+#include <string.h>
+
+static const char *label(const au_socket_t *s, char *buf, size_t cap)
+{
+    if (s->var[0])
+        snprintf(buf, cap, "%s socket '%s'", au_type_name(s->type), s->var);
+    else
+        snprintf(buf, cap, "%s socket (not assigned to a variable)", au_type_name(s->type));
+    return buf;
+}
+
+static int missing(const au_mstate_t *m)
+{
+    return m->status == AU_ST_NOT_SET || m->status == AU_ST_WEAK;
+}
+
+/* "SNDHWM and RCVHWM" from the two states that qualify. */
+static int pair_names(const au_mstate_t *a, const au_mstate_t *b, const char *na,
+                      const char *nb, int (*pred)(const au_mstate_t *), char *buf,
+                      size_t cap)
+{
+    int x = pred(a), y = pred(b);
+    snprintf(buf, cap, "%s%s%s", x ? na : "", x && y ? " and " : "", y ? nb : "");
+    return x || y;
+}
+
+static int not_set(const au_mstate_t *m)
+{
+    return m->status == AU_ST_NOT_SET;
+}
+
+static void hwm_rule(au_result_t *r, long si, const au_socket_t *s)
+{
+    char names[64], l[AU_TEXT_MAX];
+    if (!pair_names(&s->m[AU_M_SNDHWM], &s->m[AU_M_RCVHWM], "SNDHWM", "RCVHWM",
+                    not_set, names, sizeof names))
+        return;
+    au_finding_add(r, AU_R_HWM_NOT_SET, s->file, s->line, s->col, si,
+                   "%s: %s not set (%s's default of 1000 messages applies)",
+                   label(s, l, sizeof l), names,
+                   s->api == AU_API_CZMQ ? "CZMQ" : "libzmq");
+}
+
+static void timeout_rule(au_result_t *r, long si, const au_socket_t *s)
+{
+    char names[64], l[AU_TEXT_MAX];
+    if (!pair_names(&s->m[AU_M_SNDTIMEO], &s->m[AU_M_RCVTIMEO], "SNDTIMEO",
+                    "RCVTIMEO", missing, names, sizeof names))
+        return;
+    au_finding_add(r, AU_R_TIMEOUT_NOT_SET, s->file, s->line, s->col, si,
+                   "%s: %s not set or infinite: %s can wait forever",
+                   label(s, l, sizeof l), names,
+                   missing(&s->m[AU_M_SNDTIMEO]) && missing(&s->m[AU_M_RCVTIMEO])
+                       ? "sends and receives"
+                       : missing(&s->m[AU_M_SNDTIMEO]) ? "sends" : "receives");
+}
+
+static void single_rule(au_result_t *r, long si, const au_socket_t *s, au_mit_t m,
+                        au_rule_t rule, const char *what)
+{
+    char l[AU_TEXT_MAX];
+    if (!missing(&s->m[m]))
+        return;
+    au_finding_add(r, rule, s->file, s->line, s->col, si, "%s: %s %s", label(s, l, sizeof l),
+                   what, s->m[m].status == AU_ST_WEAK ? "set to -1 (no limit)" : "not set");
+}
+
+static void blocking_rule(au_result_t *r, long si, const au_socket_t *s)
+{
+    char l[AU_TEXT_MAX];
+    for (size_t i = 0; i < s->nio; i++) {
+        const au_io_t *io = &s->io[i];
+        if (!io->blocking)
+            continue;
+        const au_mstate_t *t = &s->m[io->send ? AU_M_SNDTIMEO : AU_M_RCVTIMEO];
+        au_finding_add(r, AU_R_BLOCKING_NO_TIMEOUT, s->file, io->line, io->col, si,
+                       "%s on %s can wait forever: %s %s and no DONTWAIT", io->call,
+                       label(s, l, sizeof l), io->send ? "SNDTIMEO" : "RCVTIMEO",
+                       t->status == AU_ST_WEAK ? "is -1" : "is not set");
+    }
+}
+
+static unsigned first_attach_line(const au_socket_t *s)
+{
+    return s->nep ? s->ep[0].line : 0;
+}
+
+static void late_rule(au_result_t *r, long si, const au_socket_t *s)
+{
+    char l[AU_TEXT_MAX];
+    for (size_t i = 0; i < s->nlate; i++)
+        au_finding_add(r, AU_R_OPTION_AFTER_ATTACH, s->file, s->late[i].line,
+                       s->late[i].col, si,
+                       "%s set on %s after bind/connect (line %u): connections "
+                       "already made do not get it", s->late[i].call,
+                       label(s, l, sizeof l), first_attach_line(s));
+    if (s->late_harden)
+        au_finding_add(r, AU_R_OPTION_AFTER_ATTACH, s->file, s->harden_line, 1, si,
+                       "zg_harden on %s after bind/connect (line %u): the policy "
+                       "does not reach connections already made",
+                       label(s, l, sizeof l), first_attach_line(s));
+}
+
+/* A tcp bind on the wildcard host: *, 0.0.0.0, [::], or none at all. */
+static int all_interfaces(const au_endpoint_t *ep)
+{
+    if (!ep->known || !ep->bind || strncmp(ep->text, "tcp://", 6) != 0)
+        return 0;
+    const char *host = ep->text + 6;
+    const char *colon = strrchr(host, ':');
+    size_t len = colon ? (size_t)(colon - host) : strlen(host);
+    static const char *const any[] = {"*", "0.0.0.0", "[::]", "::", "[*]", ""};
+    for (size_t i = 0; i < sizeof any / sizeof any[0]; i++)
+        if (strlen(any[i]) == len && strncmp(host, any[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+static int external(const au_endpoint_t *ep)
+{
+    return !ep->known || strncmp(ep->text, "inproc://", 9) != 0;
+}
+
+static void curve_rule(au_result_t *r, long si, const au_socket_t *s)
+{
+    const au_mstate_t *c = &s->m[AU_M_CURVE];
+    char l[AU_TEXT_MAX];
+    /* a zguard socket's security = none was justified in its policy */
+    if (s->managed || !s->exposed || c->status == AU_ST_SET || c->status == AU_ST_UNKNOWN ||
+        c->status == AU_ST_NOT_NEEDED)
+        return;
+    int reported = 0;
+    for (size_t i = 0; i < s->nep; i++)
+        if (all_interfaces(&s->ep[i])) {
+            au_finding_add(r, AU_R_TCP_BIND_ALL, s->file, s->ep[i].line, s->ep[i].col, si,
+                           "%s binds %s on every interface without CURVE",
+                           label(s, l, sizeof l), s->ep[i].text);
+            reported = 1;
+        }
+    for (size_t i = 0; i < s->nep && !reported; i++)
+        if (external(&s->ep[i])) {
+            au_finding_add(r, AU_R_CURVE_MISSING, s->file, s->ep[i].line, s->ep[i].col, si,
+                           "%s %s %s%s without CURVE%s", label(s, l, sizeof l),
+                           s->ep[i].bind ? "binds" : "connects to", s->ep[i].text,
+                           s->ep[i].known ? "" : " (not a literal)",
+                           c->status == AU_ST_INEFFECTIVE ? " (CURVE is set only after it)" : "");
+            reported = 1;
+        }
+}
+
+static void auth_rules(au_result_t *r, long si, const au_socket_t *s)
+{
+    const au_mstate_t *a = &s->m[AU_M_AUTH];
+    char l[AU_TEXT_MAX];
+    if (s->curve_server && a->status == AU_ST_NOT_SET)
+        au_finding_add(r, AU_R_CURVE_NO_AUTH, s->file, s->m[AU_M_CURVE].line
+                       ? s->m[AU_M_CURVE].line : s->line, 1, si,
+                       "%s is a CURVE server and this file starts no authenticator "
+                       "(ZAP handler): any client that knows the server key gets in",
+                       label(s, l, sizeof l));
+    int authenticated = a->status == AU_ST_SET || a->status == AU_ST_NOT_NEEDED ||
+                        a->status == AU_ST_UNKNOWN;
+    for (size_t i = 0; i < s->nio && !authenticated; i++)
+        if (s->io[i].pickle)
+            au_finding_add(r, AU_R_PICKLE_UNAUTH, s->file, s->io[i].line, s->io[i].col, si,
+                           "recv_pyobj on %s unpickles data from unauthenticated peers",
+                           label(s, l, sizeof l));
+}
+
+static void socket_rules(au_result_t *r, long si)
+{
+    const au_socket_t *s = &r->sockets[si];
+    hwm_rule(r, si, s);
+    if (!s->managed) {
+        timeout_rule(r, si, s);
+        single_rule(r, si, s, AU_M_MAXMSGSIZE, AU_R_MAXMSGSIZE_NOT_SET, "MAXMSGSIZE");
+        single_rule(r, si, s, AU_M_LINGER, AU_R_LINGER_NOT_SET, "LINGER");
+    }
+    blocking_rule(r, si, s);
+    late_rule(r, si, s);
+    curve_rule(r, si, s);
+    auth_rules(r, si, s);
+}
+
+/* ---- findings wherever they occur ------------------------------------------------------- */
+
+static void event_rules(au_result_t *r, size_t fi, const au_event_t *e)
+{
+    int option = e->kind == AU_EV_OPTION || e->kind == AU_EV_PROC_OPTION;
+    if ((option && e->opt.kind == AU_OK_CURVE_SECRETKEY && e->val.secret_literal) ||
+        e->kind == AU_EV_SECRET)
+    {
+        if (e->kind == AU_EV_SECRET)
+            au_finding_add(r, AU_R_SECRET_HARDCODED, fi, e->line, e->col, -1,
+                           "%s is given a CURVE secret key written in the source", e->call);
+        else
+            au_finding_add(r, AU_R_SECRET_HARDCODED, fi, e->line, e->col, -1,
+                           "%s on '%s' is a CURVE secret key written in the source",
+                           e->call, e->var);
+    }
+    int hwm = e->opt.kind == AU_OK_SNDHWM || e->opt.kind == AU_OK_RCVHWM ||
+              e->opt.kind == AU_OK_HWM;
+    if (!option || !((hwm && e->val.known && e->val.value == 0) ||
+                     e->opt.kind == AU_OK_UNBOUNDED))
+        return;
+    if (e->opt.kind == AU_OK_UNBOUNDED)
+        au_finding_add(r, AU_R_HWM_UNBOUNDED, fi, e->line, e->col, -1,
+                       "zsock_set_unbounded(%s): both of its queues are unbounded",
+                       e->var);
+    else if (e->kind == AU_EV_PROC_OPTION)
+        au_finding_add(r, AU_R_HWM_UNBOUNDED, fi, e->line, e->col, -1,
+                       "%s 0: every CZMQ socket made afterwards has an unbounded queue",
+                       e->call);
+    else
+        au_finding_add(r, AU_R_HWM_UNBOUNDED, fi, e->line, e->col, -1,
+                       "%s 0 on '%s': the queue is unbounded", e->call, e->var);
+}
+
+void au_findings_run(au_result_t *r, size_t fi, const au_file_t *f, size_t first)
+{
+    for (size_t i = first; i < r->nsockets; i++)
+        socket_rules(r, (long)i);
+    for (size_t i = 0; i < f->nev; i++)
+        event_rules(r, fi, &f->ev[i]);
+}

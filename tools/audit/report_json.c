@@ -1,0 +1,176 @@
+/*
+ * report_json.c - `--format json`: the whole result as one object, for CI
+ * and other tools. The layout is documented in docs/audit.md and is a
+ * contract: fields are only added, and "audit_format" changes if one ever
+ * has to change meaning.
+ */
+#include "audit.h"
+
+/* Length of the valid UTF-8 sequence at p, 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+    int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (p[0] >= 0xf5)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    /* no overlong forms, no surrogates, nothing above U+10FFFF */
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return (size_t)n;
+}
+
+/* Source text is not always UTF-8: what is not becomes U+FFFD, so that
+ * the report stays valid JSON whatever the files hold. */
+void au_json_str(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            fprintf(out, "\\%c", *p);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            fprintf(out, "\\u%04x", *p);
+        } else if (*p < 0x80) {
+            fputc(*p, out);
+        } else {
+            size_t n = utf8_len(p);
+            if (n == 0) {
+                fputs("\\ufffd", out);
+            } else {
+                fwrite(p, 1, n, out);
+                p += n - 1;
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+static void mitigation(FILE *out, const au_mstate_t *m, const char *key, int last)
+{
+    fprintf(out, "        \"%s\": {\"status\": \"%s\", \"source\": \"%s\", \"value\": ", key,
+            au_status_name(m->status), au_source_name(m->source));
+    if (m->known)
+        fprintf(out, "%lld", (long long)m->value);
+    else
+        fputs("null", out);
+    fputs(", \"text\": ", out);
+    au_json_str(out, m->status == AU_ST_NOT_SET || m->status == AU_ST_NOT_NEEDED ? NULL
+                                                                                 : m->text);
+    if (m->line)
+        fprintf(out, ", \"line\": %u}", m->line);
+    else
+        fputs(", \"line\": null}", out);
+    fputs(last ? "\n" : ",\n", out);
+}
+
+static void endpoints(FILE *out, const au_socket_t *s)
+{
+    fputs("      \"endpoints\": [", out);
+    for (size_t i = 0; i < s->nep; i++) {
+        fprintf(out, "%s{\"line\": %u, \"kind\": \"%s\", \"endpoint\": ", i ? ", " : "",
+                s->ep[i].line, s->ep[i].bind ? "bind" : "connect");
+        au_json_str(out, s->ep[i].text);
+        fprintf(out, ", \"literal\": %s}", s->ep[i].known ? "true" : "false");
+    }
+    fputs("],\n      \"operations\": [", out);
+    for (size_t i = 0; i < s->nio; i++) {
+        fprintf(out, "%s{\"line\": %u, \"call\": ", i ? ", " : "", s->io[i].line);
+        au_json_str(out, s->io[i].call);
+        fprintf(out, ", \"direction\": \"%s\", \"can_block_forever\": %s}",
+                s->io[i].send ? "send" : "recv", s->io[i].blocking ? "true" : "false");
+    }
+    fputs("]\n", out);
+}
+
+static void socket_obj(FILE *out, const au_result_t *r, const au_socket_t *s, int last)
+{
+    fputs("    {\n      \"file\": ", out);
+    au_json_str(out, r->files[s->file].path);
+    fprintf(out, ",\n      \"line\": %u,\n      \"column\": %u,\n", s->line, s->col);
+    fprintf(out, "      \"language\": \"%s\",\n      \"api\": \"%s\",\n",
+            au_lang_name(s->lang), au_api_name(s->api));
+    fputs("      \"type\": ", out);
+    au_json_str(out, s->type >= 0 ? au_type_name(s->type) : NULL);
+    fputs(",\n      \"variable\": ", out);
+    au_json_str(out, s->var[0] ? s->var : NULL);
+    fputs(",\n      \"zguard_name\": ", out);
+    au_json_str(out, s->managed && s->zname[0] ? s->zname : NULL);
+    fprintf(out, ",\n      \"managed_by_zguard\": %s,\n      \"mitigations\": {\n",
+            s->managed ? "true" : "false");
+    for (int m = 0; m < AU_M_COUNT; m++)
+        mitigation(out, &s->m[m], au_mit_key((au_mit_t)m), m == AU_M_COUNT - 1);
+    fputs("      },\n", out);
+    endpoints(out, s);
+    fprintf(out, "    }%s\n", last ? "" : ",");
+}
+
+static void finding_obj(FILE *out, const au_result_t *r, const au_finding_t *x, int last)
+{
+    fprintf(out, "    {\"rule\": \"%s\", \"severity\": \"%s\", \"file\": ",
+            au_rule_info(x->rule)->id, au_sev_name(x->severity));
+    au_json_str(out, r->files[x->file].path);
+    fprintf(out, ", \"line\": %u, \"column\": %u, \"message\": ", x->line, x->col);
+    au_json_str(out, x->message);
+    fputs(", \"socket\": ", out);
+    if (x->socket >= 0)
+        fprintf(out, "%ld", x->socket);
+    else
+        fputs("null", out);
+    fprintf(out, ", \"suppressed\": %s, \"justification\": ", x->suppressed ? "true" : "false");
+    au_json_str(out, x->suppressed ? x->justification : NULL);
+    fprintf(out, "}%s\n", last ? "" : ",");
+}
+
+static void summary(FILE *out, const au_result_t *r)
+{
+    size_t langs[AU_LANG_COUNT] = {0}, syntax = 0;
+    for (size_t i = 0; i < r->nfiles; i++) {
+        langs[r->files[i].lang]++;
+        syntax += r->files[i].syntax_errors != 0;
+    }
+    fprintf(out, "  \"summary\": {\n    \"files\": %zu,\n    \"lines\": %zu,\n"
+            "    \"bytes\": %zu,\n    \"files_by_language\": {\"c\": %zu, \"c++\": %zu, "
+            "\"python\": %zu},\n    \"files_with_syntax_errors\": %zu,\n"
+            "    \"sockets\": %zu,\n", r->nfiles, r->lines, r->bytes, langs[AU_LANG_C],
+            langs[AU_LANG_CPP], langs[AU_LANG_PYTHON], syntax, r->nsockets);
+    fprintf(out, "    \"findings\": {\"critical\": %zu, \"high\": %zu, \"medium\": %zu, "
+            "\"low\": %zu},\n    \"suppressed\": %zu\n  },\n",
+            au_result_count_exact(r, AU_SEV_CRITICAL), au_result_count_exact(r, AU_SEV_HIGH),
+            au_result_count_exact(r, AU_SEV_MEDIUM), au_result_count_exact(r, AU_SEV_LOW),
+            au_result_suppressed(r));
+}
+
+void au_report_json(FILE *out, const au_result_t *r, const au_report_opts_t *o)
+{
+    fprintf(out, "{\n  \"audit_format\": %d,\n  \"zguard\": ", AU_FORMAT_VERSION);
+    au_json_str(out, zg_version_string());
+    fputs(",\n  \"paths\": [", out);
+    for (size_t i = 0; i < o->npaths; i++) {
+        fputs(i ? ", " : "", out);
+        au_json_str(out, o->paths[i]);
+    }
+    fputs("],\n  \"policy\": ", out);
+    au_json_str(out, r->policy_file);
+    fprintf(out, ",\n  \"fail_on\": \"%s\",\n", au_sev_name(o->fail_on));
+    summary(out, r);
+    fputs(r->nsockets ? "  \"sockets\": [\n" : "  \"sockets\": [", out);
+    for (size_t i = 0; i < r->nsockets; i++)
+        socket_obj(out, r, &r->sockets[i], i + 1 == r->nsockets);
+    fputs(r->nsockets ? "  ],\n" : "],\n", out);
+    fputs(r->nfindings ? "  \"findings\": [\n" : "  \"findings\": [", out);
+    for (size_t i = 0; i < r->nfindings; i++)
+        finding_obj(out, r, &r->findings[i], i + 1 == r->nfindings);
+    fputs(r->nfindings ? "  ],\n" : "],\n", out);
+    fputs("  \"errors\": [", out);
+    for (size_t i = 0; i < r->nerrors; i++) {
+        fputs(i ? ", " : "", out);
+        au_json_str(out, r->errors[i]);
+    }
+    fprintf(out, "],\n  \"exit\": %d\n}\n", o->exit_code);
+}
