@@ -523,6 +523,67 @@ ZG_EXPORT zg_status_t zg_client_request(zg_client_t *client, const void *req,
 /* Attempts made by the last request (1 when the first one succeeded). */
 ZG_EXPORT int zg_client_attempts(const zg_client_t *client);
 
+/* ------------------------------------------------------------------------ */
+/* Gate: a CURVE-terminating gateway in front of an unchanged service        */
+/*
+ * The policy's [gate] section names a pattern and two endpoints
+ * (docs/gate.md). The gate's sockets are the policy's [socket.frontend]
+ * (bound to the public endpoint, with the whole policy: CURVE server key,
+ * ZAP allowlist, HWM, timeouts, MAXMSGSIZE, handshake limit, heartbeats)
+ * and [socket.backend] (connected to the service: ipc, loopback, or CURVE).
+ *
+ *   reqrep    ROUTER frontend, DEALER backend: requests in, replies out
+ *   pubsub    XPUB frontend, XSUB backend: the service's messages out to
+ *             subscribers, their subscriptions in to the service
+ *   pipeline  PULL frontend, PUSH backend: messages in to the service
+ *
+ * The gate never blocks on one peer: while the backend is mute at its HWM
+ * it stops reading the frontend (back-pressure reaches the senders through
+ * their own HWM and TCP); a reply or publication for a client that is gone
+ * or not reading is dropped and counted.
+ */
+
+typedef enum zg_gate_pattern {
+    ZG_GATE_REQREP = 1,
+    ZG_GATE_PUBSUB,
+    ZG_GATE_PIPELINE
+} zg_gate_pattern_t;
+
+typedef struct zg_gate zg_gate_t;
+
+typedef struct zg_gate_stats {
+    uint64_t to_backend;     /* messages forwarded frontend -> backend */
+    uint64_t to_frontend;    /* messages forwarded backend -> frontend */
+    uint64_t dropped;        /* to clients gone or not reading (HWM) */
+    uint64_t backend_mute;   /* times the backend was found mute at its HWM */
+    uint64_t outstanding;    /* reqrep: requests forwarded, not yet answered */
+} zg_gate_stats_t;
+
+/* "reqrep", "pubsub", "pipeline"; NULL for anything else. */
+ZG_EXPORT const char *zg_gate_pattern_name(zg_gate_pattern_t pattern);
+/* Makes, hardens, binds and connects the gate's sockets, as the context's
+ * policy's [gate] says. NULL with zg_last_error() naming the file, line
+ * and key, the key file, or the endpoint at fault. */
+ZG_EXPORT zg_gate_t *zg_gate_new(zg_ctx_t *ctx);
+/* Forwards until zg_gate_stop(), then stops reading the frontend, delivers
+ * what it already took (bounded by the backend's LINGER) and, for reqrep,
+ * forwards the replies still due within the same bound. Call from the
+ * thread that made the gate, or one it handed the gate to. 0, or -1 on a
+ * libzmq failure. */
+ZG_EXPORT int zg_gate_run(zg_gate_t *gate);
+/* Asks zg_gate_run to finish. Any thread; async-signal-safe (one write()). */
+ZG_EXPORT void zg_gate_stop(zg_gate_t *gate);
+/* Counters; any thread. */
+ZG_EXPORT int zg_gate_stats(zg_gate_t *gate, zg_gate_stats_t *out);
+ZG_EXPORT void *zg_gate_frontend(zg_gate_t *gate);
+ZG_EXPORT void *zg_gate_backend(zg_gate_t *gate);
+/* Closes the sockets (after zg_gate_run returned, or instead of it). */
+ZG_EXPORT void zg_gate_destroy(zg_gate_t **gate);
+/* The [gate] section's values: "pattern", "frontend", "backend"; NULL when
+ * not set. line (may be NULL) gets the line number. */
+ZG_EXPORT const char *zg_policy_gate(const zg_policy_t *policy, const char *key,
+                           unsigned *line);
+
 #ifdef __cplusplus
 }
 #endif

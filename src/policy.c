@@ -43,10 +43,11 @@ typedef struct section {
     entry_t e[ZG_FIELD_COUNT];
 } section_t;
 
-/* [auth] and [metrics]: context-wide, a few keys each, no layers. */
-typedef enum plain_kind { PLAIN_AUTH, PLAIN_METRICS, PLAINS } plain_kind_t;
+/* [auth], [metrics] and [gate]: context-wide, a few keys each, no layers. */
+typedef enum plain_kind { PLAIN_AUTH, PLAIN_METRICS, PLAIN_GATE, PLAINS } plain_kind_t;
 #define PLAIN_KEYS_MAX 4
 enum { AUTH_ALLOW, AUTH_REVOKED, AUTH_ALLOW_IP, AUTH_DENY_IP };
+enum { GATE_PATTERN, GATE_FRONTEND, GATE_BACKEND };
 
 typedef struct plain {
     unsigned line; /* of the section; 0 when absent */
@@ -327,6 +328,12 @@ const char *zg_policy_metrics(const zg_policy_t *policy, const char *key,
     return plain_get(policy, PLAIN_METRICS, key, line);
 }
 
+const char *zg_policy_gate(const zg_policy_t *policy, const char *key,
+                           unsigned *line)
+{
+    return plain_get(policy, PLAIN_GATE, key, line);
+}
+
 const char *zg_policy_file(const zg_policy_t *policy)
 {
     return policy->file;
@@ -544,6 +551,29 @@ static bool check_yes_no(parser_t *ps, const zg_ini_item_t *it, char **out)
     return true;
 }
 
+static bool check_pattern(parser_t *ps, const zg_ini_item_t *it, char **out)
+{
+    if (zg_gate_pattern_from_name(it->value) < 0) {
+        PERR(ps, it->line, it->key,
+             "'%.*s%s' is not a gate pattern: reqrep, pubsub or pipeline",
+             SHOWN(it->value));
+        return false;
+    }
+    *out = strdup(it->value);
+    return true;
+}
+
+static bool check_endpoint(parser_t *ps, const zg_ini_item_t *it, char **out)
+{
+    const char *why = zg_endpoint_problem(it->value);
+    if (why) {
+        PERR(ps, it->line, it->key, "'%.*s%s' %s", SHOWN(it->value), why);
+        return false;
+    }
+    *out = strdup(it->value);
+    return true;
+}
+
 static const struct plain_info {
     const char *name;
     const char *keys[PLAIN_KEYS_MAX];
@@ -555,6 +585,9 @@ static const struct plain_info {
     [PLAIN_METRICS] = {"metrics",
                        {"listen", "monitor", NULL, NULL},
                        {check_listen, check_yes_no, NULL, NULL}},
+    [PLAIN_GATE] = {"gate",
+                    {"pattern", "frontend", "backend", NULL},
+                    {check_pattern, check_endpoint, check_endpoint, NULL}},
 };
 
 static const char *plain_get(const zg_policy_t *policy, plain_kind_t kind,
@@ -640,11 +673,11 @@ static void unknown_section(parser_t *ps, const char *header,
                             const char *bracketed, unsigned line)
 {
     static const char *const kinds[] = {"defaults", "type", "socket", "auth",
-                                        "metrics"};
+                                        "metrics", "gate"};
     char kind[32];
     size_t n = strcspn(header, ".");
     snprintf(kind, sizeof kind, "%.*s", (int)(n < sizeof kind ? n : 0), header);
-    const char *hint = zg_key_suggest(kind, kinds, 5);
+    const char *hint = zg_key_suggest(kind, kinds, 6);
     bool plain = hint && strcmp(hint, "type") != 0 &&
                  strcmp(hint, "socket") != 0;
     if (hint && plain == (header[n] == '\0'))
@@ -653,7 +686,7 @@ static void unknown_section(parser_t *ps, const char *header,
     else
         PERR(ps, line, bracketed,
              "unknown section (use [defaults], [type.<socket type>], "
-             "[socket.<name>], [auth] or [metrics])");
+             "[socket.<name>], [auth], [metrics] or [gate])");
 }
 
 static void on_section(parser_t *ps, const char *header, unsigned line)
@@ -1098,9 +1131,55 @@ static void check_keys(parser_t *ps, const zg_setting_t *set, reported_t *r)
              "that knows its public key: add [auth] with 'allow = DIR'");
 }
 
+/* [gate]: its sockets exist with the pattern's types, and a plaintext
+ * backend stays on this machine. */
+static void check_gate_socket(parser_t *ps, const char *name, int want,
+                              unsigned line)
+{
+    int type = zg_policy_socket_type(ps->p, name);
+    if (type < 0)
+        PERR(ps, line, "[gate]",
+             "the gate needs [socket.%s] with type = %s", name,
+             zg_type_name(want));
+    else if (type != want)
+        PERR(ps, find_socket(ps->p, name)->type_line, "type",
+             "[socket.%s] is a %s socket; the gate's pattern needs %s", name,
+             zg_type_name(type), zg_type_name(want));
+}
+
+static void check_gate(parser_t *ps)
+{
+    const plain_t *g = &ps->p->plain[PLAIN_GATE];
+    static const char *const need[] = {"pattern", "frontend", "backend"};
+    for (int k = GATE_PATTERN; k <= GATE_BACKEND; k++)
+        if (!g->value[k])
+            PERR(ps, g->line, "[gate]", "missing '%s'", need[k]);
+    if (!g->value[GATE_PATTERN])
+        return;
+    int front, back;
+    zg_gate_types((zg_gate_pattern_t)zg_gate_pattern_from_name(
+                      g->value[GATE_PATTERN]),
+                  &front, &back);
+    check_gate_socket(ps, "frontend", front, g->line);
+    check_gate_socket(ps, "backend", back, g->line);
+    zg_setting_t set[ZG_FIELD_COUNT];
+    const char *ep = g->value[GATE_BACKEND];
+    if (ep && zg_policy_socket_type(ps->p, "backend") == back &&
+        zg_policy_settings(ps->p, back, "backend", set) == 0 &&
+        set[ZG_FIELD_SECURITY].value != ZG_SECURITY_CURVE &&
+        !zg_endpoint_is_local(ep))
+        PERR(ps, g->value_line[GATE_BACKEND], "backend",
+             "'%s' leaves this machine in plaintext: use ipc://, a loopback "
+             "address (127.0.0.1, [::1], localhost), or give "
+             "[socket.backend] CURVE keys",
+             ep);
+}
+
 static void check_effective(parser_t *ps)
 {
     reported_t r = {.n = 0};
+    if (ps->p->plain[PLAIN_GATE].line)
+        check_gate(ps);
     zg_setting_t set[ZG_FIELD_COUNT];
     for (size_t i = 0; i < ps->p->nsockets; i++) {
         const section_t *sock = &ps->p->sockets[i];

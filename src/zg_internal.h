@@ -190,6 +190,20 @@ int zg_policy_resolve(const zg_policy_t *policy, int type, const char *name,
                       zg_resolved_t *out);
 bool zg_field_applies(zg_field_t field, int type);
 
+/* ---- endpoint.c: what an endpoint string says ------------------------------ */
+/* NULL when the endpoint is a tcp://, ipc:// or inproc:// address zguard
+ * can use; else why not ("has no port", ...). */
+const char *zg_endpoint_problem(const char *endpoint);
+/* inproc://, ipc://, or tcp:// to a loopback address: never leaves this
+ * machine (so a plaintext hop there is not on any network). */
+bool zg_endpoint_is_local(const char *endpoint);
+
+/* ---- gate.c ------------------------------------------------------------------ */
+/* -1 for an unknown name. */
+int zg_gate_pattern_from_name(const char *name);
+/* The libzmq socket types of a pattern's frontend and backend. */
+void zg_gate_types(zg_gate_pattern_t pattern, int *frontend, int *backend);
+
 /* ---- auth.c: the ZAP authenticator ------------------------------------------ */
 typedef struct zg_auth zg_auth_t;
 #define ZG_ZAP_DOMAIN "zguard"

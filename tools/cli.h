@@ -7,7 +7,9 @@
 #ifndef ZG_CLI_H
 #define ZG_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <zguard.h>
 
 #define EXIT_OK 0
 #define EXIT_WARN 1
@@ -29,6 +31,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_gate(int argc, char **argv);
 
 /* True when argv holds -h or --help: every command answers it. */
 int cli_wants_help(int argc, char **argv);
@@ -36,6 +39,12 @@ int cli_wants_help(int argc, char **argv);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cli_json_string(FILE *out, const char *s);
+/* A passphrase from file, else (use_env) $ZGUARD_PASSPHRASE_FILE or the
+ * systemd credential, else the terminal (asked twice when confirm). EXIT_OK,
+ * or EXIT_FAIL with one line on standard error naming what to give. */
+int cli_get_passphrase(const char *cmd, const char *file, bool use_env,
+                       const char *prompt, bool confirm,
+                       zg_passphrase_t **out);
 void cli_md_cell(FILE *out, const char *s);
 
 #endif

@@ -1,11 +1,15 @@
 /*
  * cli_util.c - small helpers every zguard command uses: help detection,
- * usage errors, and escaping for JSON and Markdown output.
+ * usage errors, escaping for JSON and Markdown output, and where a
+ * passphrase comes from.
  */
 #include "cli.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_wants_help(int argc, char **argv)
 {
@@ -60,4 +64,60 @@ void cli_md_cell(FILE *out, const char *s)
             fputc('\\', out);
         fputc(*s == '\n' ? ' ' : *s, out);
     }
+}
+
+/* ---- passphrases ---------------------------------------------------------- */
+
+static bool env_has_passphrase(void)
+{
+    const char *f = getenv("ZGUARD_PASSPHRASE_FILE");
+    if (f && *f)
+        return true;
+    const char *d = getenv("CREDENTIALS_DIRECTORY");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", d ? d : "", ZG_PASSPHRASE_CREDENTIAL);
+    return d && *d && access(path, F_OK) == 0;
+}
+
+static bool have_tty(void)
+{
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+static int no_source(const char *cmd, const char *what)
+{
+    fprintf(stderr,
+            "%s: no %s: give --passphrase-file FILE, set "
+            "ZGUARD_PASSPHRASE_FILE, provide the systemd "
+            "credential " ZG_PASSPHRASE_CREDENTIAL ", or run on a terminal%s\n",
+            cmd, what,
+            strcmp(what, "new passphrase") == 0
+                ? " (--no-passphrase stores the secret unencrypted)"
+                : "");
+    return EXIT_FAIL;
+}
+
+/* A passphrase from file, else the environment, else the terminal (asked
+ * twice when confirm). use_env: whether the environment may supply it. */
+int cli_get_passphrase(const char *cmd, const char *file, bool use_env,
+                          const char *prompt, bool confirm,
+                          zg_passphrase_t **out)
+{
+    const char *what = confirm ? "new passphrase" : "passphrase";
+    if (file)
+        *out = zg_passphrase_from_file(file);
+    else if (use_env && env_has_passphrase())
+        *out = zg_passphrase_from_env();
+    else if (have_tty())
+        *out = zg_passphrase_prompt(prompt, confirm);
+    else
+        return no_source(cmd, what);
+    if (*out)
+        return EXIT_OK;
+    fprintf(stderr, "%s: %s\n", cmd, zg_last_error());
+    return EXIT_FAIL;
 }

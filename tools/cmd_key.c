@@ -199,57 +199,6 @@ static int parse_cost(const char *cmd, const char *text, zg_kdf_cost_t *out)
 /* ---- passphrases ------------------------------------------------------------
  */
 
-static bool env_has_passphrase(void)
-{
-    const char *f = getenv("ZGUARD_PASSPHRASE_FILE");
-    if (f && *f)
-        return true;
-    const char *d = getenv("CREDENTIALS_DIRECTORY");
-    char path[PATH_CAP];
-    snprintf(path, sizeof path, "%s/%s", d ? d : "", ZG_PASSPHRASE_CREDENTIAL);
-    return d && *d && access(path, F_OK) == 0;
-}
-
-static bool have_tty(void)
-{
-    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    close(fd);
-    return true;
-}
-
-static int no_source(const char *cmd, const char *what)
-{
-    fprintf(stderr,
-            "%s: no %s: give --passphrase-file FILE, set "
-            "ZGUARD_PASSPHRASE_FILE, provide the systemd "
-            "credential " ZG_PASSPHRASE_CREDENTIAL ", or run on a terminal%s\n",
-            cmd, what,
-            strcmp(what, "new passphrase") == 0
-                ? " (--no-passphrase stores the secret unencrypted)"
-                : "");
-    return EXIT_FAIL;
-}
-
-/* A passphrase from file, else the environment, else the terminal (asked
- * twice when confirm). use_env: whether the environment may supply it. */
-static int get_passphrase(const char *cmd, const char *file, bool use_env,
-                          const char *prompt, bool confirm,
-                          zg_passphrase_t **out)
-{
-    const char *what = confirm ? "new passphrase" : "passphrase";
-    if (file)
-        *out = zg_passphrase_from_file(file);
-    else if (use_env && env_has_passphrase())
-        *out = zg_passphrase_from_env();
-    else if (have_tty())
-        *out = zg_passphrase_prompt(prompt, confirm);
-    else
-        return no_source(cmd, what);
-    return *out ? EXIT_OK : fail(cmd);
-}
-
 /* The pair of KEY, asking a passphrase only when its secret is encrypted. */
 static int load_pair(const char *cmd, const char *key, const char *pass_file,
                      zg_cert_t **out)
@@ -261,7 +210,7 @@ static int load_pair(const char *cmd, const char *key, const char *pass_file,
     if (encrypted) {
         char prompt[PATH_CAP + 32];
         snprintf(prompt, sizeof prompt, "Passphrase for %s: ", key);
-        int rc = get_passphrase(cmd, pass_file, true, prompt, false, &pass);
+        int rc = cli_get_passphrase(cmd, pass_file, true, prompt, false, &pass);
         if (rc != EXIT_OK)
             return rc;
     }
@@ -392,7 +341,7 @@ int cmd_keygen(int argc, char **argv)
         rc = EXIT_FAIL;
     }
     if (rc == EXIT_OK && !k.no_pass)
-        rc = get_passphrase(cmd, k.pass_file, true,
+        rc = cli_get_passphrase(cmd, k.pass_file, true,
                             "New passphrase for the secret key: ", true, &pass);
     if (rc == EXIT_OK && make_dirs(k.dir) != 0) {
         fprintf(stderr, "%s: cannot create %s: %s\n", cmd, k.dir,
@@ -554,7 +503,7 @@ static int key_passwd(const char *key, const key_opts_t *o)
     int rc = load_pair(cmd, key, o->pass_file, &c);
     zg_passphrase_t *pass = NULL;
     if (rc == EXIT_OK && !o->no_pass)
-        rc = get_passphrase(cmd, o->new_pass_file, false,
+        rc = cli_get_passphrase(cmd, o->new_pass_file, false,
                             "New passphrase: ", true, &pass);
     if (rc == EXIT_OK &&
         zg_cert_write(c, NULL, sec, pass, o->cost, ZG_WRITE_REPLACE) != 0)
@@ -601,7 +550,7 @@ static int key_rotate(const char *key, const key_opts_t *o)
     zg_passphrase_t *pass = NULL;
     int rc = EXIT_OK;
     if (!o->no_pass)
-        rc = get_passphrase(cmd, o->pass_file, true,
+        rc = cli_get_passphrase(cmd, o->pass_file, true,
                             "Passphrase for the new key: ", true, &pass);
     if (rc == EXIT_OK &&
         zg_cert_rotate(key, pass, o->cost, old, sizeof old) != 0)

@@ -1,0 +1,474 @@
+/*
+ * gate.c - a CURVE-terminating gateway in front of a service that cannot
+ * change yet: a public frontend with the whole policy, a plaintext backend
+ * on this machine, and the loop between them.
+ *
+ * The loop never waits on one peer. A message for the backend is read only
+ * while the backend can take it: when a send finds it mute (the service is
+ * behind), that one frame is held, the frontend is no longer read, and the
+ * senders meet back-pressure through their own HWM and TCP; the rest of a
+ * multipart message stays queued in the frontend socket meanwhile, which
+ * libzmq delivers whole. A message for a client that is gone or not
+ * reading (ROUTER_MANDATORY: EHOSTUNREACH or EAGAIN) is dropped and
+ * counted: one slow client must not stall the others.
+ *
+ * Stopping is a write to a pipe the loop polls, so a signal handler may do
+ * it. The loop then stops reading the frontend and, within the backend's
+ * LINGER, delivers the frame it holds and (reqrep) the replies still due;
+ * closing spends what is left of that bound flushing libzmq's queues.
+ */
+#include "zg_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GATE_BURST 512          /* messages per direction per wakeup */
+#define GATE_LOG_EVERY_MS 1000  /* at most one drop or mute line a second */
+
+typedef enum dir { TO_BACKEND, TO_FRONTEND } dir_t;
+
+/* Counters written by the loop's thread only, read by any. */
+typedef struct gate_counts {
+    _Atomic uint64_t to_backend, to_frontend, dropped, backend_mute,
+        outstanding;
+} gate_counts_t;
+
+/* A rate-limited warning: how many since the last line. */
+typedef struct gate_note {
+    uint64_t count;
+    int64_t last_ms;
+} gate_note_t;
+
+struct zg_gate {
+    zg_ctx_t *ctx;
+    zg_gate_pattern_t pattern;
+    void *front, *back;
+    int wake[2];          /* zg_gate_stop writes, the loop polls */
+    zmq_msg_t held;       /* first frame of a message the backend refused */
+    bool holding, held_more;
+    int64_t linger_ms;    /* the backend's: bounds stopping */
+    int64_t close_by_ms;  /* when the sockets must be closed; 0: not run */
+    gate_counts_t n;
+    gate_note_t drop_note, mute_note;
+};
+
+static const struct {
+    const char *name;
+    int front, back;
+} patterns[] = {
+    [ZG_GATE_REQREP] = {"reqrep", ZMQ_ROUTER, ZMQ_DEALER},
+    [ZG_GATE_PUBSUB] = {"pubsub", ZMQ_XPUB, ZMQ_XSUB},
+    [ZG_GATE_PIPELINE] = {"pipeline", ZMQ_PULL, ZMQ_PUSH},
+};
+
+const char *zg_gate_pattern_name(zg_gate_pattern_t pattern)
+{
+    if (pattern < ZG_GATE_REQREP || pattern > ZG_GATE_PIPELINE)
+        return NULL;
+    return patterns[pattern].name;
+}
+
+int zg_gate_pattern_from_name(const char *name)
+{
+    for (int p = ZG_GATE_REQREP; p <= ZG_GATE_PIPELINE; p++)
+        if (name && strcmp(name, patterns[p].name) == 0)
+            return p;
+    return -1;
+}
+
+void zg_gate_types(zg_gate_pattern_t pattern, int *frontend, int *backend)
+{
+    *frontend = patterns[pattern].front;
+    *backend = patterns[pattern].back;
+}
+
+static int64_t now_ms(void)
+{
+    return (int64_t)(zg_now_ns() / 1000000);
+}
+
+static void count(_Atomic uint64_t *c, int64_t delta)
+{
+    uint64_t v = atomic_load_explicit(c, memory_order_relaxed);
+    atomic_store_explicit(c, delta < 0 && v == 0 ? 0 : v + (uint64_t)delta,
+                          memory_order_relaxed);
+}
+
+/* ---- making it ------------------------------------------------------------ */
+
+static void describe(void *sock, char *buf, size_t cap)
+{
+    size_t len = cap;
+    if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, buf, &len) != 0)
+        snprintf(buf, cap, "?");
+}
+
+static const char *mechanism(void *sock)
+{
+    int m = 0;
+    size_t len = sizeof m;
+    zmq_getsockopt(sock, ZMQ_MECHANISM, &m, &len);
+    return m == ZMQ_CURVE ? "CURVE" : "plaintext";
+}
+
+static void log_ready(zg_gate_t *g)
+{
+    char front[256], back[256];
+    describe(g->front, front, sizeof front);
+    describe(g->back, back, sizeof back);
+    zg_auth_stats_t a;
+    bool authed = zg_ctx_auth_stats(g->ctx, &a) == 0;
+    zg_log(g->ctx, ZG_LOG_NOTICE,
+           "gate: ready: %s, frontend %s (%s%s%llu keys allowed) -> backend "
+           "%s (%s)",
+           patterns[g->pattern].name, front, mechanism(g->front),
+           authed ? ", " : "", authed ? (unsigned long long)a.keys : 0ULL,
+           back, mechanism(g->back));
+}
+
+/* [gate] as the policy has it: the pattern and both endpoints. */
+static int read_section(const zg_policy_t *p, zg_gate_pattern_t *pattern,
+                        const char **front, const char **back)
+{
+    const char *name = zg_policy_gate(p, "pattern", NULL);
+    *front = zg_policy_gate(p, "frontend", NULL);
+    *back = zg_policy_gate(p, "backend", NULL);
+    if (!name || !*front || !*back) {
+        zg_error_set("%s: no [gate] section with pattern, frontend and "
+                     "backend (docs/gate.md)",
+                     zg_policy_file(p));
+        return -1;
+    }
+    *pattern = (zg_gate_pattern_t)zg_gate_pattern_from_name(name);
+    return 0;
+}
+
+static int open_sockets(zg_gate_t *g, const char *front_ep,
+                        const char *back_ep)
+{
+    int ft, bt;
+    zg_gate_types(g->pattern, &ft, &bt);
+    char why[ZG_ERROR_MAX];
+    if (!(g->back = zg_socket(g->ctx, bt, "backend")) ||
+        !(g->front = zg_socket(g->ctx, ft, "frontend")))
+        return -1;
+    if (zg_connect(g->back, back_ep) != 0) {
+        snprintf(why, sizeof why, "%s", zg_last_error());
+        zg_error_set("gate: backend %s: %s", back_ep, why);
+        return -1;
+    }
+    if (zg_bind(g->front, front_ep) != 0) {
+        snprintf(why, sizeof why, "%s", zg_last_error());
+        zg_error_set("gate: frontend %s: %s", front_ep, why);
+        return -1;
+    }
+    zg_resolved_t r;
+    zg_policy_resolve(zg_ctx_policy(g->ctx), bt, "backend", &r);
+    g->linger_ms = r.value[ZG_FIELD_LINGER] < 0 ? 0 : r.value[ZG_FIELD_LINGER];
+    return 0;
+}
+
+zg_gate_t *zg_gate_new(zg_ctx_t *ctx)
+{
+    zg_error_clear();
+    zg_gate_pattern_t pattern;
+    const char *front_ep, *back_ep;
+    if (read_section(zg_ctx_policy(ctx), &pattern, &front_ep, &back_ep) != 0)
+        return NULL;
+    zg_gate_t *g = calloc(1, sizeof *g);
+    if (!g) {
+        zg_error_set("gate: out of memory");
+        return NULL;
+    }
+    g->ctx = ctx;
+    g->pattern = pattern;
+    g->wake[0] = g->wake[1] = -1;
+    zmq_msg_init(&g->held);
+    if (pipe2(g->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+        zg_error_set("gate: pipe: %s", strerror(errno));
+        zg_gate_destroy(&g);
+        return NULL;
+    }
+    if (open_sockets(g, front_ep, back_ep) != 0) {
+        char why[ZG_ERROR_MAX];
+        snprintf(why, sizeof why, "%s", zg_last_error());
+        zg_gate_destroy(&g);
+        zg_error_set("%s", why);
+        return NULL;
+    }
+    log_ready(g);
+    return g;
+}
+
+/* ---- moving messages -------------------------------------------------------- */
+
+static void note(zg_gate_t *g, gate_note_t *n, const char *what)
+{
+    n->count++;
+    int64_t t = now_ms();
+    if (t - n->last_ms < GATE_LOG_EVERY_MS)
+        return;
+    zg_log(g->ctx, ZG_LOG_WARNING, "gate: %s (%llu since the last such line)",
+           what, (unsigned long long)n->count);
+    n->count = 0;
+    n->last_ms = t;
+}
+
+/* The rest of a message whose first frame was read from src (more: it
+ * said more frames follow; a sent frame no longer says). */
+static void discard_rest(void *src, zmq_msg_t *m, bool more)
+{
+    while (more && zg_msg_recv(src, m, ZMQ_DONTWAIT) == ZG_OK)
+        more = zmq_msg_more(m);
+}
+
+static void dropped(zg_gate_t *g, void *src, zmq_msg_t *m, bool more,
+                    zg_status_t st)
+{
+    discard_rest(src, m, more);
+    count(&g->n.dropped, 1);
+    note(g, &g->drop_note,
+         st == ZG_ENOROUTE
+             ? "dropped a message for a client that is gone"
+             : "dropped a message for a client that is not reading (its "
+               "queue is at SNDHWM)");
+}
+
+/* Frames after the first: libzmq checks the HWM on a message's first frame
+ * only, so these are taken at once. */
+static int send_rest(void *src, void *dst, zmq_msg_t *m, bool more)
+{
+    while (more) {
+        if (zg_msg_recv(src, m, ZMQ_DONTWAIT) != ZG_OK)
+            return -1;
+        more = zmq_msg_more(m);
+        if (zg_msg_send(dst, m, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) !=
+            ZG_OK)
+            return -1;
+    }
+    return 0;
+}
+
+static void forwarded(zg_gate_t *g, dir_t d)
+{
+    if (d == TO_BACKEND) {
+        count(&g->n.to_backend, 1);
+        if (g->pattern == ZG_GATE_REQREP)
+            count(&g->n.outstanding, 1);
+    } else {
+        count(&g->n.to_frontend, 1);
+    }
+}
+
+/* m holds a first frame read from src: send the message on to dst. 1 when
+ * it went (or was dropped), 0 when the backend is mute and the frame is now
+ * held, -1 on a libzmq failure. */
+static int pass_on(zg_gate_t *g, dir_t d, void *src, void *dst, zmq_msg_t *m)
+{
+    bool more = zmq_msg_more(m);
+    zg_status_t st = zg_msg_send(dst, m, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+    if (st == ZG_OK) {
+        if (send_rest(src, dst, m, more) != 0)
+            return -1;
+        forwarded(g, d);
+        return 1;
+    }
+    if (st == ZG_EMUTE && d == TO_BACKEND) {
+        zmq_msg_move(&g->held, m);
+        g->holding = true;
+        g->held_more = more;
+        count(&g->n.backend_mute, 1);
+        note(g, &g->mute_note,
+             "the service is not keeping up: backend mute at its SNDHWM, "
+             "frontend reads paused");
+        return 0;
+    }
+    if (st == ZG_EMUTE || st == ZG_ENOROUTE) {
+        dropped(g, src, m, more, st);
+        return 1;
+    }
+    return -1;
+}
+
+/* Up to GATE_BURST messages from src to dst. -1 on a libzmq failure. */
+static int burst(zg_gate_t *g, dir_t d)
+{
+    void *src = d == TO_BACKEND ? g->front : g->back;
+    void *dst = d == TO_BACKEND ? g->back : g->front;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    int rc = 0;
+    for (int i = 0; i < GATE_BURST && !g->holding; i++) {
+        zg_status_t st = zg_msg_recv(src, &m, ZMQ_DONTWAIT);
+        if (st == ZG_EEMPTY)
+            break;
+        if (st == ZG_EDENIED) /* a peer who lost access: zguard dropped it */
+            continue;
+        if (st != ZG_OK || (rc = pass_on(g, d, src, dst, &m)) < 0) {
+            rc = -1;
+            break;
+        }
+        if (d == TO_FRONTEND && g->pattern == ZG_GATE_REQREP)
+            count(&g->n.outstanding, -1);
+    }
+    zmq_msg_close(&m);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The backend can take messages again: the held frame first. */
+static int release_held(zg_gate_t *g)
+{
+    zg_status_t st = zg_msg_send(
+        g->back, &g->held, (g->held_more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+    if (st == ZG_EMUTE)
+        return 0; /* another sender took the room: wait again */
+    if (st != ZG_OK)
+        return -1;
+    g->holding = false;
+    if (send_rest(g->front, g->back, &g->held, g->held_more) != 0)
+        return -1;
+    forwarded(g, TO_BACKEND);
+    return 0;
+}
+
+/* ---- the loop --------------------------------------------------------------- */
+
+static bool stop_asked(zg_gate_t *g)
+{
+    char buf[16];
+    return read(g->wake[0], buf, sizeof buf) > 0;
+}
+
+/* One wait and what it woke for. reading: whether the frontend is read.
+ * timeout in ms, -1 for none. 1 when stopped, 0, or -1 on failure. */
+static int step(zg_gate_t *g, bool reading, long timeout)
+{
+    zmq_pollitem_t it[3] = {
+        {g->front, 0, reading && !g->holding ? ZMQ_POLLIN : 0, 0},
+        {g->back, 0, ZMQ_POLLIN | (g->holding ? ZMQ_POLLOUT : 0), 0},
+        {NULL, g->wake[0], ZMQ_POLLIN, 0},
+    };
+    if (zmq_poll(it, 3, timeout) < 0)
+        return errno == EINTR ? 0 : -1;
+    if ((it[2].revents & ZMQ_POLLIN) && stop_asked(g) && reading)
+        return 1;
+    if ((it[1].revents & ZMQ_POLLOUT) && g->holding && release_held(g) != 0)
+        return -1;
+    if ((it[1].revents & ZMQ_POLLIN) && burst(g, TO_FRONTEND) != 0)
+        return -1;
+    if ((it[0].revents & ZMQ_POLLIN) && burst(g, TO_BACKEND) != 0)
+        return -1;
+    return 0;
+}
+
+static bool settled(zg_gate_t *g)
+{
+    return !g->holding &&
+           (g->pattern != ZG_GATE_REQREP ||
+            atomic_load_explicit(&g->n.outstanding, memory_order_relaxed) == 0);
+}
+
+/* Stopping: no more reading of the frontend; what was taken is delivered,
+ * and replies still due are passed on, within the backend's LINGER. */
+static int drain(zg_gate_t *g)
+{
+    int64_t t = now_ms();
+    g->close_by_ms = t + g->linger_ms;
+    zg_log(g->ctx, ZG_LOG_NOTICE,
+           "gate: stopping: frontend no longer read; delivering what was "
+           "taken within %lldms",
+           (long long)g->linger_ms);
+    while (!settled(g) && (t = now_ms()) < g->close_by_ms)
+        if (step(g, false, (long)(g->close_by_ms - t)) < 0)
+            return -1;
+    return 0;
+}
+
+int zg_gate_run(zg_gate_t *g)
+{
+    int rc;
+    while ((rc = step(g, true, -1)) == 0)
+        ;
+    if (rc < 0) {
+        zg_error_set("gate: %s", zmq_strerror(errno));
+        zg_log(g->ctx, ZG_LOG_ERROR, "%s", zg_last_error());
+        g->close_by_ms = now_ms();
+        return -1;
+    }
+    return drain(g);
+}
+
+void zg_gate_stop(zg_gate_t *g)
+{
+    /* async-signal-safe: one write, whose failure (a full pipe) means a
+     * stop is already pending */
+    ssize_t n = write(g->wake[1], "", 1);
+    (void)n;
+}
+
+int zg_gate_stats(zg_gate_t *g, zg_gate_stats_t *out)
+{
+    if (!g || !out)
+        return -1;
+    out->to_backend = atomic_load(&g->n.to_backend);
+    out->to_frontend = atomic_load(&g->n.to_frontend);
+    out->dropped = atomic_load(&g->n.dropped);
+    out->backend_mute = atomic_load(&g->n.backend_mute);
+    out->outstanding = atomic_load(&g->n.outstanding);
+    return 0;
+}
+
+void *zg_gate_frontend(zg_gate_t *g)
+{
+    return g->front;
+}
+
+void *zg_gate_backend(zg_gate_t *g)
+{
+    return g->back;
+}
+
+/* What is left of the stopping bound goes to libzmq's own flushing. */
+static void close_within(void **sock, int64_t close_by_ms)
+{
+    if (!*sock)
+        return;
+    if (close_by_ms) {
+        int64_t left = close_by_ms - now_ms();
+        int linger = left > 0 ? (int)left : 0;
+        zmq_setsockopt(*sock, ZMQ_LINGER, &linger, sizeof linger);
+    }
+    zg_close(sock);
+}
+
+void zg_gate_destroy(zg_gate_t **gate)
+{
+    if (!gate || !*gate)
+        return;
+    zg_gate_t *g = *gate;
+    *gate = NULL;
+    if (g->close_by_ms) {
+        zg_gate_stats_t s;
+        zg_gate_stats(g, &s);
+        zg_log(g->ctx, ZG_LOG_NOTICE,
+               "gate: stopped: %llu messages to the backend, %llu to the "
+               "frontend, %llu dropped, %llu unanswered%s",
+               (unsigned long long)s.to_backend,
+               (unsigned long long)s.to_frontend,
+               (unsigned long long)s.dropped,
+               (unsigned long long)s.outstanding,
+               g->holding ? "; one message the service did not take in time "
+                            "was lost"
+                          : "");
+    }
+    zmq_msg_close(&g->held);
+    close_within(&g->front, g->close_by_ms);
+    close_within(&g->back, g->close_by_ms);
+    for (int i = 0; i < 2; i++)
+        if (g->wake[i] >= 0)
+            close(g->wake[i]);
+    free(g);
+}

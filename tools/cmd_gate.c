@@ -1,0 +1,488 @@
+/*
+ * cmd_gate.c - `zguard gate`: a CURVE-terminating gateway in front of a
+ * service that cannot change yet (src/gate.c does the forwarding).
+ *
+ * The whole gate is a zguard policy: [gate] names the pattern and the two
+ * endpoints, [socket.frontend] and [socket.backend] the sockets, [auth] who
+ * may connect, [metrics] where counters are served. `--config FILE` reads
+ * such a file; the flag form writes the same sections from its flags (key
+ * paths made absolute), after the [defaults] and [type.*] of `--policy FILE`
+ * when one is given, and parses the result like any policy. Every refusal
+ * names the flag, or the file and line, at fault.
+ */
+#include "cli.h"
+#include "zg_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GATE_TEXT_MAX (64 << 10) /* the generated sections */
+#define POLICY_TEXT_MAX (1 << 20)
+
+static const char usage[] =
+    "usage: zguard gate --pattern P --frontend EP --backend EP\n"
+    "                   --server-key KEY --allow DIR [--revoked FILE]\n"
+    "                   [--policy FILE] [--metrics ADDR:PORT]\n"
+    "                   [--passphrase-file F] [--log-level L]\n"
+    "       zguard gate --config FILE [--passphrase-file F] [--log-level L]\n"
+    "\n"
+    "Puts CURVE and the whole policy in front of a ZeroMQ service that speaks\n"
+    "plaintext and cannot change yet. Clients connect to the FRONTEND with\n"
+    "CURVE, pinning the gate's public key; only keys in the allowlist get in;\n"
+    "every socket option of the policy applies (HWM, timeouts, MAXMSGSIZE,\n"
+    "handshake limit, heartbeats). Messages go on to the service at the\n"
+    "BACKEND, which must stay on this machine: ipc://, or tcp:// to a\n"
+    "loopback address.\n"
+    "\n"
+    "patterns (frontend <- clients, backend -> the service):\n"
+    "  reqrep    ROUTER/DEALER: clients send requests (REQ or DEALER), the\n"
+    "            service answers (REP or ROUTER)\n"
+    "  pubsub    XPUB/XSUB: the service publishes (PUB), clients subscribe\n"
+    "            (SUB); subscriptions are forwarded to the service\n"
+    "  pipeline  PULL/PUSH: clients push, the service pulls\n"
+    "\n"
+    "options:\n"
+    "  --pattern P           reqrep, pubsub or pipeline\n"
+    "  --frontend EP         where clients connect: tcp://0.0.0.0:5555\n"
+    "                        (tcp://127.0.0.1:* picks a free port)\n"
+    "  --backend EP          the service: ipc:///run/app.sock,\n"
+    "                        tcp://127.0.0.1:6000\n"
+    "  --server-key KEY      the gate's key pair (zguard keygen NAME): KEY is\n"
+    "                        NAME.key, its secret beside it\n"
+    "  --allow DIR           public certificates of the clients allowed in;\n"
+    "                        changes apply within a second, open sessions\n"
+    "                        included\n"
+    "  --revoked FILE        keys never allowed, one Z85 key per line\n"
+    "  --policy FILE         [defaults] and [type.*] values for the gate's\n"
+    "                        sockets (docs/policy.md)\n"
+    "  --metrics ADDR:PORT   serve Prometheus metrics (127.0.0.1:9464);\n"
+    "                        read them with `zguard stats ADDR:PORT`\n"
+    "  --config FILE         the whole gate in one policy file, with a\n"
+    "                        [gate] section (docs/gate.md)\n"
+    "  --passphrase-file F   the passphrase of an encrypted secret key; else\n"
+    "                        $ZGUARD_PASSPHRASE_FILE, the systemd credential\n"
+    "                        zguard-passphrase, or the terminal\n"
+    "  --log-level L         error, warning, notice, info (default: every\n"
+    "                        allow and deny) or debug\n"
+    "\n"
+    "It logs one line per security decision (allowed and refused keys, failed\n"
+    "handshakes with their reason) to standard error, stops on SIGTERM or\n"
+    "SIGINT after delivering what it accepted (within the backend's LINGER),\n"
+    "and refuses to start, naming what is wrong, on a missing key, a wrong\n"
+    "passphrase, an unreadable allowlist or a busy port.\n"
+    "\n"
+    "example:\n"
+    "  zguard keygen gate --dir keys\n"
+    "  zguard gate --pattern reqrep --frontend tcp://0.0.0.0:5555 \\\n"
+    "      --backend ipc:///run/app.sock --server-key keys/gate.key \\\n"
+    "      --allow keys/authorized --metrics 127.0.0.1:9464\n"
+    "\n"
+    "Exit 0 after a clean stop, 1 if forwarding failed, 2 if it could not "
+    "start.\n";
+
+typedef struct gate_args {
+    const char *pattern, *frontend, *backend, *server_key, *allow, *revoked;
+    const char *policy, *metrics, *config, *pass_file;
+    zg_log_level_t level;
+} gate_args_t;
+
+/* ---- the command line ------------------------------------------------------ */
+
+typedef struct flag {
+    const char *name;
+    size_t offset; /* of the const char * in gate_args_t */
+    const char *key; /* the policy key it becomes, for error messages */
+} flag_t;
+
+#define FLAG(n, field, key) {n, offsetof(gate_args_t, field), key}
+static const flag_t flags[] = {
+    FLAG("--pattern", pattern, "pattern"),
+    FLAG("--frontend", frontend, "frontend"),
+    FLAG("--backend", backend, "backend"),
+    FLAG("--server-key", server_key, "curve_keys"),
+    FLAG("--allow", allow, "allow"),
+    FLAG("--revoked", revoked, "revoked"),
+    FLAG("--policy", policy, NULL),
+    FLAG("--metrics", metrics, "listen"),
+    FLAG("--config", config, NULL),
+    FLAG("--passphrase-file", pass_file, NULL),
+    {NULL, 0, NULL},
+};
+
+static const char **field(gate_args_t *a, const flag_t *f)
+{
+    return (const char **)((char *)a + f->offset);
+}
+
+static int parse_level(const char *text, zg_log_level_t *out)
+{
+    for (int l = ZG_LOG_ERROR; l <= ZG_LOG_DEBUG; l++)
+        if (strcmp(text, zg_log_level_name((zg_log_level_t)l)) == 0) {
+            *out = (zg_log_level_t)l;
+            return EXIT_OK;
+        }
+    return cli_usage_error("zguard gate",
+                           "--log-level is error, warning, notice, info or "
+                           "debug, not '%s'",
+                           text);
+}
+
+/* "--name value" or "--name=value". */
+static int parse_args(int argc, char **argv, gate_args_t *a)
+{
+    a->level = ZG_LOG_INFO;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        size_t n = strcspn(s, "=");
+        const char *value = s[n] == '=' ? s + n + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
+        if (strncmp(s, "--passphrase", n) == 0 && n == strlen("--passphrase"))
+            return cli_usage_error("zguard gate",
+                                   "a passphrase is never taken from the "
+                                   "command line: use --passphrase-file");
+        const flag_t *f = flags;
+        while (f->name && (strlen(f->name) != n || strncmp(s, f->name, n)))
+            f++;
+        bool level = n == strlen("--log-level") && strncmp(s, "--log-level", n) == 0;
+        if (!f->name && !level)
+            return cli_usage_error("zguard gate", "unknown argument '%.*s'",
+                                   (int)n, s);
+        if (!value)
+            return cli_usage_error("zguard gate", "%.*s needs a value", (int)n, s);
+        if (s[n] != '=')
+            i++;
+        if (level) {
+            if (parse_level(value, &a->level) != EXIT_OK)
+                return EXIT_FAIL;
+        } else if (*field(a, f)) {
+            return cli_usage_error("zguard gate", "%s given twice", f->name);
+        } else {
+            *field(a, f) = value;
+        }
+    }
+    return EXIT_OK;
+}
+
+/* --config excludes the flags that write sections, and the flag form needs
+ * all of its required ones. */
+static int check_args(gate_args_t *a)
+{
+    static const char *const required[] = {"--pattern", "--frontend",
+                                           "--backend", "--server-key",
+                                           "--allow"};
+    for (const flag_t *f = flags; f->name; f++) {
+        bool set = *field(a, f) != NULL;
+        if (a->config && set && f->key)
+            return cli_usage_error("zguard gate",
+                                   "%s and --config: the config file says "
+                                   "it (one place for each setting)",
+                                   f->name);
+        if (a->config && set && strcmp(f->name, "--policy") == 0)
+            return cli_usage_error("zguard gate",
+                                   "--policy and --config: put the values in "
+                                   "the config file");
+        for (size_t k = 0; !a->config && k < 5; k++)
+            if (!set && strcmp(f->name, required[k]) == 0)
+                return cli_usage_error("zguard gate", "missing %s (or --config FILE)",
+                                       f->name);
+    }
+    return EXIT_OK;
+}
+
+/* ---- the policy the flags describe ----------------------------------------- */
+
+typedef struct text {
+    char *buf;
+    size_t len, cap;
+    bool overflow;
+} text_t;
+
+static void add(text_t *t, const char *fmt, ...) ZG_PRINTF(2, 3);
+static void add(text_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= t->cap - t->len)
+        t->overflow = true;
+    else
+        t->len += (size_t)n;
+}
+
+/* A path as an absolute one: generated sections have no directory of
+ * their own for relative names to be found in. */
+static int absolute(const char *flag, const char *path, char *out)
+{
+    if (realpath(path, out))
+        return EXIT_OK;
+    fprintf(stderr, "zguard gate: %s %s: %s\n", flag, path, strerror(errno));
+    return EXIT_FAIL;
+}
+
+static bool has_value_chars(const char *v)
+{
+    return !strchr(v, '\n') && !strchr(v, '\r');
+}
+
+static int write_sections(const gate_args_t *a, text_t *t)
+{
+    char key[PATH_MAX], allow[PATH_MAX], revoked[PATH_MAX];
+    if (absolute("--server-key", a->server_key, key) ||
+        absolute("--allow", a->allow, allow) ||
+        (a->revoked && absolute("--revoked", a->revoked, revoked)))
+        return EXIT_FAIL;
+    int pattern = zg_gate_pattern_from_name(a->pattern);
+    if (pattern < 0)
+        return cli_usage_error("zguard gate",
+                               "--pattern is reqrep, pubsub or pipeline, not '%s'",
+                               a->pattern);
+    int ft, bt;
+    zg_gate_types((zg_gate_pattern_t)pattern, &ft, &bt);
+    add(t, "\n[gate]\npattern = %s\nfrontend = %s\nbackend = %s\n", a->pattern,
+        a->frontend, a->backend);
+    add(t, "\n[socket.frontend]\ntype = %s\ncurve_keys = %s\n", zg_type_name(ft),
+        key);
+    add(t, "\n[socket.backend]\ntype = %s\nsecurity = none\ninsecure = yes\n"
+           "rationale = the service behind the gate speaks plaintext; the gate "
+           "refuses a backend endpoint that leaves this machine\n",
+        zg_type_name(bt));
+    add(t, "\n[auth]\nallow = %s\n", allow);
+    if (a->revoked)
+        add(t, "revoked = %s\n", revoked);
+    if (a->metrics)
+        add(t, "\n[metrics]\nlisten = %s\n", a->metrics);
+    if (t->overflow)
+        return cli_usage_error("zguard gate", "arguments too long");
+    return EXIT_OK;
+}
+
+/* --policy FILE gives tuning only: what the flags write must not be in it. */
+static int check_tuning(const char *file, const gate_args_t *a)
+{
+    zg_diag_t *diag = zg_diag_new();
+    zg_policy_t *p = diag ? zg_policy_load(file, diag) : NULL;
+    if (!p) {
+        zg_diag_print(diag, stderr);
+        if (!zg_diag_errors(diag))
+            fprintf(stderr, "zguard gate: %s\n", zg_last_error());
+        zg_diag_destroy(&diag);
+        return EXIT_FAIL;
+    }
+    zg_diag_destroy(&diag);
+    unsigned line = 0;
+    const char *clash = NULL;
+    if (zg_policy_gate(p, "pattern", &line) || zg_policy_gate(p, "frontend", &line) ||
+        zg_policy_gate(p, "backend", &line))
+        clash = "[gate] (--pattern, --frontend, --backend)";
+    else if (zg_policy_socket_type(p, "frontend") >= 0)
+        clash = "[socket.frontend] (--server-key)";
+    else if (zg_policy_socket_type(p, "backend") >= 0)
+        clash = "[socket.backend] (--backend)";
+    else if (zg_policy_auth(p, "allow", &line) || zg_policy_auth(p, "revoked", &line))
+        clash = "[auth] (--allow, --revoked)";
+    else if (a->metrics && zg_policy_metrics(p, "listen", &line))
+        clash = "[metrics] listen (--metrics)";
+    zg_policy_destroy(&p);
+    if (!clash)
+        return EXIT_OK;
+    fprintf(stderr,
+            "zguard gate: %s%s%u: has %s, which the flags write: with "
+            "--policy, a file gives [defaults] and [type.*] values; a whole "
+            "gate in one file is --config FILE\n",
+            file, line ? ":" : "", line, clash);
+    return EXIT_FAIL;
+}
+
+/* A problem in the generated part is about a flag: say which. */
+static void print_problems(const zg_diag_t *diag, const char *file,
+                           unsigned file_lines)
+{
+    const zg_problem_t *pr;
+    for (size_t i = 0; (pr = zg_diag_get(diag, i)); i++) {
+        if (strcmp(pr->file, file) != 0 || pr->line <= file_lines) {
+            fprintf(stderr, "%s:%u: %s: %s%s\n", pr->file, pr->line, pr->key,
+                    pr->severity == ZG_SEV_WARNING ? "warning: " : "",
+                    pr->message);
+            continue;
+        }
+        const char *flag = "a flag";
+        for (const flag_t *f = flags; f->name; f++)
+            if (f->key && strcmp(f->key, pr->key) == 0)
+                flag = f->name;
+        fprintf(stderr, "zguard gate: %s: %s%s\n", flag,
+                pr->severity == ZG_SEV_WARNING ? "warning: " : "", pr->message);
+    }
+}
+
+static unsigned count_lines(const char *s, size_t len)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == '\n';
+    return n + (len && s[len - 1] != '\n');
+}
+
+static zg_policy_t *flags_policy(const gate_args_t *a)
+{
+    const char *values[] = {a->pattern, a->frontend, a->backend, a->metrics};
+    for (size_t i = 0; i < 4; i++)
+        if (values[i] && !has_value_chars(values[i])) {
+            cli_usage_error("zguard gate", "a value holds a line break");
+            return NULL;
+        }
+    text_t t = {.cap = GATE_TEXT_MAX + POLICY_TEXT_MAX};
+    size_t base = 0;
+    char *tuning = NULL;
+    if (a->policy && check_tuning(a->policy, a) != EXIT_OK)
+        return NULL;
+    if (a->policy && !(tuning = zg_text_read(a->policy, POLICY_TEXT_MAX, &base))) {
+        fprintf(stderr, "zguard gate: %s: %s\n", a->policy, strerror(errno));
+        return NULL;
+    }
+    if (!(t.buf = malloc(t.cap))) {
+        free(tuning);
+        return NULL;
+    }
+    if (tuning)
+        add(&t, "%s%s", tuning, base && tuning[base - 1] != '\n' ? "\n" : "");
+    else
+        add(&t, "version = 1\n");
+    unsigned file_lines = tuning ? count_lines(tuning, base) : 0;
+    free(tuning);
+    zg_policy_t *p = NULL;
+    const char *label = a->policy ? a->policy : "zguard gate";
+    if (write_sections(a, &t) == EXIT_OK) {
+        zg_diag_t *diag = zg_diag_new();
+        p = diag ? zg_policy_parse(t.buf, t.len, label, diag) : NULL;
+        if (diag && (!p || zg_diag_count(diag)))
+            print_problems(diag, label, file_lines);
+        zg_diag_destroy(&diag);
+    }
+    free(t.buf);
+    return p;
+}
+
+static zg_policy_t *config_policy(const char *file)
+{
+    zg_diag_t *diag = zg_diag_new();
+    zg_policy_t *p = diag ? zg_policy_load(file, diag) : NULL;
+    if (diag && (!p || zg_diag_count(diag)))
+        zg_diag_print(diag, stderr);
+    if (!p && diag && !zg_diag_errors(diag))
+        fprintf(stderr, "zguard gate: %s\n", zg_last_error());
+    zg_diag_destroy(&diag);
+    if (p && !zg_policy_gate(p, "pattern", NULL)) {
+        fprintf(stderr,
+                "zguard gate: %s: no [gate] section: a gate config names "
+                "pattern, frontend and backend (docs/gate.md)\n",
+                file);
+        zg_policy_destroy(&p);
+    }
+    return p;
+}
+
+/* ---- running ----------------------------------------------------------------- */
+
+/* An encrypted secret of the gate's sockets needs a passphrase up front:
+ * asked once, here, rather than failing at the first socket. */
+static int passphrase(const gate_args_t *a, const zg_policy_t *p,
+                      zg_passphrase_t **out)
+{
+    *out = NULL;
+    if (a->pass_file)
+        return cli_get_passphrase("zguard gate", a->pass_file, false, NULL,
+                                  false, out);
+    static const char *const names[] = {"frontend", "backend"};
+    for (int i = 0; i < 2; i++) {
+        zg_setting_t set[ZG_FIELD_COUNT];
+        int type = zg_policy_socket_type(p, names[i]);
+        if (type < 0 || zg_policy_settings(p, type, names[i], set) != 0 ||
+            !set[ZG_FIELD_CURVE_KEYS].str)
+            continue;
+        const char *key = set[ZG_FIELD_CURVE_KEYS].str;
+        if (zg_cert_secret_encrypted(key) != 1)
+            continue;
+        char prompt[PATH_MAX + 32];
+        snprintf(prompt, sizeof prompt, "passphrase for %s: ", key);
+        return cli_get_passphrase("zguard gate", NULL, true, prompt, false, out);
+    }
+    return EXIT_OK;
+}
+
+/* The signal handler's only way to the gate: a handler gets no argument.
+ * A lock-free atomic pointer is async-signal-safe to read. */
+static _Atomic(zg_gate_t *) running_gate;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    zg_gate_t *g = atomic_load(&running_gate);
+    if (g)
+        zg_gate_stop(g);
+}
+
+static void handle_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int serve(zg_policy_t *policy, zg_passphrase_t **pass,
+                 zg_log_level_t level)
+{
+    zg_ctx_t *ctx = zg_ctx_new(policy);
+    if (!ctx) {
+        fprintf(stderr, "zguard gate: %s\n", zg_last_error());
+        zg_passphrase_destroy(pass);
+        return EXIT_FAIL;
+    }
+    zg_ctx_set_log(ctx, level, zg_log_stderr, NULL);
+    if (*pass)
+        zg_ctx_set_passphrase(ctx, pass);
+    handle_signals();
+    zg_gate_t *gate = zg_gate_new(ctx);
+    if (!gate) {
+        fprintf(stderr, "zguard gate: %s\n", zg_last_error());
+        zg_ctx_destroy(&ctx);
+        return EXIT_FAIL;
+    }
+    atomic_store(&running_gate, gate);
+    int rc = zg_gate_run(gate);
+    atomic_store(&running_gate, NULL);
+    zg_gate_destroy(&gate);
+    zg_ctx_destroy(&ctx);
+    return rc == 0 ? EXIT_OK : EXIT_WARN;
+}
+
+int cmd_gate(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    gate_args_t a = {0};
+    if (parse_args(argc, argv, &a) != EXIT_OK || check_args(&a) != EXIT_OK)
+        return EXIT_FAIL;
+    zg_policy_t *policy = a.config ? config_policy(a.config) : flags_policy(&a);
+    if (!policy)
+        return EXIT_FAIL;
+    zg_passphrase_t *pass = NULL;
+    if (passphrase(&a, policy, &pass) != EXIT_OK) {
+        zg_policy_destroy(&policy);
+        return EXIT_FAIL;
+    }
+    int rc = serve(policy, &pass, a.level);
+    zg_policy_destroy(&policy);
+    return rc;
+}
