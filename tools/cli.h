@@ -46,5 +46,11 @@ int cli_get_passphrase(const char *cmd, const char *file, bool use_env,
                        const char *prompt, bool confirm,
                        zg_passphrase_t **out);
 void cli_md_cell(FILE *out, const char *s);
+/* A companion program of zguard (zguard-bench, zguard-example-service):
+ * beside this zguard executable (a build tree), else in the install's
+ * libexec directory. 0 with its path in buf, or -1 with a message on
+ * standard error naming both places looked in. */
+int cli_find_program(const char *cmd, const char *name, char *buf,
+                     size_t cap);
 
 #endif

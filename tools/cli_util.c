@@ -121,3 +121,34 @@ int cli_get_passphrase(const char *cmd, const char *file, bool use_env,
     fprintf(stderr, "%s: %s\n", cmd, zg_last_error());
     return EXIT_FAIL;
 }
+
+/* ---- companion programs ----------------------------------------------------- */
+
+static int executable_at(const char *dir, const char *name, char *buf,
+                         size_t cap)
+{
+    int n = snprintf(buf, cap, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < cap && access(buf, X_OK) == 0 ? 0 : -1;
+}
+
+int cli_find_program(const char *cmd, const char *name, char *buf, size_t cap)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            if (executable_at(self, name, buf, cap) == 0)
+                return 0;
+        }
+    }
+    if (executable_at(ZG_LIBEXECDIR, name, buf, cap) == 0)
+        return 0;
+    fprintf(stderr,
+            "%s: cannot find %s beside %s or in %s (is zguard fully "
+            "built or installed?)\n",
+            cmd, name, n > 0 ? self : "this program", ZG_LIBEXECDIR);
+    return -1;
+}
