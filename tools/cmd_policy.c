@@ -244,6 +244,10 @@ static const struct {
      "_No [metrics] section: monitors on, no endpoint._",
      zg_policy_metrics,
      {"listen", "monitor", NULL, NULL}},
+    {"gate", "Gate ([gate])",
+     "_No [gate] section: not a `zguard gate` config._",
+     zg_policy_gate,
+     {"pattern", "frontend", "backend", NULL}},
 };
 
 static void doc_section(const zg_policy_t *p, size_t i, int json)
