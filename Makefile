@@ -58,7 +58,7 @@ deps-test:
 	@scripts/deps.sh $(TEST_PKGS)
 
 demo: all
-	$(BUILD)/orders_example
+	$(BUILD)/zguard demo
 
 test: TESTS = ON
 test: deps-test all

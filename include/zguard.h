@@ -396,6 +396,9 @@ ZG_EXPORT int zg_ctx_auth_reload(zg_ctx_t *ctx);
  * [metrics] listen does this in zg_ctx_new. Returns the port, or -1 (one
  * endpoint per context). */
 ZG_EXPORT int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr);
+/* The port the metrics endpoint listens on (the one picked for port 0), or
+ * -1 when the context serves none. */
+ZG_EXPORT int zg_ctx_metrics_port(zg_ctx_t *ctx);
 
 /* The passphrase for encrypted secrets the policy names (curve_keys). The
  * context takes it over and sets *pass to NULL. Without one, the context

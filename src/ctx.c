@@ -234,10 +234,19 @@ int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr)
         zg_error_set("metrics: this context serves them already");
     } else {
         port = zg_metrics_start(ctx, addr, &ctx->metrics);
+        ctx->metrics_port = port > 0 ? port : 0;
     }
     pthread_mutex_unlock(&ctx->metrics_lock);
     if (port < 0)
         zg_log(ctx, ZG_LOG_ERROR, "%s", zg_last_error());
+    return port;
+}
+
+int zg_ctx_metrics_port(zg_ctx_t *ctx)
+{
+    pthread_mutex_lock(&ctx->metrics_lock);
+    int port = ctx->metrics ? ctx->metrics_port : -1;
+    pthread_mutex_unlock(&ctx->metrics_lock);
     return port;
 }
 

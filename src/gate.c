@@ -114,19 +114,34 @@ static const char *mechanism(void *sock)
     return m == ZMQ_CURVE ? "CURVE" : "plaintext";
 }
 
+/* ", metrics http://127.0.0.1:9464/metrics" with the port actually
+ * listened on (the policy may say port 0), or "". */
+static void describe_metrics(zg_ctx_t *ctx, char *out, size_t cap)
+{
+    const char *listen = zg_policy_metrics(zg_ctx_policy(ctx), "listen", NULL);
+    int port = zg_ctx_metrics_port(ctx);
+    out[0] = '\0';
+    if (!listen || port <= 0)
+        return;
+    const char *colon = strrchr(listen, ':');
+    int host = colon ? (int)(colon - listen) : (int)strlen(listen);
+    snprintf(out, cap, ", metrics http://%.*s:%d/metrics", host, listen, port);
+}
+
 static void log_ready(zg_gate_t *g)
 {
-    char front[256], back[256];
+    char front[256], back[256], metrics[300];
     describe(g->front, front, sizeof front);
     describe(g->back, back, sizeof back);
+    describe_metrics(g->ctx, metrics, sizeof metrics);
     zg_auth_stats_t a;
     bool authed = zg_ctx_auth_stats(g->ctx, &a) == 0;
     zg_log(g->ctx, ZG_LOG_NOTICE,
            "gate: ready: %s, frontend %s (%s%s%llu keys allowed) -> backend "
-           "%s (%s)",
+           "%s (%s)%s",
            patterns[g->pattern].name, front, mechanism(g->front),
            authed ? ", " : "", authed ? (unsigned long long)a.keys : 0ULL,
-           back, mechanism(g->back));
+           back, mechanism(g->back), metrics);
 }
 
 /* [gate] as the policy has it: the pattern and both endpoints. */
@@ -353,8 +368,16 @@ static int step(zg_gate_t *g, bool reading, long timeout)
     };
     if (zmq_poll(it, 3, timeout) < 0)
         return errno == EINTR ? 0 : -1;
-    if ((it[2].revents & ZMQ_POLLIN) && stop_asked(g) && reading)
-        return 1;
+    if ((it[2].revents & ZMQ_POLLIN) && stop_asked(g)) {
+        if (reading)
+            return 1;
+        /* already stopping: the bound stays the backend's LINGER */
+        int64_t left = g->close_by_ms - now_ms();
+        zg_log(g->ctx, ZG_LOG_NOTICE,
+               "gate: asked again to stop: still delivering what was taken, "
+               "at most %lldms more",
+               (long long)(left > 0 ? left : 0));
+    }
     if ((it[1].revents & ZMQ_POLLOUT) && g->holding && release_held(g) != 0)
         return -1;
     if ((it[1].revents & ZMQ_POLLIN) && burst(g, TO_FRONTEND) != 0)

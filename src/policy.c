@@ -521,14 +521,15 @@ static bool check_cidr(parser_t *ps, const zg_ini_item_t *it, char **out)
     return true;
 }
 
-/* "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464" */
+/* "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464"; port 0 for any free one
+ * (zg_ctx_metrics_port and the gate's ready line tell which) */
 static bool check_listen(parser_t *ps, const zg_ini_item_t *it, char **out)
 {
     const char *colon = strrchr(it->value, ':');
     char *end = NULL;
     long port = colon ? strtol(colon + 1, &end, 10) : 0;
     if (!colon || colon == it->value || !end || *end || colon[1] < '0' ||
-        colon[1] > '9' || port < 1 || port > 65535) {
+        colon[1] > '9' || port < 0 || port > 65535) {
         PERR(ps, it->line, it->key,
              "'%.*s%s' is not an address and port like 127.0.0.1:9464",
              SHOWN(it->value));

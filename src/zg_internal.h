@@ -270,6 +270,7 @@ struct zg_ctx {
     zg_monitor_t *monitor; /* started with the first monitored socket */
     pthread_mutex_t metrics_lock;
     struct zg_metrics *metrics; /* the HTTP endpoint, when configured */
+    int metrics_port;           /* its port (0 before it listens) */
     /* Warnings logged before any sink was set (zg_ctx_new's version gate
      * runs before the application can set one): delivered to the first. */
     char *early[ZG_EARLY_LOG_MAX];

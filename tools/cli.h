@@ -32,6 +32,7 @@ int cmd_key(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 /* True when argv holds -h or --help: every command answers it. */
 int cli_wants_help(int argc, char **argv);
@@ -52,5 +53,14 @@ void cli_md_cell(FILE *out, const char *s);
  * standard error naming both places looked in. */
 int cli_find_program(const char *cmd, const char *name, char *buf,
                      size_t cap);
+
+/* GET path from http://HOST:PORT (or HOST:PORT): the body (free it), or NULL
+ * with the reason in err. */
+char *cli_http_get(const char *url, const char *path, char *err, size_t ecap);
+/* The sum of the Prometheus text samples of metric `name` that carry every
+ * label of `labels` (NULL-terminated "socket=\"frontend\"" strings, or
+ * NULL for all); 0 when none does. */
+double cli_metric_sum(const char *text, const char *name,
+                      const char *const *labels);
 
 #endif

@@ -7,17 +7,13 @@
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#define RESPONSE_MAX (16 << 20)
 #define SOCKETS_MAX 256
 #define LABEL_MAX 96
 
@@ -54,88 +50,6 @@ typedef struct snapshot {
     double allowed, denied;
     bool auth;
 } snapshot_t;
-
-/* ---- fetching -------------------------------------------------------------- */
-
-static int split_url(const char *url, char *host, size_t hcap, char *port,
-                     size_t pcap)
-{
-    if (strncmp(url, "http://", 7) == 0)
-        url += 7;
-    const char *slash = strchr(url, '/');
-    size_t n = slash ? (size_t)(slash - url) : strlen(url);
-    const char *colon = memrchr(url, ':', n);
-    if (!colon || colon == url || (size_t)(colon - url) >= hcap ||
-        n - (size_t)(colon - url) - 1 >= pcap)
-        return -1;
-    snprintf(host, hcap, "%.*s", (int)(colon - url), url);
-    snprintf(port, pcap, "%.*s", (int)(n - (size_t)(colon - url) - 1),
-             colon + 1);
-    if (host[0] == '[') { /* [::1] */
-        memmove(host, host + 1, strlen(host));
-        host[strcspn(host, "]")] = '\0';
-    }
-    return 0;
-}
-
-static int dial(const char *host, const char *port)
-{
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
-    if (getaddrinfo(host, port, &hints, &ai) != 0)
-        return -1;
-    int fd = -1;
-    for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(ai);
-    return fd;
-}
-
-/* GET /metrics; the body, or NULL with a reason in err. */
-static char *fetch(const char *url, char *err, size_t ecap)
-{
-    char host[256], port[16], req[512];
-    if (split_url(url, host, sizeof host, port, sizeof port) != 0) {
-        snprintf(err, ecap, "'%s' is not http://HOST:PORT", url);
-        return NULL;
-    }
-    int fd = dial(host, port);
-    if (fd < 0) {
-        snprintf(err, ecap, "cannot connect to %s:%s: %s", host, port,
-                 strerror(errno));
-        return NULL;
-    }
-    int n = snprintf(req, sizeof req,
-                     "GET /metrics HTTP/1.0\r\nHost: %s\r\n\r\n", host);
-    char *buf = malloc(RESPONSE_MAX + 1);
-    size_t len = 0;
-    ssize_t got = buf && write(fd, req, (size_t)n) == n ? 1 : -1;
-    while (got > 0 && len < RESPONSE_MAX) {
-        got = read(fd, buf + len, RESPONSE_MAX - len);
-        len += got > 0 ? (size_t)got : 0;
-    }
-    close(fd);
-    if (!buf || got < 0) {
-        snprintf(err, ecap, "cannot read from %s:%s", host, port);
-        free(buf);
-        return NULL;
-    }
-    buf[len] = '\0';
-    char *body = strstr(buf, "\r\n\r\n");
-    if (strncmp(buf, "HTTP/1.", 7) != 0 || strncmp(buf + 8, " 200", 4) != 0 ||
-        !body) {
-        snprintf(err, ecap, "%s:%s did not answer 200 with metrics", host,
-                 port);
-        free(buf);
-        return NULL;
-    }
-    memmove(buf, body + 4, strlen(body + 4) + 1);
-    return buf;
-}
 
 /* ---- parsing the exposition ------------------------------------------------- */
 
@@ -277,7 +191,7 @@ static void show(const snapshot_t *s, const snapshot_t *prev, double secs)
 static int read_snapshot(const char *url, snapshot_t *s)
 {
     char err[256];
-    char *text = fetch(url, err, sizeof err);
+    char *text = cli_http_get(url, "/metrics", err, sizeof err);
     if (!text) {
         fprintf(stderr, "zguard stats: %s\n", err);
         return -1;

@@ -1,0 +1,338 @@
+/*
+ * demo_setup.c - the stage `zguard demo` plays on: a private temporary
+ * directory (0700) with fresh key pairs, the gate's limits as a policy file,
+ * the plaintext example service, the gate in front of it, and alice, the
+ * legitimate client who keeps sending requests for the whole run so that
+ * every row can say whether honest traffic was hurt.
+ *
+ * Everything runs on loopback and ipc; nothing outlives the demo unless
+ * --keep asks for the directory (with every process's log in it).
+ */
+#include "cli.h"
+#include "demo.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ALICE_INTERVAL "50"
+#define RTT_SAMPLES_MAX 8192
+#define PEER_ARGS_MAX 32
+
+/* Key pairs: the gate's, an impostor server's, and clients. Only alice,
+ * mallory and bob are in the gate's allowlist. */
+static const char *const key_names[] = {"gate", "impostor", "alice",
+                                        "mallory", "bob", "stranger",
+                                        "producer"};
+static const char *const allowed[] = {"alice", "mallory", "bob"};
+
+static const char limits_policy[] =
+    "# The limits `zguard demo` gives its gate: the built-in policy with\n"
+    "# shorter times, so that every attack plays out in seconds.\n"
+    "version = 1\n"
+    "\n"
+    "[defaults]\n"
+    "sndhwm = 100\n"
+    "rcvhwm = 100\n"
+    "maxmsgsize = 64KiB\n"
+    "# a TCP connection that has not finished its handshake in 2 s is closed\n"
+    "handshake_ivl = 2s\n"
+    "# a peer that does not answer a PING within 1.5 s is dead\n"
+    "heartbeat_ivl = 500ms\n"
+    "heartbeat_timeout = 1500ms\n"
+    "heartbeat_ttl = 2s\n"
+    "linger = 1s\n";
+
+void demo_path(const demo_t *d, const char *name, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/%s", d->dir, name);
+    if (n < 0 || (size_t)n >= cap) /* setup keeps dir short: never here */
+        out[0] = '\0';
+}
+
+static int make_keys(demo_t *d)
+{
+    char path[DEMO_PATH_MAX];
+    demo_path(d, "keys", path, sizeof path);
+    if (mkdir(path, 0700) != 0)
+        return -1;
+    demo_path(d, "allow", path, sizeof path);
+    if (mkdir(path, 0700) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof key_names / sizeof *key_names; i++) {
+        zg_cert_t *c = zg_cert_new();
+        char file[DEMO_PATH_MAX + 64];
+        snprintf(file, sizeof file, "%s/keys/%s.key", d->dir, key_names[i]);
+        int rc = c ? zg_cert_set_meta(c, "name", key_names[i]) : -1;
+        /* plaintext secrets (0600, in a 0700 directory that is deleted at
+         * the end): the demo must run unattended */
+        rc = rc == 0 ? zg_cert_save_pair(c, file, NULL, ZG_KDF_INTERACTIVE) : -1;
+        for (size_t a = 0; rc == 0 && a < sizeof allowed / sizeof *allowed; a++)
+            if (strcmp(allowed[a], key_names[i]) == 0) {
+                snprintf(file, sizeof file, "%s/allow/%s.key", d->dir,
+                         key_names[i]);
+                rc = zg_cert_save_public(c, file);
+            }
+        zg_cert_destroy(&c);
+        if (rc != 0) {
+            fprintf(stderr, "zguard demo: key %s: %s\n", key_names[i],
+                    zg_last_error());
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    int rc = fputs(text, f) < 0 ? -1 : 0;
+    return fclose(f) != 0 ? -1 : rc;
+}
+
+int demo_peer_start(demo_t *d, demo_proc_t *p, const char *name,
+                    const char *role, ...)
+{
+    char *argv[PEER_ARGS_MAX] = {d->peer, (char *)role};
+    int n = 2;
+    va_list ap;
+    va_start(ap, role);
+    for (char *a; n < PEER_ARGS_MAX - 1 && (a = va_arg(ap, char *));)
+        argv[n++] = a;
+    va_end(ap);
+    if (proc_start(p, name, argv, d->dir) != 0) {
+        fprintf(stderr, "zguard demo: cannot start %s: %s\n", d->peer,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int start_service(demo_t *d)
+{
+    char bind[DEMO_PATH_MAX + 32], journal[DEMO_PATH_MAX], work[16], line[DEMO_LINE_MAX];
+    snprintf(bind, sizeof bind, "ipc://%s/service.sock", d->dir);
+    demo_path(d, "service.journal", journal, sizeof journal);
+    snprintf(work, sizeof work, "%d", DEMO_SERVICE_WORK_US);
+    char *argv[] = {d->service_bin, "--bind", bind, "--work-us", work,
+                    "--journal", journal, NULL};
+    if (proc_start(&d->service, "service", argv, d->dir) != 0 ||
+        proc_wait_for(&d->service, "ready", 5000, line, sizeof line) != 1) {
+        fprintf(stderr, "zguard demo: the example service did not start "
+                        "(see %s/service.log)\n", d->dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* "... frontend tcp://127.0.0.1:PORT (... metrics http://H:P/metrics" */
+static int parse_ready(demo_t *d, const char *line)
+{
+    const char *f = strstr(line, "frontend tcp://");
+    const char *m = strstr(line, "metrics http://");
+    if (!f || !m)
+        return -1;
+    sscanf(f + 9, "%127[^ ]", d->frontend);
+    sscanf(m + strlen("metrics http://"), "%120[^/ ]", d->metrics + 7);
+    memcpy(d->metrics, "http://", 7);
+    const char *colon = strrchr(d->frontend, ':');
+    d->frontend_port = colon ? atoi(colon + 1) : 0;
+    return d->frontend_port > 0 ? 0 : -1;
+}
+
+static int start_gate(demo_t *d)
+{
+    char backend[DEMO_PATH_MAX + 32], key[DEMO_PATH_MAX], allow[DEMO_PATH_MAX],
+        line[DEMO_LINE_MAX];
+    snprintf(backend, sizeof backend, "ipc://%s/service.sock", d->dir);
+    demo_path(d, "keys/gate.key", key, sizeof key);
+    demo_path(d, "allow", allow, sizeof allow);
+    demo_path(d, "limits.policy", d->gate_policy, sizeof d->gate_policy);
+    if (write_text(d->gate_policy, limits_policy) != 0)
+        return -1;
+    char *argv[] = {d->zguard, "gate", "--pattern", "reqrep",
+                    "--frontend", "tcp://127.0.0.1:*", "--backend", backend,
+                    "--server-key", key, "--allow", allow,
+                    "--policy", d->gate_policy, "--metrics", "127.0.0.1:0",
+                    "--log-level", "info", NULL};
+    if (proc_start(&d->gate, "gate", argv, d->dir) != 0 ||
+        proc_wait_for(&d->gate, "gate: ready:", 10000, line, sizeof line) != 1 ||
+        parse_ready(d, line) != 0) {
+        fprintf(stderr, "zguard demo: the gate did not start (see %s/gate.log)\n",
+                d->dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int start_alice(demo_t *d)
+{
+    char key[DEMO_PATH_MAX], server[DEMO_PATH_MAX], line[DEMO_LINE_MAX];
+    demo_path(d, "keys/alice.key", key, sizeof key);
+    demo_path(d, "keys/gate.key", server, sizeof server);
+    if (demo_peer_start(d, &d->alice, "alice", "client", "--endpoint",
+                        d->frontend, "--key", key, "--server-key", server,
+                        "--count", "0", "--interval-ms", ALICE_INTERVAL,
+                        "--timeout-ms", "2000", "--text", "alice", NULL) != 0)
+        return -1;
+    if (proc_wait_for(&d->alice, "ok 0 ", 10000, line, sizeof line) != 1) {
+        fprintf(stderr, "zguard demo: alice's first request through the gate "
+                        "got no answer (see %s/alice.log, gate.log)\n", d->dir);
+        return -1;
+    }
+    d->alice_ok = 1;
+    return 0;
+}
+
+static int find_programs(demo_t *d)
+{
+    ssize_t n = readlink("/proc/self/exe", d->zguard, sizeof d->zguard - 1);
+    if (n <= 0)
+        return -1;
+    d->zguard[n] = '\0';
+    return cli_find_program("zguard demo", "zguard-demo-peer", d->peer,
+                            sizeof d->peer) == 0 &&
+                   cli_find_program("zguard demo", "zguard-example-service",
+                                    d->service_bin, sizeof d->service_bin) == 0
+               ? 0
+               : -1;
+}
+
+int demo_setup(demo_t *d)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(d->dir, sizeof d->dir, "%s/zguard-demo.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (find_programs(d) != 0)
+        return -1;
+    if (strlen(d->dir) > DEMO_PATH_MAX / 2) {
+        fprintf(stderr, "zguard demo: TMPDIR is too long a path\n");
+        d->dir[0] = '\0';
+        return -1;
+    }
+    if (!mkdtemp(d->dir)) {
+        fprintf(stderr, "zguard demo: cannot make %s: %s\n", d->dir,
+                strerror(errno));
+        d->dir[0] = '\0';
+        return -1;
+    }
+    if (make_keys(d) != 0) {
+        fprintf(stderr, "zguard demo: cannot write keys in %s: %s\n", d->dir,
+                strerror(errno));
+        return -1;
+    }
+    return start_service(d) == 0 && start_gate(d) == 0 && start_alice(d) == 0
+               ? 0
+               : -1;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+                      struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Only what the demo made lives there: keys, logs, policy, sockets. */
+static void remove_tree(const char *dir)
+{
+    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void demo_teardown(demo_t *d, bool keep)
+{
+    proc_stop(&d->alice, SIGTERM, 3000);
+    proc_stop(&d->gate, SIGTERM, 5000);
+    proc_stop(&d->service, SIGTERM, 3000);
+    if (d->dir[0] && !keep)
+        remove_tree(d->dir);
+}
+
+/* ---- gate metrics ----------------------------------------------------------------- */
+
+static double metric_va(demo_t *d, const char *name, va_list ap)
+{
+    const char *labels[8];
+    int n = 0;
+    for (const char *l; n < 7 && (l = va_arg(ap, const char *));)
+        labels[n++] = l;
+    labels[n] = NULL;
+    char err[256];
+    char *text = cli_http_get(d->metrics, "/metrics", err, sizeof err);
+    if (!text)
+        return -1;
+    double v = cli_metric_sum(text, name, labels);
+    free(text);
+    return v;
+}
+
+double demo_metric(demo_t *d, const char *name, ...)
+{
+    va_list ap;
+    va_start(ap, name);
+    double v = metric_va(d, name, ap);
+    va_end(ap);
+    return v;
+}
+
+double demo_metric_wait(demo_t *d, double target, int timeout_ms,
+                        double *secs, const char *name, ...)
+{
+    double t0 = demo_now(), v;
+    for (;;) {
+        va_list ap;
+        va_start(ap, name);
+        v = metric_va(d, name, ap);
+        va_end(ap);
+        double at = demo_now();
+        if (v >= target || (at - t0) * 1000 >= timeout_ms) {
+            if (secs)
+                *secs = at - t0;
+            return v;
+        }
+        /* the gate exposes counters, not events: read them at 50 Hz */
+        struct timespec gap = {0, 20 * 1000000};
+        nanosleep(&gap, NULL);
+    }
+}
+
+/* ---- alice ------------------------------------------------------------------------ */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void demo_alice_window(demo_t *d, demo_window_t *w)
+{
+    static double rtt[RTT_SAMPLES_MAX];
+    char line[DEMO_LINE_MAX];
+    long seq;
+    double us;
+    size_t n = 0;
+    memset(w, 0, sizeof *w);
+    while (proc_line(&d->alice, 0, line, sizeof line) == 1) {
+        if (sscanf(line, "ok %ld %lf", &seq, &us) == 2) {
+            w->ok++;
+            if (n < RTT_SAMPLES_MAX)
+                rtt[n++] = us / 1000;
+        } else if (sscanf(line, "lost %ld", &seq) == 1) {
+            w->lost++;
+        }
+    }
+    d->alice_ok += w->ok;
+    d->alice_lost += w->lost;
+    if (n) {
+        qsort(rtt, n, sizeof *rtt, cmp_double);
+        w->p50_ms = rtt[(n - 1) / 2];
+        w->max_ms = rtt[n - 1];
+    }
+}
