@@ -82,6 +82,7 @@ fuzz: deps-test
 bench: all
 	$(BUILD)/bench/bench_sendrecv
 	$(BUILD)/bench/bench_handshake
+	$(BUILD)/bench/bench_gate
 	if [ -x $(BUILD)/bench/bench_audit ]; then $(BUILD)/bench/bench_audit; fi
 
 install: all

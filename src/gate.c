@@ -49,6 +49,8 @@ struct zg_gate {
     int wake[2];          /* zg_gate_stop writes, the loop polls */
     zmq_msg_t held;       /* first frame of a message the backend refused */
     bool holding, held_more;
+    zmq_msg_t next;       /* reqrep: the frame after a routing id, read early */
+    bool has_next;
     int64_t linger_ms;    /* the backend's: bounds stopping */
     int64_t close_by_ms;  /* when the sockets must be closed; 0: not run */
     gate_counts_t n;
@@ -202,6 +204,7 @@ zg_gate_t *zg_gate_new(zg_ctx_t *ctx)
     g->pattern = pattern;
     g->wake[0] = g->wake[1] = -1;
     zmq_msg_init(&g->held);
+    zmq_msg_init(&g->next);
     if (pipe2(g->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
         zg_error_set("gate: pipe: %s", strerror(errno));
         zg_gate_destroy(&g);
@@ -232,10 +235,37 @@ static void note(zg_gate_t *g, gate_note_t *n, const char *what)
     n->last_ms = t;
 }
 
+/* A ROUTER's routing-id frame carries no connection metadata, so whether
+ * its peer lost access (src/io.c drops such messages) shows only on the
+ * frame after it. That frame is read before the routing id goes anywhere:
+ * a message cut after its first frame would leave the backend inside a
+ * half-sent message. 1 when the message goes on (the frame is in
+ * g->next), 0 when zguard dropped it, -1 on a libzmq failure. */
+static int read_envelope(zg_gate_t *g, void *src, const zmq_msg_t *first)
+{
+    if (src != g->front || g->pattern != ZG_GATE_REQREP || !zmq_msg_more(first))
+        return 1;
+    zg_status_t st = zg_msg_recv(src, &g->next, ZMQ_DONTWAIT);
+    g->has_next = st == ZG_OK;
+    return st == ZG_OK ? 1 : st == ZG_EDENIED ? 0 : -1;
+}
+
+/* The frame read early by read_envelope, if any, into m; whether more
+ * frames follow it (or `more` when there was none). */
+static bool take_next(zg_gate_t *g, zmq_msg_t *m, bool more)
+{
+    if (!g->has_next)
+        return more;
+    g->has_next = false;
+    zmq_msg_move(m, &g->next);
+    return zmq_msg_more(m);
+}
+
 /* The rest of a message whose first frame was read from src (more: it
  * said more frames follow; a sent frame no longer says). */
-static void discard_rest(void *src, zmq_msg_t *m, bool more)
+static void discard_rest(zg_gate_t *g, void *src, zmq_msg_t *m, bool more)
 {
+    more = take_next(g, m, more);
     while (more && zg_msg_recv(src, m, ZMQ_DONTWAIT) == ZG_OK)
         more = zmq_msg_more(m);
 }
@@ -243,7 +273,7 @@ static void discard_rest(void *src, zmq_msg_t *m, bool more)
 static void dropped(zg_gate_t *g, void *src, zmq_msg_t *m, bool more,
                     zg_status_t st)
 {
-    discard_rest(src, m, more);
+    discard_rest(g, src, m, more);
     count(&g->n.dropped, 1);
     note(g, &g->drop_note,
          st == ZG_ENOROUTE
@@ -254,8 +284,14 @@ static void dropped(zg_gate_t *g, void *src, zmq_msg_t *m, bool more,
 
 /* Frames after the first: libzmq checks the HWM on a message's first frame
  * only, so these are taken at once. */
-static int send_rest(void *src, void *dst, zmq_msg_t *m, bool more)
+static int send_rest(zg_gate_t *g, void *src, void *dst, zmq_msg_t *m,
+                     bool more)
 {
+    if (g->has_next) {
+        more = take_next(g, m, more);
+        if (zg_msg_send(dst, m, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) != ZG_OK)
+            return -1;
+    }
     while (more) {
         if (zg_msg_recv(src, m, ZMQ_DONTWAIT) != ZG_OK)
             return -1;
@@ -286,7 +322,7 @@ static int pass_on(zg_gate_t *g, dir_t d, void *src, void *dst, zmq_msg_t *m)
     bool more = zmq_msg_more(m);
     zg_status_t st = zg_msg_send(dst, m, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
     if (st == ZG_OK) {
-        if (send_rest(src, dst, m, more) != 0)
+        if (send_rest(g, src, dst, m, more) != 0)
             return -1;
         forwarded(g, d);
         return 1;
@@ -322,7 +358,10 @@ static int burst(zg_gate_t *g, dir_t d)
             break;
         if (st == ZG_EDENIED) /* a peer who lost access: zguard dropped it */
             continue;
-        if (st != ZG_OK || (rc = pass_on(g, d, src, dst, &m)) < 0) {
+        int go = st == ZG_OK ? read_envelope(g, src, &m) : -1;
+        if (go == 0)
+            continue; /* dropped at its second frame, the same way */
+        if (go < 0 || (rc = pass_on(g, d, src, dst, &m)) < 0) {
             rc = -1;
             break;
         }
@@ -343,7 +382,7 @@ static int release_held(zg_gate_t *g)
     if (st != ZG_OK)
         return -1;
     g->holding = false;
-    if (send_rest(g->front, g->back, &g->held, g->held_more) != 0)
+    if (send_rest(g, g->front, g->back, &g->held, g->held_more) != 0)
         return -1;
     forwarded(g, TO_BACKEND);
     return 0;
@@ -488,6 +527,7 @@ void zg_gate_destroy(zg_gate_t **gate)
                           : "");
     }
     zmq_msg_close(&g->held);
+    zmq_msg_close(&g->next);
     close_within(&g->front, g->close_by_ms);
     close_within(&g->back, g->close_by_ms);
     for (int i = 0; i < 2; i++)

@@ -156,8 +156,11 @@ ZG_COLD static zg_status_t recv_failed(zg_sock_t *s, int flags)
     int err = errno;
     if (err != EAGAIN)
         return fail(s, err, classify(s, err));
-    if (flags & ZMQ_DONTWAIT)
-        return fail(s, EAGAIN, ZG_EEMPTY);
+    if (flags & ZMQ_DONTWAIT) { /* a poller's normal "nothing more" */
+        zg_error_set_const("no message waiting (receive with ZMQ_DONTWAIT)");
+        errno = EAGAIN;
+        return ZG_EEMPTY;
+    }
     zg_stat_add(&s->stats.recv_timeouts, 1);
     /* Idle receivers time out by design: debug, not warning. */
     char label[ZG_NAME_MAX + 32];

@@ -27,6 +27,8 @@ char *zg_text_read(const char *path, size_t max, size_t *len);
 /* ---- error.c: the calling thread's last failure -------------------------- */
 void zg_error_set(const char *fmt, ...) ZG_PRINTF(1, 2);
 void zg_error_clear(void);
+/* text must outlive the thread's next zg_error_* call (a literal). */
+void zg_error_set_const(const char *text);
 
 /* ---- diag.c --------------------------------------------------------------- */
 void zg_diag_add(zg_diag_t *diag, zg_severity_t severity, const char *file,

@@ -1,0 +1,1320 @@
+/*
+ * bench_gate.c - what `zguard gate` costs a request/reply service, next to
+ * no hop at all and next to a bare zmq_proxy hop, side by side in one run.
+ *
+ * Contestants (the client and the service are the same code in all three):
+ *
+ *   direct  client -> service; the service's ROUTER is itself the CURVE
+ *           server (the gate's key pair, no ZAP handler)
+ *   proxy   client -> zmq_proxy_steerable: CURVE ROUTER frontend (the same
+ *           key pair, no ZAP handler: any client key gets in), DEALER
+ *           backend -> ipc -> plaintext service; the gate's HWMs, libzmq's
+ *           defaults otherwise
+ *   gate    client -> zg_gate_run with the policy `zguard gate --pattern
+ *           reqrep` writes from its flags: CURVE server key from key files,
+ *           ZAP allowlist holding the client's key, the built-in timeouts,
+ *           MAXMSGSIZE, handshake limit and heartbeats, socket monitors,
+ *           metrics served on 127.0.0.1 (a free port) -> ipc -> plaintext
+ *           service
+ *
+ * Every socket of every contestant has the same HWMs, 10000 by default
+ * (--hwm; see gate_policy() for why not the built-in 1000). Every
+ * contestant pays for CURVE once, on the client's connection. The
+ * client is a raw libzmq CURVE DEALER over tcp loopback in the main thread,
+ * with its own libzmq context; the service a raw libzmq ROUTER that echoes
+ * every frame, with its own context and thread; the proxy and the gate
+ * each have their own context and thread: three processes' worth of
+ * threads, in one.
+ *
+ * Rows: synchronous requests (1 in flight), pipelined with 100 and with
+ * 1000 in flight (a new request for each reply), and the round-trip
+ * latency of the synchronous requests. Every request carries a sequence
+ * number that its reply must echo, in order.
+ *
+ * Method. Each round sets all three contestants up on fresh sockets and
+ * threads (untimed, with a warm-up that proves every connection), then runs
+ * each row for each contestant back to back, for a fixed time each, the
+ * order of the contestants rotating from row to row and round to round;
+ * then tears them down. Throughput is replies / time from the first request
+ * to the last reply. Reported: the median of the rounds and their min-max;
+ * ratios of the medians; and per round the gate/proxy ratio of two runs a
+ * moment apart, whose median gets a distribution-free (sign test) interval
+ * that says whether this run shows the target (gate >= 0.95 of the proxy)
+ * met, missed, or cannot tell on this machine. Latency p50/p99 are pooled
+ * over every synchronous request of every round; the gate/proxy latency
+ * interval comes from the per-round p50s and p99s.
+ *
+ * Exit status: 0 after a complete run, 1 on a usage error, 2 when anything
+ * failed (a socket, a lost or wrong reply, the gate dropping a reply).
+ */
+#include <zguard.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BG_EXIT_USAGE 1
+#define BG_EXIT_FAILED 2
+
+#define BG_MAX_ROUNDS 31
+#define BG_TARGET 0.95        /* gate / proxy, on every row */
+#define BG_TIMEOUT_MS 5000    /* a reply later than this is a failure */
+#define BG_HWM 10000          /* every socket's SNDHWM and RCVHWM: see
+                                 gate_policy() */
+#define BG_MARK 0x5a
+
+/* ---- options, and the one entry point -------------------------------------- */
+
+typedef struct bench_gate_opts {
+    int rounds;     /* interleaved rounds */
+    double seconds; /* timed part of one row of one contestant */
+    size_t size;    /* request and reply payload, bytes */
+    int hwm;        /* SNDHWM and RCVHWM of every socket */
+    bool json;      /* machine-readable results instead of the tables */
+    bool verbose;   /* every round's figures on stderr */
+    const char *only; /* rows whose id contains this (NULL: all) */
+} bench_gate_opts_t;
+
+/* Runs the benchmark and prints the results to out. 0, or BG_EXIT_FAILED
+ * with the reason on stderr. The only entry point (a bench framework can
+ * call it with its own options). */
+int bench_gate(const bench_gate_opts_t *opts, FILE *out);
+
+/* ---- contestants, rows ----------------------------------------------------- */
+
+enum { C_DIRECT, C_PROXY, C_GATE, NCONT };
+enum { ROW_SYNC, ROW_P100, ROW_P1000, NROWS };
+
+static const char *const cont_name[NCONT] = {"direct", "proxy", "gate"};
+static const struct {
+    const char *name, *id;
+    int window; /* requests in flight */
+} rows[NROWS] = {
+    {"sync, 1 in flight", "sync", 1},
+    {"pipelined, 100", "pipelined_100", 100},
+    {"pipelined, 1000", "pipelined_1000", 1000},
+};
+
+/* ---- the run: key material, results, the first error --------------------- */
+
+typedef struct samples {
+    double *us; /* round trips of synchronous requests, microseconds */
+    size_t n, cap;
+} samples_t;
+
+typedef struct bg {
+    const bench_gate_opts_t *o;
+    char dir[64];                /* mkdtemp: keys, allowlist, ipc sockets */
+    char server_key[128], allow[128];
+    uint8_t server_pk[32], server_sk[32], client_pk[32], client_sk[32];
+    void *client_ctx;            /* the client's libzmq context, every round */
+    int mid_hwm[4];              /* front snd, front rcv, back snd, back rcv */
+    char front_opts[1024], back_opts[512]; /* the gate's, as the policy says */
+    uint64_t gate_mute, gate_forwarded; /* summed over the rounds */
+    uint64_t seq;                /* the next request's sequence number */
+    unsigned char *req, *rep;    /* payload buffers */
+    /* results */
+    double rate[NCONT][NROWS][BG_MAX_ROUNDS];
+    double cpu_ns[NCONT][NROWS][BG_MAX_ROUNDS]; /* the proxy's or the gate's
+                                                  thread, per request */
+    double p50[NCONT][BG_MAX_ROUNDS], p99[NCONT][BG_MAX_ROUNDS];
+    samples_t lat[NCONT];        /* pooled over the rounds */
+    samples_t round_lat;         /* one contestant's, this round */
+    char err[768];               /* the first failure */
+} bg_t;
+
+static bool selected(const bg_t *b, int row)
+{
+    return !b->o->only || strstr(rows[row].id, b->o->only);
+}
+
+static int fail(bg_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int fail(bg_t *b, const char *fmt, ...)
+{
+    if (!b->err[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(b->err, sizeof b->err, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int samples_add(samples_t *s, double v)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        double *p = realloc(s->us, cap * sizeof *p);
+        if (!p)
+            return -1;
+        s->us = p;
+        s->cap = cap;
+    }
+    s->us[s->n++] = v;
+    return 0;
+}
+
+/* ---- key material ---------------------------------------------------------- */
+
+/* The 32 secret bytes of a plaintext NAME.key_secret (the CZMQ/pyzmq layout
+ * zg_cert_save_pair writes without a passphrase), for the raw sockets. */
+static int read_secret(bg_t *b, const char *key, uint8_t out[32])
+{
+    char path[160], text[4096];
+    snprintf(path, sizeof path, "%s_secret", key);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail(b, "%s: %s", path, strerror(errno));
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *p = strstr(text, "secret-key = \"");
+    char z85[41];
+    if (!p || sscanf(p + 14, "%40[^\"]", z85) != 1 || strlen(z85) != 40 ||
+        !zmq_z85_decode(out, z85))
+        return fail(b, "%s: no plaintext secret-key", path);
+    return 0;
+}
+
+/* A key pair made and saved by zguard (unencrypted secret, mode 0600). */
+static int make_pair(bg_t *b, const char *name, char *key, size_t cap,
+                     uint8_t pk[32], uint8_t sk[32])
+{
+    snprintf(key, cap, "%s/%s.key", b->dir, name);
+    zg_cert_t *c = zg_cert_new();
+    if (!c || zg_cert_set_meta(c, "name", name) != 0 ||
+        zg_cert_save_pair(c, key, NULL, ZG_KDF_INTERACTIVE) != 0) {
+        zg_cert_destroy(&c);
+        return fail(b, "key pair %s: %s", key, zg_last_error());
+    }
+    memcpy(pk, zg_cert_public_key(c), 32);
+    zg_cert_destroy(&c);
+    return read_secret(b, key, sk);
+}
+
+static int prepare_keys(bg_t *b)
+{
+    snprintf(b->dir, sizeof b->dir, "/tmp/zguard-bench-gate-XXXXXX");
+    if (!mkdtemp(b->dir)) {
+        b->dir[0] = '\0';
+        return fail(b, "mkdtemp: %s", strerror(errno));
+    }
+    char client_key[128];
+    if (make_pair(b, "server", b->server_key, sizeof b->server_key,
+                  b->server_pk, b->server_sk) != 0 ||
+        make_pair(b, "client", client_key, sizeof client_key, b->client_pk,
+                  b->client_sk) != 0)
+        return -1;
+    /* the allowlist: the client's public certificate only */
+    snprintf(b->allow, sizeof b->allow, "%s/allow", b->dir);
+    char pub[160];
+    snprintf(pub, sizeof pub, "%s/client.key", b->allow);
+    zg_cert_t *c = zg_cert_load(client_key);
+    int rc = c && mkdir(b->allow, 0755) == 0 ? zg_cert_save_public(c, pub) : -1;
+    zg_cert_destroy(&c);
+    return rc == 0 ? 0 : fail(b, "allowlist %s: %s", b->allow, zg_last_error());
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_dir(bg_t *b)
+{
+    if (b->dir[0])
+        nftw(b->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- the gate's policy ------------------------------------------------------ */
+
+/* What `zguard gate --pattern reqrep --frontend tcp://127.0.0.1:*
+ * --backend ipc://... --server-key DIR/server.key --allow DIR/allow
+ * --metrics 127.0.0.1:0 --policy TUNING` writes (tools/cmd_gate.c), where
+ * TUNING raises the HWMs. At the built-in 1000, 1000 requests in flight
+ * from one client make a ROUTER drop replies now and then: a writer learns
+ * what its reader took only every HWM/2 messages, so it may see a pipe of
+ * 1000 as full with far fewer in it (the proxy drops them silently, the
+ * gate counts them). Every socket of every contestant gets the same. */
+static zg_policy_t *gate_policy(bg_t *b, const char *backend)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "version = 1\n"
+             "\n[defaults]\nsndhwm = %d\nrcvhwm = %d\n"
+             "rationale = benchmark: 1000 requests in flight from one client\n"
+             "\n[gate]\npattern = reqrep\nfrontend = tcp://127.0.0.1:*\n"
+             "backend = %s\n"
+             "\n[socket.frontend]\ntype = router\ncurve_keys = %s\n"
+             "\n[socket.backend]\ntype = dealer\nsecurity = none\n"
+             "insecure = yes\nrationale = the service behind the gate speaks "
+             "plaintext; the gate refuses a backend endpoint that leaves this "
+             "machine\n"
+             "\n[auth]\nallow = %s\n"
+             "\n[metrics]\nlisten = 127.0.0.1:0\n",
+             b->o->hwm, b->o->hwm, backend, b->server_key, b->allow);
+    zg_diag_t *diag = zg_diag_new();
+    zg_policy_t *p = zg_policy_parse(text, strlen(text), "(bench gate policy)",
+                                     diag);
+    if (!p) {
+        zg_diag_print(diag, stderr);
+        fail(b, "the gate policy does not parse: %s", zg_last_error());
+    }
+    zg_diag_destroy(&diag);
+    return p;
+}
+
+/* "sndhwm=1000 rcvhwm=1000 ..." of a gate socket; the HWMs for the proxy. */
+static int describe_socket(bg_t *b, const zg_policy_t *p, int type,
+                           const char *name, char *out, size_t cap, int *hwm)
+{
+    zg_setting_t s[ZG_FIELD_COUNT];
+    if (zg_policy_settings(p, type, name, s) != 0)
+        return fail(b, "zg_policy_settings(%s): %s", name, zg_last_error());
+    size_t used = 0;
+    out[0] = '\0';
+    for (int f = 0; f < ZG_FIELD_COUNT; f++) {
+        if (!s[f].applies || (!s[f].option && f != ZG_FIELD_SECURITY))
+            continue;
+        const char *v = s[f].text;
+        if (f == ZG_FIELD_SECURITY)
+            v = s[f].value == ZG_SECURITY_CURVE ? "curve" : "none";
+        int w = snprintf(out + used, cap - used, "%s%s=%s", used ? " " : "",
+                         s[f].key, v);
+        if (w > 0 && (size_t)w < cap - used)
+            used += (size_t)w;
+    }
+    hwm[0] = (int)s[ZG_FIELD_SNDHWM].value;
+    hwm[1] = (int)s[ZG_FIELD_RCVHWM].value;
+    return 0;
+}
+
+/* ---- the service: a raw libzmq ROUTER that echoes every frame --------------- */
+
+typedef struct service {
+    void *ctx, *sock;
+    pthread_t thread;
+    bool running;
+    char endpoint[256];
+} service_t;
+
+static void *service_main(void *arg)
+{
+    service_t *sv = arg;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    for (;;) {
+        if (zmq_msg_recv(&m, sv->sock, 0) < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            break; /* ETERM: zmq_ctx_shutdown */
+        }
+        int more = zmq_msg_more(&m);
+        if (zmq_msg_send(&m, sv->sock, more ? ZMQ_SNDMORE : 0) < 0 &&
+            errno == ETERM)
+            break;
+    }
+    zmq_msg_close(&m);
+    zmq_close(sv->sock);
+    return NULL;
+}
+
+static int set_int(bg_t *b, void *sock, int option, int value, const char *what)
+{
+    if (zmq_setsockopt(sock, option, &value, sizeof value) != 0)
+        return fail(b, "%s: zmq_setsockopt(%d): %s", what, option,
+                    zmq_strerror(errno));
+    return 0;
+}
+
+static int edge_options(bg_t *b, void *sock, const char *what)
+{
+    return set_int(b, sock, ZMQ_LINGER, 0, what) ||
+                   set_int(b, sock, ZMQ_SNDHWM, b->o->hwm, what) ||
+                   set_int(b, sock, ZMQ_RCVHWM, b->o->hwm, what)
+               ? -1
+               : 0;
+}
+
+/* curve: the service is the CURVE server itself (direct); else plaintext,
+ * bound to ipc for a proxy or a gate in front of it. */
+static int service_start(bg_t *b, service_t *sv, bool curve, const char *ep)
+{
+    memset(sv, 0, sizeof *sv);
+    if (!(sv->ctx = zmq_ctx_new()) ||
+        !(sv->sock = zmq_socket(sv->ctx, ZMQ_ROUTER)))
+        return fail(b, "service socket: %s", zmq_strerror(errno));
+    if (edge_options(b, sv->sock, "service") != 0)
+        return -1;
+    if (curve && (set_int(b, sv->sock, ZMQ_CURVE_SERVER, 1, "service") ||
+                  zmq_setsockopt(sv->sock, ZMQ_CURVE_SECRETKEY, b->server_sk,
+                                 32) != 0))
+        return fail(b, "service: CURVE server: %s", zmq_strerror(errno));
+    size_t len = sizeof sv->endpoint;
+    if (zmq_bind(sv->sock, ep) != 0 ||
+        zmq_getsockopt(sv->sock, ZMQ_LAST_ENDPOINT, sv->endpoint, &len) != 0)
+        return fail(b, "service: bind %s: %s", ep, zmq_strerror(errno));
+    if (pthread_create(&sv->thread, NULL, service_main, sv) != 0)
+        return fail(b, "service: pthread_create failed");
+    pthread_setname_np(sv->thread, "bg-service"); /* for perf, top -H */
+    sv->running = true;
+    return 0;
+}
+
+static void service_stop(service_t *sv)
+{
+    if (!sv->ctx)
+        return;
+    zmq_ctx_shutdown(sv->ctx);
+    if (sv->running)
+        pthread_join(sv->thread, NULL);
+    else if (sv->sock)
+        zmq_close(sv->sock);
+    zmq_ctx_term(sv->ctx);
+    sv->ctx = NULL;
+}
+
+/* ---- the middle: zmq_proxy or zguard's gate ---------------------------------- */
+
+typedef struct middle {
+    int kind; /* C_PROXY or C_GATE */
+    /* proxy */
+    void *ctx, *front, *back, *ctl_main, *ctl_proxy;
+    /* gate */
+    zg_ctx_t *zctx;
+    zg_gate_t *gate;
+    pthread_t thread;
+    bool running;
+    int rc;
+    char endpoint[256]; /* where clients connect */
+} middle_t;
+
+static void *proxy_main(void *arg)
+{
+    middle_t *m = arg;
+    m->rc = zmq_proxy_steerable(m->front, m->back, NULL, m->ctl_proxy);
+    return NULL;
+}
+
+static void *gate_main(void *arg)
+{
+    middle_t *m = arg;
+    m->rc = zg_gate_run(m->gate);
+    return NULL;
+}
+
+static void log_to_stderr(void *arg, zg_log_level_t level, const char *line)
+{
+    (void)arg;
+    fprintf(stderr, "bench_gate: zguard %s: %s\n", zg_log_level_name(level),
+            line);
+}
+
+static int proxy_start(bg_t *b, middle_t *m, const char *service)
+{
+    memset(m, 0, sizeof *m);
+    m->kind = C_PROXY;
+    char ctl[64];
+    snprintf(ctl, sizeof ctl, "inproc://bench-gate-proxy-control");
+    if (!(m->ctx = zmq_ctx_new()) ||
+        !(m->front = zmq_socket(m->ctx, ZMQ_ROUTER)) ||
+        !(m->back = zmq_socket(m->ctx, ZMQ_DEALER)) ||
+        !(m->ctl_main = zmq_socket(m->ctx, ZMQ_PAIR)) ||
+        !(m->ctl_proxy = zmq_socket(m->ctx, ZMQ_PAIR)))
+        return fail(b, "proxy sockets: %s", zmq_strerror(errno));
+    /* the gate's HWMs, so queues are the same size; nothing else */
+    if (set_int(b, m->front, ZMQ_SNDHWM, b->mid_hwm[0], "proxy") ||
+        set_int(b, m->front, ZMQ_RCVHWM, b->mid_hwm[1], "proxy") ||
+        set_int(b, m->back, ZMQ_SNDHWM, b->mid_hwm[2], "proxy") ||
+        set_int(b, m->back, ZMQ_RCVHWM, b->mid_hwm[3], "proxy") ||
+        set_int(b, m->front, ZMQ_LINGER, 0, "proxy") ||
+        set_int(b, m->back, ZMQ_LINGER, 0, "proxy") ||
+        set_int(b, m->ctl_main, ZMQ_LINGER, 0, "proxy") ||
+        set_int(b, m->ctl_proxy, ZMQ_LINGER, 0, "proxy") ||
+        set_int(b, m->front, ZMQ_CURVE_SERVER, 1, "proxy"))
+        return -1;
+    if (zmq_setsockopt(m->front, ZMQ_CURVE_SECRETKEY, b->server_sk, 32) != 0)
+        return fail(b, "proxy: CURVE secret key: %s", zmq_strerror(errno));
+    size_t len = sizeof m->endpoint;
+    if (zmq_bind(m->ctl_main, ctl) != 0 || zmq_connect(m->ctl_proxy, ctl) != 0 ||
+        zmq_connect(m->back, service) != 0 ||
+        zmq_bind(m->front, "tcp://127.0.0.1:*") != 0 ||
+        zmq_getsockopt(m->front, ZMQ_LAST_ENDPOINT, m->endpoint, &len) != 0)
+        return fail(b, "proxy: bind/connect: %s", zmq_strerror(errno));
+    if (pthread_create(&m->thread, NULL, proxy_main, m) != 0)
+        return fail(b, "proxy: pthread_create failed");
+    pthread_setname_np(m->thread, "bg-proxy");
+    m->running = true;
+    return 0;
+}
+
+static int gate_start(bg_t *b, middle_t *m, const char *service)
+{
+    memset(m, 0, sizeof *m);
+    m->kind = C_GATE;
+    zg_policy_t *p = gate_policy(b, service);
+    if (!p)
+        return -1;
+    m->zctx = zg_ctx_new(p);
+    zg_policy_destroy(&p);
+    if (!m->zctx)
+        return fail(b, "gate: zg_ctx_new: %s", zg_last_error());
+    zg_ctx_set_log(m->zctx, ZG_LOG_WARNING, log_to_stderr, NULL);
+    if (!(m->gate = zg_gate_new(m->zctx)))
+        return fail(b, "gate: zg_gate_new: %s", zg_last_error());
+    size_t len = sizeof m->endpoint;
+    if (zmq_getsockopt(zg_gate_frontend(m->gate), ZMQ_LAST_ENDPOINT,
+                       m->endpoint, &len) != 0)
+        return fail(b, "gate: frontend endpoint: %s", zmq_strerror(errno));
+    if (zg_ctx_metrics_port(m->zctx) <= 0)
+        return fail(b, "gate: no metrics endpoint");
+    /* the gate was made here and is handed to its thread */
+    if (pthread_create(&m->thread, NULL, gate_main, m) != 0)
+        return fail(b, "gate: pthread_create failed");
+    pthread_setname_np(m->thread, "bg-gate");
+    m->running = true;
+    return 0;
+}
+
+/* Stops the middle; for the gate, checks that it forwarded everything. */
+static int middle_stop(bg_t *b, middle_t *m)
+{
+    int rc = 0;
+    if (m->kind == C_PROXY && m->ctx) {
+        if (m->running) {
+            zmq_send(m->ctl_main, "TERMINATE", 9, 0);
+            pthread_join(m->thread, NULL);
+        }
+        void **socks[] = {&m->front, &m->back, &m->ctl_main, &m->ctl_proxy};
+        for (size_t i = 0; i < 4; i++)
+            if (*socks[i])
+                zmq_close(*socks[i]);
+        zmq_ctx_term(m->ctx);
+        m->ctx = NULL;
+    } else if (m->kind == C_GATE && m->zctx) {
+        if (m->running) {
+            zg_gate_stop(m->gate);
+            pthread_join(m->thread, NULL);
+            if (m->rc != 0)
+                rc = fail(b, "gate: zg_gate_run failed: %s", zg_last_error());
+        }
+        zg_gate_stats_t s;
+        if (m->gate && zg_gate_stats(m->gate, &s) == 0) {
+            b->gate_mute += s.backend_mute;
+            b->gate_forwarded += s.to_frontend;
+            if (s.dropped || s.to_backend != s.to_frontend)
+                rc = fail(b,
+                          "gate: %llu requests forwarded, %llu replies, %llu "
+                          "dropped: the benchmark expects every reply",
+                          (unsigned long long)s.to_backend,
+                          (unsigned long long)s.to_frontend,
+                          (unsigned long long)s.dropped);
+        }
+        zg_gate_destroy(&m->gate);
+        zg_ctx_destroy(&m->zctx);
+    }
+    return rc;
+}
+
+/* ---- the client: a raw libzmq CURVE DEALER ------------------------------------ */
+
+static void *client_open(bg_t *b, const char *endpoint)
+{
+    void *c = zmq_socket(b->client_ctx, ZMQ_DEALER);
+    if (!c) {
+        fail(b, "client socket: %s", zmq_strerror(errno));
+        return NULL;
+    }
+    if (edge_options(b, c, "client") ||
+        set_int(b, c, ZMQ_SNDTIMEO, BG_TIMEOUT_MS, "client") ||
+        set_int(b, c, ZMQ_RCVTIMEO, BG_TIMEOUT_MS, "client") ||
+        zmq_setsockopt(c, ZMQ_CURVE_SERVERKEY, b->server_pk, 32) != 0 ||
+        zmq_setsockopt(c, ZMQ_CURVE_PUBLICKEY, b->client_pk, 32) != 0 ||
+        zmq_setsockopt(c, ZMQ_CURVE_SECRETKEY, b->client_sk, 32) != 0 ||
+        zmq_connect(c, endpoint) != 0) {
+        fail(b, "client: %s: %s", endpoint, zmq_strerror(errno));
+        zmq_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+static int send_request(bg_t *b, void *c, const char *who)
+{
+    size_t size = b->o->size;
+    uint64_t seq = b->seq++;
+    memcpy(b->req, &seq, size < sizeof seq ? size : sizeof seq);
+    if (zmq_send(c, b->req, size, 0) != (int)size)
+        return fail(b, "%s: request %llu: send: %s", who,
+                    (unsigned long long)seq, zmq_strerror(errno));
+    return 0;
+}
+
+/* The reply to request `seq`: the same size and sequence number. */
+static int recv_reply(bg_t *b, void *c, uint64_t seq, const char *who)
+{
+    size_t size = b->o->size, n = size < sizeof seq ? size : sizeof seq;
+    int got = zmq_recv(c, b->rep, size + 1, 0);
+    if (got < 0)
+        return fail(b, "%s: no reply to request %llu within %dms: %s", who,
+                    (unsigned long long)seq, BG_TIMEOUT_MS,
+                    zmq_strerror(errno));
+    uint64_t echoed = 0;
+    memcpy(&echoed, b->rep, n);
+    if ((size_t)got != size || memcmp(b->rep, &seq, n) != 0)
+        return fail(b, "%s: reply of %d bytes with sequence number %llu, "
+                       "where request %llu had %zu bytes: lost or out of "
+                       "order",
+                    who, got, (unsigned long long)echoed,
+                    (unsigned long long)seq, size);
+    return 0;
+}
+
+/* One request at a time for `seconds` (at least one); every round trip
+ * to b->round_lat. */
+static int run_sync(bg_t *b, void *c, double seconds, const char *who,
+                    double *rate)
+{
+    b->round_lat.n = 0;
+    double t0 = now_s(), deadline = t0 + seconds, t = t0;
+    do {
+        uint64_t seq = b->seq;
+        double t1 = t;
+        if (send_request(b, c, who) || recv_reply(b, c, seq, who))
+            return -1;
+        t = now_s();
+        if (samples_add(&b->round_lat, (t - t1) * 1e6) != 0)
+            return fail(b, "out of memory");
+    } while (t < deadline);
+    *rate = (double)b->round_lat.n / (t - t0);
+    return 0;
+}
+
+/* `window` requests in flight: one more for each reply, until `seconds`
+ * have passed; then the ones in flight are collected. */
+static int run_window(bg_t *b, void *c, int window, double seconds,
+                      const char *who, double *rate)
+{
+    uint64_t first = b->seq, next_reply = first;
+    double t0 = now_s(), deadline = t0 + seconds, t = t0;
+    for (int i = 0; i < window; i++)
+        if (send_request(b, c, who) != 0)
+            return -1;
+    while (next_reply < b->seq) {
+        if (recv_reply(b, c, next_reply++, who) != 0)
+            return -1;
+        t = now_s();
+        if (t < deadline && send_request(b, c, who) != 0)
+            return -1;
+    }
+    *rate = (double)(next_reply - first) / (t - t0);
+    return 0;
+}
+
+/* ---- one round -------------------------------------------------------------- */
+
+typedef struct stage {
+    service_t service;
+    middle_t middle;
+    void *client;
+} stage_t;
+
+static int stage_start(bg_t *b, stage_t *s, int c, int round)
+{
+    char ep[160];
+    memset(s, 0, sizeof *s);
+    s->middle.kind = c;
+    if (c == C_DIRECT) {
+        if (service_start(b, &s->service, true, "tcp://127.0.0.1:*") != 0)
+            return -1;
+        s->client = client_open(b, s->service.endpoint);
+    } else {
+        snprintf(ep, sizeof ep, "ipc://%s/%s-%d.sock", b->dir, cont_name[c],
+                 round);
+        if (service_start(b, &s->service, false, ep) != 0 ||
+            (c == C_PROXY ? proxy_start(b, &s->middle, s->service.endpoint)
+                          : gate_start(b, &s->middle, s->service.endpoint)) != 0)
+            return -1;
+        s->client = client_open(b, s->middle.endpoint);
+    }
+    if (!s->client)
+        return -1;
+    /* untimed: proves the whole path (handshake, ZAP), warms it up */
+    double ignored;
+    return run_sync(b, s->client, 0, cont_name[c], &ignored) ||
+                   run_sync(b, s->client, 0.02, cont_name[c], &ignored) ||
+                   run_window(b, s->client, rows[NROWS - 1].window, 0,
+                              cont_name[c], &ignored)
+               ? -1
+               : 0;
+}
+
+/* Client first (its requests are all answered), then the middle, then the
+ * service. */
+static int stage_stop(bg_t *b, stage_t *s)
+{
+    if (s->client)
+        zmq_close(s->client);
+    s->client = NULL;
+    int rc = middle_stop(b, &s->middle);
+    service_stop(&s->service);
+    return rc;
+}
+
+static double percentile(double *sorted, size_t n, double p)
+{
+    if (!n)
+        return 0;
+    double x = p * (double)(n - 1);
+    size_t i = (size_t)x;
+    double f = x - (double)i;
+    return i + 1 < n ? sorted[i] * (1 - f) + sorted[i + 1] * f : sorted[i];
+}
+
+static int cmp_double(const void *a, const void *c)
+{
+    double x = *(const double *)a, y = *(const double *)c;
+    return (x > y) - (x < y);
+}
+
+/* CPU time of the proxy's or the gate's thread (exact: the kernel's
+ * per-thread clock); 0 for direct. */
+static double middle_cpu_s(const stage_t *s)
+{
+    clockid_t id;
+    struct timespec ts;
+    if (s->middle.kind == C_DIRECT || !s->middle.running ||
+        pthread_getcpuclockid(s->middle.thread, &id) != 0 ||
+        clock_gettime(id, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int run_round(bg_t *b, int r)
+{
+    stage_t st[NCONT];
+    int rc = 0, started = 0;
+    for (; started < NCONT && rc == 0; started++)
+        rc = stage_start(b, &st[started], started, r);
+    for (int row = 0; row < NROWS && rc == 0; row++)
+        for (int k = 0; k < NCONT && rc == 0 && selected(b, row); k++) {
+            int c = (r + row + k) % NCONT;
+            double *rate = &b->rate[c][row][r];
+            uint64_t seq0 = b->seq;
+            double cpu0 = middle_cpu_s(&st[c]);
+            if (rows[row].window == 1) {
+                rc = run_sync(b, st[c].client, b->o->seconds, cont_name[c],
+                              rate);
+                samples_t *l = &b->round_lat;
+                for (size_t i = 0; rc == 0 && i < l->n; i++)
+                    if (samples_add(&b->lat[c], l->us[i]) != 0)
+                        rc = fail(b, "out of memory");
+                qsort(l->us, l->n, sizeof *l->us, cmp_double);
+                b->p50[c][r] = percentile(l->us, l->n, 0.50);
+                b->p99[c][r] = percentile(l->us, l->n, 0.99);
+            } else {
+                rc = run_window(b, st[c].client, rows[row].window,
+                                b->o->seconds, cont_name[c], rate);
+            }
+            double *cpu = &b->cpu_ns[c][row][r];
+            *cpu = (middle_cpu_s(&st[c]) - cpu0) * 1e9 /
+                   (double)(b->seq - seq0);
+            if (rc == 0 && b->o->verbose) {
+                fprintf(stderr, "  round %d  %-17s %-6s %9.0f req/s", r + 1,
+                        rows[row].name, cont_name[c], *rate);
+                if (c != C_DIRECT)
+                    fprintf(stderr, "  thread %5.0f ns/req", *cpu);
+                if (rows[row].window == 1)
+                    fprintf(stderr, "  p50 %6.1f us  p99 %6.1f us",
+                            b->p50[c][r], b->p99[c][r]);
+                fputc('\n', stderr);
+            }
+        }
+    for (int c = 0; c < started; c++)
+        if (stage_stop(b, &st[c]) != 0)
+            rc = -1;
+    return rc;
+}
+
+/* ---- statistics --------------------------------------------------------------- */
+
+static double median(const double *v, int n)
+{
+    double s[BG_MAX_ROUNDS];
+    memcpy(s, v, (size_t)n * sizeof *v);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void min_max(const double *v, int n, double *lo, double *hi)
+{
+    *lo = *hi = v[0];
+    for (int i = 1; i < n; i++) {
+        if (v[i] < *lo)
+            *lo = v[i];
+        if (v[i] > *hi)
+            *hi = v[i];
+    }
+}
+
+static double binom_cdf_half(int n, int j) /* P(Binomial(n, 1/2) <= j) */
+{
+    double c = 1, sum = 0;
+    for (int i = 0; i <= j; i++) {
+        sum += c;
+        c = c * (n - i) / (i + 1);
+    }
+    for (int i = 0; i < n; i++)
+        sum /= 2;
+    return sum;
+}
+
+/* The per-round ratios num[i] / den[i] (two runs a moment apart) and a
+ * distribution-free interval for their median: [q(k), q(n+1-k)] of the
+ * sorted ratios covers it with probability 1 - 2 P(Binomial(n, 1/2) < k);
+ * the narrowest with >= 95% (for up to 8 rounds that is min..max, which
+ * with 5 or fewer covers less: `coverage` says how much). The verdict is
+ * about ratio >= target: "meets" when the whole interval is, "below" when
+ * none of it is, else "unclear". */
+typedef struct versus {
+    double ratio;        /* median of num / median of den */
+    double paired;       /* median of the per-round ratios */
+    double lo, hi, coverage;
+    const char *verdict;
+} versus_t;
+
+static versus_t compare(const double *num, const double *den, int n,
+                        double target)
+{
+    versus_t v;
+    double q[BG_MAX_ROUNDS];
+    for (int i = 0; i < n; i++)
+        q[i] = den[i] > 0 ? num[i] / den[i] : 0;
+    qsort(q, (size_t)n, sizeof *q, cmp_double);
+    double md = median(den, n);
+    v.ratio = md > 0 ? median(num, n) / md : 0;
+    v.paired = median(q, n);
+    int k = 1;
+    while (k + 1 <= (n + 1) / 2 && 1 - 2 * binom_cdf_half(n, k) >= 0.95)
+        k++;
+    v.lo = q[k - 1];
+    v.hi = q[n - k];
+    v.coverage = 1 - 2 * binom_cdf_half(n, k - 1);
+    v.verdict = v.lo >= target ? "meets" : v.hi < target ? "below" : "unclear";
+    return v;
+}
+
+/* Latency against the target: proxy latency / gate latency >= 0.95, i.e.
+ * the gate at most 1/0.95 (5.3%) slower per request. */
+static versus_t compare_latency(const double *gate, const double *proxy,
+                                int n)
+{
+    return compare(proxy, gate, n, BG_TARGET);
+}
+
+/* ---- output -------------------------------------------------------------------- */
+
+/* 2510000.4 -> "2,510,000" */
+static const char *grouped(double v, char *buf, size_t cap)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%.0f", v);
+    size_t n = strlen(digits), o = 0;
+    for (size_t i = 0; i < n && o + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static void pooled(bg_t *b, int c, double *p50, double *p99)
+{
+    samples_t *s = &b->lat[c];
+    qsort(s->us, s->n, sizeof *s->us, cmp_double);
+    *p50 = percentile(s->us, s->n, 0.50);
+    *p99 = percentile(s->us, s->n, 0.99);
+}
+
+static void print_latency(bg_t *b, FILE *out);
+static void print_legend(bg_t *b, FILE *out, double coverage);
+
+static void print_text(bg_t *b, FILE *out)
+{
+    int n = b->o->rounds;
+    char x[32], y[32], z[32];
+    fprintf(out, "\nthroughput, requests/s: median of the %d rounds [min-max]\n",
+            n);
+    fprintf(out, "%-18s %-26s %-26s %s\n", "row", "direct", "proxy", "gate");
+    for (int row = 0; row < NROWS; row++) {
+        if (!selected(b, row))
+            continue;
+        fprintf(out, "%-18s", rows[row].name);
+        for (int c = 0; c < NCONT; c++) {
+            double lo, hi;
+            min_max(b->rate[c][row], n, &lo, &hi);
+            char s[128];
+            snprintf(s, sizeof s, "%s [%s-%s]",
+                     grouped(median(b->rate[c][row], n), x, sizeof x),
+                     grouped(lo, y, sizeof y), grouped(hi, z, sizeof z));
+            fprintf(out, c + 1 < NCONT ? " %-26s" : " %s", s);
+        }
+        fputc('\n', out);
+    }
+
+    versus_t v = {0};
+    fprintf(out,
+            "\nratios of the medians; gate/proxy also per round (paired), "
+            "with an interval for its median\n");
+    fprintf(out, "%-18s %12s %11s %10s %7s %11s  %s\n", "row", "proxy/direct",
+            "gate/direct", "gate/proxy", "paired", "interval",
+            "target gate/proxy >= 0.95");
+    for (int row = 0; row < NROWS; row++) {
+        if (!selected(b, row))
+            continue;
+        double d = median(b->rate[C_DIRECT][row], n);
+        double p = median(b->rate[C_PROXY][row], n);
+        double g = median(b->rate[C_GATE][row], n);
+        v = compare(b->rate[C_GATE][row], b->rate[C_PROXY][row], n, BG_TARGET);
+        char ci[32];
+        snprintf(ci, sizeof ci, "%.2f-%.2f", v.lo, v.hi);
+        fprintf(out, "%-18s %12.3f %11.3f %10.3f %7.3f %11s  %s\n",
+                rows[row].name, d > 0 ? p / d : 0, d > 0 ? g / d : 0, v.ratio,
+                v.paired, ci, v.verdict);
+    }
+
+    fprintf(out,
+            "\nCPU time of the forwarding thread (zmq_proxy's, zg_gate_run's) "
+            "per request, ns:\nmedian of the rounds [min-max] (the I/O "
+            "threads, which do CURVE, not included)\n");
+    fprintf(out, "%-18s %-20s %-20s %s\n", "row", "proxy", "gate",
+            "gate/proxy");
+    for (int row = 0; row < NROWS; row++) {
+        if (!selected(b, row))
+            continue;
+        fprintf(out, "%-18s", rows[row].name);
+        for (int c = C_PROXY; c <= C_GATE; c++) {
+            double lo, hi;
+            min_max(b->cpu_ns[c][row], n, &lo, &hi);
+            char s[64];
+            snprintf(s, sizeof s, "%.0f [%.0f-%.0f]",
+                     median(b->cpu_ns[c][row], n), lo, hi);
+            fprintf(out, " %-20s", s);
+        }
+        double p = median(b->cpu_ns[C_PROXY][row], n);
+        fprintf(out, " %.3f\n",
+                p > 0 ? median(b->cpu_ns[C_GATE][row], n) / p : 0);
+    }
+
+    if (selected(b, ROW_SYNC))
+        print_latency(b, out);
+    print_legend(b, out, v.coverage);
+}
+
+static void print_latency(bg_t *b, FILE *out)
+{
+    int n = b->o->rounds;
+    fprintf(out,
+            "\nround-trip latency of the synchronous requests, us: pooled "
+            "over every request of every round\n");
+    fprintf(out, "%-10s %9s %9s %9s %14s %14s\n", "contestant", "requests",
+            "p50", "p99", "p50 vs direct", "p99 vs direct");
+    double p50[NCONT], p99[NCONT];
+    for (int c = 0; c < NCONT; c++)
+        pooled(b, c, &p50[c], &p99[c]);
+    for (int c = 0; c < NCONT; c++) {
+        fprintf(out, "%-10s %9zu %9.1f %9.1f", cont_name[c], b->lat[c].n,
+                p50[c], p99[c]);
+        if (c != C_DIRECT)
+            fprintf(out, " %+14.1f %+14.1f", p50[c] - p50[C_DIRECT],
+                    p99[c] - p99[C_DIRECT]);
+        fputc('\n', out);
+    }
+    fprintf(out, "%-10s %9s %9s %9s %14s %7s %11s  %s\n", "", "", "", "",
+            "proxy/gate", "paired", "interval", "target proxy/gate >= 0.95");
+    const char *which[2] = {"p50", "p99"};
+    for (int i = 0; i < 2; i++) {
+        double(*per)[BG_MAX_ROUNDS] = i ? b->p99 : b->p50;
+        double *pool = i ? p99 : p50;
+        versus_t v = compare_latency(per[C_GATE], per[C_PROXY], n);
+        char ci[32];
+        snprintf(ci, sizeof ci, "%.2f-%.2f", v.lo, v.hi);
+        fprintf(out, "%-10s %9s %9s %9s %14.3f %7.3f %11s  %s\n", which[i], "",
+                "", "", pool[C_GATE] > 0 ? pool[C_PROXY] / pool[C_GATE] : 0,
+                v.paired, ci, v.verdict);
+    }
+}
+
+static void print_legend(bg_t *b, FILE *out, double coverage)
+{
+    int n = b->o->rounds;
+    fprintf(out,
+            "\nratio     a median over another; latency as proxy/gate, so that "
+            ">= 0.95 means\n          the gate takes at most 1/0.95 = 1.053 "
+            "times the proxy's time\n"
+            "paired    median of the per-round ratios (each round ran both a "
+            "moment apart)\n"
+            "interval  %.0f%% distribution-free (sign test) interval of that "
+            "median%s\n"
+            "target    meets: the whole interval is >= 0.95; below: all of it "
+            "is under;\n          unclear: the noise is wider than the margin "
+            "(more --rounds narrow it)\n"
+            "gate      backend found mute %llu times over the run; %llu "
+            "replies forwarded, none dropped\n",
+            coverage * 100,
+            n < 6 ? " (few rounds: a smoke signal, not a result)" : "",
+            (unsigned long long)b->gate_mute,
+            (unsigned long long)b->gate_forwarded);
+}
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', out);
+        if ((unsigned char)*s >= 0x20)
+            fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void json_array(FILE *out, const double *v, int n, int decimals)
+{
+    fputc('[', out);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%s%.*f", i ? ", " : "", decimals, v[i]);
+    fputc(']', out);
+}
+
+static void json_versus(FILE *out, const char *name, versus_t v)
+{
+    fprintf(out,
+            "\"%s\": {\"ratio\": %.4f, \"paired\": %.4f, \"interval\": "
+            "[%.4f, %.4f], \"coverage\": %.3f, \"target\": \"%s\"}",
+            name, v.ratio, v.paired, v.lo, v.hi, v.coverage, v.verdict);
+}
+
+static void json_latency(bg_t *b, FILE *out);
+
+static void print_json(bg_t *b, FILE *out)
+{
+    int n = b->o->rounds, maj, min, pat;
+    zmq_version(&maj, &min, &pat);
+    fprintf(out, "{\n  \"benchmark\": \"bench_gate\",\n  \"zguard\": ");
+    json_string(out, zg_version_string());
+    fprintf(out, ",\n  \"libzmq\": \"%d.%d.%d\",\n", maj, min, pat);
+    fprintf(out,
+            "  \"pattern\": \"reqrep\",\n  \"size\": %zu,\n  \"rounds\": %d,\n"
+            "  \"seconds_per_row\": %.3f,\n  \"target_gate_over_proxy\": "
+            "%.2f,\n",
+            b->o->size, n, b->o->seconds, BG_TARGET);
+    fprintf(out, "  \"gate_options\": {\"frontend\": ");
+    json_string(out, b->front_opts);
+    fprintf(out, ", \"backend\": ");
+    json_string(out, b->back_opts);
+    fprintf(out, "},\n  \"proxy_zap\": false,\n  \"throughput\": [");
+    bool first = true;
+    for (int row = 0; row < NROWS; row++) {
+        if (!selected(b, row))
+            continue;
+        fprintf(out, "%s\n    {\"row\": \"%s\", \"in_flight\": %d",
+                first ? "" : ",", rows[row].id, rows[row].window);
+        first = false;
+        for (int c = 0; c < NCONT; c++) {
+            double lo, hi;
+            min_max(b->rate[c][row], n, &lo, &hi);
+            fprintf(out,
+                    ",\n     \"%s\": {\"median_req_per_s\": %.0f, \"min\": "
+                    "%.0f, \"max\": %.0f, \"rounds\": ",
+                    cont_name[c], median(b->rate[c][row], n), lo, hi);
+            json_array(out, b->rate[c][row], n, 0);
+            fputc('}', out);
+        }
+        for (int c = C_PROXY; c <= C_GATE; c++) {
+            fprintf(out, ",\n     \"%s_thread_cpu_ns_per_req\": {\"median\": "
+                         "%.0f, \"rounds\": ",
+                    cont_name[c], median(b->cpu_ns[c][row], n));
+            json_array(out, b->cpu_ns[c][row], n, 0);
+            fputc('}', out);
+        }
+        double d = median(b->rate[C_DIRECT][row], n);
+        double p = median(b->rate[C_PROXY][row], n);
+        double g = median(b->rate[C_GATE][row], n);
+        fprintf(out,
+                ",\n     \"proxy_over_direct\": %.4f, \"gate_over_direct\": "
+                "%.4f,\n     ",
+                d > 0 ? p / d : 0, d > 0 ? g / d : 0);
+        json_versus(out, "gate_over_proxy",
+                    compare(b->rate[C_GATE][row], b->rate[C_PROXY][row], n,
+                            BG_TARGET));
+        fputc('}', out);
+    }
+    fprintf(out, "\n  ],\n");
+    if (selected(b, ROW_SYNC))
+        json_latency(b, out);
+    fprintf(out,
+            "  \"gate_counters\": {\"backend_mute\": %llu, "
+            "\"forwarded_replies\": %llu, \"dropped\": 0}\n}\n",
+            (unsigned long long)b->gate_mute,
+            (unsigned long long)b->gate_forwarded);
+}
+
+static void json_latency(bg_t *b, FILE *out)
+{
+    int n = b->o->rounds;
+    fprintf(out, "  \"latency_us\": {\n    \"pooled\": \"every "
+                 "synchronous request of every round\"");
+    for (int c = 0; c < NCONT; c++) {
+        double p50, p99;
+        pooled(b, c, &p50, &p99);
+        fprintf(out,
+                ",\n    \"%s\": {\"requests\": %zu, \"p50\": %.2f, \"p99\": "
+                "%.2f,\n      \"rounds_p50\": ",
+                cont_name[c], b->lat[c].n, p50, p99);
+        json_array(out, b->p50[c], n, 2);
+        fprintf(out, ", \"rounds_p99\": ");
+        json_array(out, b->p99[c], n, 2);
+        fputc('}', out);
+    }
+    fprintf(out, ",\n    ");
+    json_versus(out, "p50_proxy_over_gate",
+                compare_latency(b->p50[C_GATE], b->p50[C_PROXY], n));
+    fprintf(out, ",\n    ");
+    json_versus(out, "p99_proxy_over_gate",
+                compare_latency(b->p99[C_GATE], b->p99[C_PROXY], n));
+    fprintf(out, "\n  },\n");
+}
+
+/* "  label a b c ..." folded at 78 columns. */
+static void print_wrapped(FILE *out, const char *label, const char *text)
+{
+    int col = fprintf(out, "  %s", label);
+    const char *p = text;
+    while (*p) {
+        size_t len = strcspn(p, " ");
+        if (col + 1 + (int)len > 78)
+            col = fprintf(out, "\n%*s", 9, "") - 1;
+        col += fprintf(out, " %.*s", (int)len, p);
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', out);
+}
+
+static void print_header(bg_t *b, FILE *out)
+{
+    int maj, min, pat;
+    zmq_version(&maj, &min, &pat);
+    fprintf(out,
+            "bench_gate: zguard %s, libzmq %d.%d.%d; request/reply echo of "
+            "%zu B, %d interleaved rounds, %.2f s per row and contestant\n",
+            zg_version_string(), maj, min, pat, b->o->size, b->o->rounds,
+            b->o->seconds);
+    fprintf(out,
+            "  direct   client -> service, whose ROUTER is the CURVE server "
+            "(the same key pair, no ZAP)\n"
+            "  proxy    client -> zmq_proxy_steerable: CURVE ROUTER frontend "
+            "(the same key pair,\n"
+            "           NO ZAP handler: any client key gets in), the gate's "
+            "HWMs, libzmq defaults\n"
+            "           otherwise -> DEALER -> ipc -> plaintext service\n"
+            "  gate     client -> zg_gate_run, the policy of `zguard gate "
+            "--pattern reqrep`: CURVE\n"
+            "           key from key files, ZAP allowlist of the client's "
+            "key, metrics on\n"
+            "           http://127.0.0.1:<free port>/metrics, socket "
+            "monitors -> ipc -> plaintext service\n");
+    print_wrapped(out, "frontend", b->front_opts);
+    print_wrapped(out, "backend ", b->back_opts);
+    fprintf(out,
+            "  client   raw libzmq CURVE DEALER, tcp://127.0.0.1, its own "
+            "context; service: raw libzmq\n"
+            "           ROUTER echoing every frame, its own context and "
+            "thread; every socket's HWMs\n"
+            "           are %d (--hwm)\n",
+            b->o->hwm);
+    fflush(out);
+}
+
+/* ---- the entry point ---------------------------------------------------------- */
+
+int bench_gate(const bench_gate_opts_t *opts, FILE *out)
+{
+    bg_t *b = calloc(1, sizeof *b);
+    if (!b) {
+        fprintf(stderr, "bench_gate: out of memory\n");
+        return BG_EXIT_FAILED;
+    }
+    b->o = opts;
+    size_t cap = opts->size + 1;
+    b->req = malloc(cap);
+    b->rep = malloc(cap);
+    b->client_ctx = zmq_ctx_new();
+    int rc = 0;
+    if (!b->req || !b->rep || !b->client_ctx)
+        rc = fail(b, "out of memory");
+    if (rc == 0) {
+        memset(b->req, BG_MARK, cap);
+        rc = prepare_keys(b);
+    }
+    if (rc == 0) {
+        /* the gate's socket options, as its policy has them */
+        char backend[192];
+        snprintf(backend, sizeof backend, "ipc://%s/x.sock", b->dir);
+        zg_policy_t *p = gate_policy(b, backend);
+        rc = !p ||
+                     describe_socket(b, p, ZMQ_ROUTER, "frontend", b->front_opts,
+                                     sizeof b->front_opts, &b->mid_hwm[0]) ||
+                     describe_socket(b, p, ZMQ_DEALER, "backend", b->back_opts,
+                                     sizeof b->back_opts, &b->mid_hwm[2])
+                 ? -1
+                 : 0;
+        zg_policy_destroy(&p);
+    }
+    if (rc == 0 && !opts->json)
+        print_header(b, out);
+    for (int r = 0; rc == 0 && r < opts->rounds; r++)
+        rc = run_round(b, r);
+    if (rc == 0) {
+        if (opts->json)
+            print_json(b, out);
+        else
+            print_text(b, out);
+    } else {
+        fprintf(stderr, "bench_gate: %s\n", b->err);
+    }
+    if (b->client_ctx)
+        zmq_ctx_term(b->client_ctx);
+    remove_dir(b);
+    for (int c = 0; c < NCONT; c++)
+        free(b->lat[c].us);
+    free(b->round_lat.us);
+    free(b->req);
+    free(b->rep);
+    free(b);
+    return rc == 0 ? 0 : BG_EXIT_FAILED;
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static void usage(FILE *out)
+{
+    fputs("usage: bench_gate [--rounds N] [--seconds S] [--size BYTES] "
+          "[--hwm N]\n"
+          "                  [--only TEXT] [--quick] [--json] [--verbose]\n"
+          "\n"
+          "Request/reply throughput (1, 100 and 1000 in flight) and latency "
+          "through\n`zguard gate`, next to a bare zmq_proxy hop and to no "
+          "hop at all.\n"
+          "\n"
+          "  --rounds N    interleaved rounds (default 7, at most 31)\n"
+          "  --seconds S   timed part of each row of each contestant "
+          "(default 0.5)\n"
+          "  --size BYTES  request and reply payload (default 64, at most 256 KiB)\n"
+          "  --hwm N       SNDHWM and RCVHWM of every socket (default 10000; "
+          "at 1000,\n"
+          "                1000 in flight make a ROUTER drop replies now and "
+          "then)\n"
+          "  --quick       3 short rounds (0.1 s per row), a smoke run of a "
+          "few seconds\n"
+          "  --only TEXT   only the rows whose name contains TEXT: sync, "
+          "pipelined_100,\n"
+          "                pipelined_1000, pipelined\n"
+          "  --json        the results as JSON on stdout\n"
+          "  --verbose     every round's figures on stderr\n"
+          "\n"
+          "Exit status: 0 after a complete run, 1 on a usage error, 2 when "
+          "anything\nfailed.\n",
+          out);
+}
+
+static bool parse_number(const char *text, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = text ? strtod(text, &end) : 0;
+    if (!text || errno || *end || end == text || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    bench_gate_opts_t o = {.rounds = 0, .seconds = 0, .size = 64,
+                           .hwm = BG_HWM};
+    bool quick = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double x;
+        if (strcmp(a, "--quick") == 0)
+            quick = true;
+        else if (strcmp(a, "--json") == 0)
+            o.json = true;
+        else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0)
+            o.verbose = true;
+        else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--rounds") == 0 &&
+                   parse_number(v, 1, BG_MAX_ROUNDS, &x) && x == (int)x) {
+            o.rounds = (int)x;
+            i++;
+        } else if (strcmp(a, "--seconds") == 0 &&
+                   parse_number(v, 0.01, 60, &x)) {
+            o.seconds = x;
+            i++;
+        } else if (strcmp(a, "--only") == 0 && v) {
+            o.only = v;
+            i++;
+        } else if (strcmp(a, "--hwm") == 0 &&
+                   parse_number(v, 1, 1000000, &x) && x == (int)x) {
+            o.hwm = (int)x;
+            i++;
+        } else if (strcmp(a, "--size") == 0 &&
+                   parse_number(v, 1, 256 << 10, &x) && x == (size_t)x) {
+            o.size = (size_t)x;
+            i++;
+        } else {
+            fprintf(stderr, "bench_gate: bad or unknown argument '%s'\n", a);
+            usage(stderr);
+            return BG_EXIT_USAGE;
+        }
+    }
+    int nsel = 0;
+    for (int row = 0; row < NROWS; row++)
+        nsel += !o.only || strstr(rows[row].id, o.only) != NULL;
+    if (!nsel) {
+        fprintf(stderr, "bench_gate: no row matches '%s'\n", o.only);
+        return BG_EXIT_USAGE;
+    }
+    if (!o.rounds)
+        o.rounds = quick ? 3 : 7;
+    if (o.seconds <= 0)
+        o.seconds = quick ? 0.1 : 0.5;
+    return bench_gate(&o, stdout);
+}
