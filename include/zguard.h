@@ -542,8 +542,9 @@ ZG_EXPORT int zg_client_attempts(const zg_client_t *client);
  *
  * The gate never blocks on one peer: while the backend is mute at its HWM
  * it stops reading the frontend (back-pressure reaches the senders through
- * their own HWM and TCP); a reply or publication for a client that is gone
- * or not reading is dropped and counted.
+ * their own HWM and TCP); a reply for a client that is gone or not reading
+ * is dropped and counted (stats.dropped). A publication for a subscriber at
+ * its SNDHWM is dropped by XPUB itself, uncounted: libzmq does not say.
  */
 
 typedef enum zg_gate_pattern {

@@ -291,11 +291,16 @@ static int check_tuning(const char *file, const gate_args_t *a)
     zg_policy_destroy(&p);
     if (!clash)
         return EXIT_OK;
+    char where[PATH_MAX + 16]; /* FILE:LINE, or FILE when no line is known */
+    if (line)
+        snprintf(where, sizeof where, "%s:%u", file, line);
+    else
+        snprintf(where, sizeof where, "%s", file);
     fprintf(stderr,
-            "zguard gate: %s%s%u: has %s, which the flags write: with "
+            "zguard gate: %s: has %s, which the flags write: with "
             "--policy, a file gives [defaults] and [type.*] values; a whole "
             "gate in one file is --config FILE\n",
-            file, line ? ":" : "", line, clash);
+            where, clash);
     return EXIT_FAIL;
 }
 
@@ -416,12 +421,18 @@ static int passphrase(const gate_args_t *a, const zg_policy_t *p,
 }
 
 /* The signal handler's only way to the gate: a handler gets no argument.
- * A lock-free atomic pointer is async-signal-safe to read. */
+ * Lock-free atomics are async-signal-safe. A signal that comes while the
+ * gate is being made (handlers set, running_gate still NULL) is kept in
+ * stop_asked, which serve() reads once the gate is published: the handler
+ * writes the flag before it reads the pointer, serve() the pointer before
+ * the flag, so one of the two sees the other. */
 static _Atomic(zg_gate_t *) running_gate;
+static atomic_bool stop_asked;
 
 static void on_signal(int sig)
 {
     (void)sig;
+    atomic_store(&stop_asked, true);
     zg_gate_t *g = atomic_load(&running_gate);
     if (g)
         zg_gate_stop(g);
@@ -458,6 +469,8 @@ static int serve(zg_policy_t *policy, zg_passphrase_t **pass,
         return EXIT_FAIL;
     }
     atomic_store(&running_gate, gate);
+    if (atomic_load(&stop_asked))
+        zg_gate_stop(gate);
     int rc = zg_gate_run(gate);
     atomic_store(&running_gate, NULL);
     zg_gate_destroy(&gate);
