@@ -79,10 +79,12 @@ fuzz: deps-test
 	cmake --build build-fuzz$(ZMQ_TAG) -j $(JOBS)
 	tests/fuzz/run.sh build-fuzz$(ZMQ_TAG) $(FUZZ_SECONDS)
 
+# zguard-bench compares with CZMQ: libczmq-dev before CMake looks for it
+bench: BUILD_PKGS += libczmq-dev
 bench: all
-	$(BUILD)/bench/bench_sendrecv
-	$(BUILD)/bench/bench_handshake
-	$(BUILD)/bench/bench_gate
+	$(BUILD)/zguard bench
+	$(BUILD)/zguard bench gate
+	$(BUILD)/zguard bench hwm
 	if [ -x $(BUILD)/bench/bench_audit ]; then $(BUILD)/bench/bench_audit; fi
 
 install: all

@@ -62,7 +62,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BG_EXIT_USAGE 1
+#define BG_EXIT_USAGE 2 /* like every zguard command: usage errors exit 2 */
 #define BG_EXIT_FAILED 2
 
 #define BG_MAX_ROUNDS 31
@@ -1223,9 +1223,9 @@ int bench_gate(const bench_gate_opts_t *opts, FILE *out)
 
 static void usage(FILE *out)
 {
-    fputs("usage: bench_gate [--rounds N] [--seconds S] [--size BYTES] "
+    fputs("usage: zguard bench gate [--rounds N] [--seconds S] [--size BYTES] "
           "[--hwm N]\n"
-          "                  [--only TEXT] [--quick] [--json] [--verbose]\n"
+          "                         [--only TEXT] [--quick] [--json] [--verbose]\n"
           "\n"
           "Request/reply throughput (1, 100 and 1000 in flight) and latency "
           "through\n`zguard gate`, next to a bare zmq_proxy hop and to no "
@@ -1263,7 +1263,9 @@ static bool parse_number(const char *text, double lo, double hi, double *out)
     return true;
 }
 
-int main(int argc, char **argv)
+/* `zguard-bench gate ARGS...`, `zguard bench gate`. */
+int bench_gate_main(int argc, char **argv);
+int bench_gate_main(int argc, char **argv)
 {
     bench_gate_opts_t o = {.rounds = 0, .seconds = 0, .size = 64,
                            .hwm = BG_HWM};
@@ -1300,7 +1302,7 @@ int main(int argc, char **argv)
             o.size = (size_t)x;
             i++;
         } else {
-            fprintf(stderr, "bench_gate: bad or unknown argument '%s'\n", a);
+            fprintf(stderr, "zguard bench gate: bad or unknown argument '%s'\n", a);
             usage(stderr);
             return BG_EXIT_USAGE;
         }

@@ -33,6 +33,7 @@ int cmd_doctor(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* True when argv holds -h or --help: every command answers it. */
 int cli_wants_help(int argc, char **argv);

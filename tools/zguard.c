@@ -8,6 +8,7 @@
 static const command_t commands[] = {
     {"audit", cmd_audit, "find ZeroMQ sockets in C, C++, Python code and the mitigations they lack"},
     {"auth", cmd_auth, "check an allowlist directory as the authenticator sees it"},
+    {"bench", cmd_bench, "zguard next to raw libzmq and CZMQ on this machine, interleaved"},
     {"demo", cmd_demo, "attack a gate live, one row per threat: each mitigation holds"},
     {"doctor", cmd_doctor, "check libzmq: version, advisories, CURVE, draft API; and a policy"},
     {"gate", cmd_gate, "CURVE and the whole policy in front of a service that cannot change yet"},
