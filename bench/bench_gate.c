@@ -427,7 +427,7 @@ static void *gate_main(void *arg)
 static void log_to_stderr(void *arg, zg_log_level_t level, const char *line)
 {
     (void)arg;
-    fprintf(stderr, "bench_gate: zguard %s: %s\n", zg_log_level_name(level),
+    fprintf(stderr, "zguard bench gate: zguard %s: %s\n", zg_log_level_name(level),
             line);
 }
 
@@ -1023,7 +1023,7 @@ static void print_json(bg_t *b, FILE *out)
 {
     int n = b->o->rounds, maj, min, pat;
     zmq_version(&maj, &min, &pat);
-    fprintf(out, "{\n  \"benchmark\": \"bench_gate\",\n  \"zguard\": ");
+    fprintf(out, "{\n  \"benchmark\": \"zguard-bench-gate\",\n  \"zguard\": ");
     json_string(out, zg_version_string());
     fprintf(out, ",\n  \"libzmq\": \"%d.%d.%d\",\n", maj, min, pat);
     fprintf(out,
@@ -1130,7 +1130,7 @@ static void print_header(bg_t *b, FILE *out)
     int maj, min, pat;
     zmq_version(&maj, &min, &pat);
     fprintf(out,
-            "bench_gate: zguard %s, libzmq %d.%d.%d; request/reply echo of "
+            "zguard bench gate: zguard %s, libzmq %d.%d.%d; request/reply echo of "
             "%zu B, %d interleaved rounds, %.2f s per row and contestant\n",
             zg_version_string(), maj, min, pat, b->o->size, b->o->rounds,
             b->o->seconds);
