@@ -587,6 +587,18 @@ static zg_monitor_t *context_monitor(zg_ctx_t *ctx)
     return m;
 }
 
+/* Exact queue depths come from zmq_socket_monitor_pipes_stats, which can
+ * crash libzmq's I/O thread when it reaches a pipe being torn down (a peer
+ * disconnecting: libzmq #3446, #4524; fixed on master by pull request 4647,
+ * in no release up to 4.3.5). `zguard demo` hit it on every other run with
+ * a flooder disconnecting. So only when the policy asks: [metrics]
+ * pipe_stats = yes. */
+static bool pipe_stats_wanted(zg_ctx_t *ctx)
+{
+    const char *v = zg_policy_metrics(zg_ctx_policy(ctx), "pipe_stats", NULL);
+    return v && strcmp(v, "yes") == 0;
+}
+
 int zg_monitor_add(zg_sock_t *s)
 {
     atomic_init(&s->mon.queue_out, -1);
@@ -609,7 +621,7 @@ int zg_monitor_add(zg_sock_t *s)
         return -1;
     }
     s->monitored = true;
-    s->sample_pipes = m->v2;
+    s->sample_pipes = m->v2 && pipe_stats_wanted(s->ctx);
     return 0;
 }
 

@@ -480,8 +480,8 @@ int zg_socket_sample(void *zsock)
         return -1;
     if (!s->sample_pipes) {
         errno = ENOTSUP;
-        zg_error_set("exact queue depth needs libzmq's draft API (and a "
-                     "monitored socket)");
+        zg_error_set("exact queue depth needs libzmq's draft API, a "
+                     "monitored socket and [metrics] pipe_stats = yes");
         return -1;
     }
     zg_monitor_sample(s);

@@ -455,8 +455,18 @@ static void test_no_peers_alert(void **state)
 static void test_exact_queue_depth(void **state)
 {
     fixture_t *f = *state;
+    /* off unless the policy asks, on any libzmq: the draft call can crash
+     * libzmq near a disconnect (src/monitor.c) */
+    zg_ctx_t *plain = tu_ctx("version = 1\n");
+    void *p = zg_socket(plain, ZMQ_PUSH, NULL);
+    assert_int_equal(zg_socket_sample(p), -1);
+    assert_int_equal(errno, ENOTSUP);
+    assert_non_null(strstr(zg_last_error(), "pipe_stats = yes"));
+    zg_close(&p);
+    zg_ctx_destroy(&plain);
+
     zg_ctx_t *ctx = tu_ctx("version = 1\n[defaults]\nsndhwm = 1000\n"
-                           "rcvhwm = 1000\n");
+                           "rcvhwm = 1000\n[metrics]\npipe_stats = yes\n");
     void *in = zg_socket(ctx, ZMQ_PULL, NULL), *out = zg_socket(ctx, ZMQ_PUSH,
                                                                 NULL);
     assert_int_equal(zg_bind(in, "inproc://parked"), 0);
