@@ -1,8 +1,9 @@
 /*
  * bench.h - what the files of zguard-bench share: the run configuration,
  * the result tables every scenario fills, the scenario table's entries, and
- * the sockets of the three contestants (raw libzmq, zguard, CZMQ) made with
- * identical options.
+ * the sockets of the contestants (raw libzmq, zguard, CZMQ; raw libzmq and
+ * zguard also through their zero-copy zmq_msg_t calls) made with identical
+ * options.
  *
  * zguard_bench.c      main, options, the scenario table
  * bench_report.c      tables as text and as JSON
@@ -201,8 +202,22 @@ typedef enum bench_api {
     BENCH_ZG,       /* zg_socket, zg_send / zg_recv: the default policy */
     BENCH_ZG_NOMON, /* the same with [metrics] monitor = no */
     BENCH_CZMQ,     /* zsock_new + zsock_set_*, zframe_send / zframe_recv */
+    BENCH_RAW_MSG,  /* raw's sockets; zmq_msg_send / zmq_msg_recv */
+    BENCH_ZG_MSG,   /* zguard's sockets; zg_msg_send / zg_msg_recv */
     BENCH_API_COUNT
 } bench_api_t;
+
+/* Whose sockets a contestant uses: raw libzmq's (zmq_socket on the run's
+ * raw context) or zguard's (zg_socket from the scenario's policy). */
+static inline bool bench_api_raw(bench_api_t api)
+{
+    return api == BENCH_RAW || api == BENCH_RAW_MSG;
+}
+
+static inline bool bench_api_zguard(bench_api_t api)
+{
+    return api == BENCH_ZG || api == BENCH_ZG_NOMON || api == BENCH_ZG_MSG;
+}
 
 typedef struct bench_api_info {
     const char *id, *name, *calls;

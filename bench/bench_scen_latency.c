@@ -1,6 +1,8 @@
 /*
  * bench_scen_latency.c - round-trip latency, REQ -> REP echo, for raw
- * libzmq, zguard and CZMQ on one transport, security and message size.
+ * libzmq, zguard and CZMQ on one transport, security and message size, and
+ * for raw libzmq and zguard through their zero-copy zmq_msg_t calls (raw
+ * msg, zguard msg: the like for like of CZMQ's frames).
  *
  * A round: fresh sockets (identical options, read back), the REP echoing
  * in its own thread, the REQ in this one. One untimed round trip proves
@@ -98,6 +100,67 @@ static int lat_client_czmq(lat_round_t *r, long n)
     return 0;
 }
 
+/* The zmq_msg_t way, as CZMQ's zframe_new does it: a message per request,
+ * the payload copied in (zmq_msg_init_size + memcpy); the reply received
+ * into a message of its own, closed after use. */
+static bool msg_ok(zmq_msg_t *m, size_t size)
+{
+    return zmq_msg_size(m) == size &&
+           ((const unsigned char *)zmq_msg_data(m))[0] == BENCH_MARK;
+}
+
+static int lat_client_raw_msg(lat_round_t *r, long n)
+{
+    for (long i = 0; i < n; i++) {
+        double t0 = bench_now();
+        zmq_msg_t m;
+        if (zmq_msg_init_size(&m, r->size) != 0)
+            return lat_fail(r, "zmq_msg_init_size", i);
+        memcpy(zmq_msg_data(&m), r->payload, r->size);
+        if (zmq_msg_send(&m, r->req.zmq, 0) != (int)r->size) {
+            int rc = lat_fail(r, "zmq_msg_send", i);
+            zmq_msg_close(&m);
+            return rc;
+        }
+        zmq_msg_init(&m);
+        bool ok = zmq_msg_recv(&m, r->req.zmq, 0) == (int)r->size &&
+                  msg_ok(&m, r->size);
+        int rc = ok ? 0 : lat_fail(r, "zmq_msg_recv", i);
+        zmq_msg_close(&m);
+        if (rc)
+            return rc;
+        if (i)
+            r->samples[i - 1] = (bench_now() - t0) * 1e6;
+    }
+    return 0;
+}
+
+static int lat_client_zguard_msg(lat_round_t *r, long n)
+{
+    for (long i = 0; i < n; i++) {
+        double t0 = bench_now();
+        zmq_msg_t m;
+        if (zmq_msg_init_size(&m, r->size) != 0)
+            return lat_fail(r, "zmq_msg_init_size", i);
+        memcpy(zmq_msg_data(&m), r->payload, r->size);
+        if (zg_msg_send(r->req.zmq, &m, 0) != ZG_OK) {
+            int rc = lat_fail(r, "zg_msg_send", i);
+            zmq_msg_close(&m);
+            return rc;
+        }
+        zmq_msg_init(&m);
+        bool ok =
+            zg_msg_recv(r->req.zmq, &m, 0) == ZG_OK && msg_ok(&m, r->size);
+        int rc = ok ? 0 : lat_fail(r, "zg_msg_recv", i);
+        zmq_msg_close(&m);
+        if (rc)
+            return rc;
+        if (i)
+            r->samples[i - 1] = (bench_now() - t0) * 1e6;
+    }
+    return 0;
+}
+
 /* Server loops: echo n requests. */
 static int lat_server_raw(lat_round_t *r, long n)
 {
@@ -132,17 +195,62 @@ static int lat_server_czmq(lat_round_t *r, long n)
     return 0;
 }
 
+/* The msg servers echo the message they received, as CZMQ's does its
+ * frame: no copy. */
+static int lat_server_raw_msg(lat_round_t *r, long n)
+{
+    for (long i = 0; i < n; i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        bool ok = zmq_msg_recv(&m, r->rep.zmq, 0) == (int)r->size &&
+                  zmq_msg_send(&m, r->rep.zmq, 0) == (int)r->size;
+        int rc = ok ? 0 : lat_fail(r, "zmq_msg_recv/zmq_msg_send (echo)", i);
+        zmq_msg_close(&m); /* empty after a send; else what was received */
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int lat_server_zguard_msg(lat_round_t *r, long n)
+{
+    for (long i = 0; i < n; i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        bool ok = zg_msg_recv(r->rep.zmq, &m, 0) == ZG_OK &&
+                  zmq_msg_size(&m) == r->size &&
+                  zg_msg_send(r->rep.zmq, &m, 0) == ZG_OK;
+        int rc = ok ? 0 : lat_fail(r, "zg_msg_recv/zg_msg_send (echo)", i);
+        zmq_msg_close(&m);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static void pick(lat_round_t *r, bench_api_t api)
 {
-    if (api == BENCH_RAW) {
+    switch (api) {
+    case BENCH_RAW:
         r->client = lat_client_raw;
         r->server = lat_server_raw;
-    } else if (api == BENCH_CZMQ) {
+        break;
+    case BENCH_CZMQ:
         r->client = lat_client_czmq;
         r->server = lat_server_czmq;
-    } else {
+        break;
+    case BENCH_RAW_MSG:
+        r->client = lat_client_raw_msg;
+        r->server = lat_server_raw_msg;
+        break;
+    case BENCH_ZG_MSG:
+        r->client = lat_client_zguard_msg;
+        r->server = lat_server_zguard_msg;
+        break;
+    default:
         r->client = lat_client_zguard;
         r->server = lat_server_zguard;
+        break;
     }
 }
 
@@ -274,7 +382,9 @@ static void lat_rounds(const bench_cfg_t *cfg, const bench_net_t *net,
 void bench_scen_latency(const bench_cfg_t *cfg, const bench_scenario_t *sc,
                         bench_table_t *t)
 {
-    static const bench_api_t apis[] = {BENCH_RAW, BENCH_ZG, BENCH_CZMQ};
+    static const bench_api_t apis[] = {BENCH_RAW, BENCH_ZG, BENCH_CZMQ,
+                                       BENCH_RAW_MSG, BENCH_ZG_MSG};
+    int n = (int)(sizeof apis / sizeof apis[0]);
     t->rounds = cfg->rounds;
     t->better = BENCH_LOWER_BETTER;
     t->better_word = "faster";
@@ -284,10 +394,13 @@ void bench_scen_latency(const bench_cfg_t *cfg, const bench_scenario_t *sc,
     t->metric[1] = (bench_metric_t){"p99_us", "p99 us", 1, BENCH_AGG_MEDIAN};
     t->metric[2] = (bench_metric_t){"max_us", "max us", 0, BENCH_AGG_MAX};
     bench_net_title(t, &sc->net, "REQ -> REP round trip");
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < n; i++)
         bench_table_row(t, bench_apis[apis[i]].id, bench_apis[apis[i]].name,
                         bench_apis[apis[i]].calls);
-    bench_table_cmp(t, 1, 0, sc->net.size <= 1024 ? 0.97 : 0);
+    double vs_raw = sc->net.size <= 1024 ? 0.97 : 0;
+    bench_table_cmp(t, 1, 0, vs_raw);
     bench_table_cmp(t, 1, 2, 1.0);
+    bench_table_cmp(t, 4, 3, vs_raw); /* zguard msg / raw msg */
+    bench_table_cmp(t, 4, 2, 1.0);    /* zguard msg / CZMQ: like for like */
     lat_rounds(cfg, &sc->net, apis, t);
 }

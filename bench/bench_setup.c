@@ -421,6 +421,12 @@ const bench_api_info_t bench_apis[BENCH_API_COUNT] = {
                         "zg_recv"},
     [BENCH_CZMQ] = {"czmq", "CZMQ",
                     "zsock_new + zsock_set_*; zframe_send / zframe_recv"},
+    [BENCH_RAW_MSG] = {"raw-msg", "raw msg",
+                       "zmq_socket + zmq_setsockopt; zmq_msg_init_size + "
+                       "memcpy, zmq_msg_send / zmq_msg_recv"},
+    [BENCH_ZG_MSG] = {"zguard-msg", "zguard msg",
+                      "zg_socket (policy, monitor on); zmq_msg_init_size + "
+                      "memcpy, zg_msg_send / zg_msg_recv"},
 };
 
 void bench_pair_open(bench_pair_t *p, bench_env_t *env, const bench_net_t *net,
@@ -492,7 +498,7 @@ static void sock_open(bench_pair_t *p, bench_api_t api, bool server,
     const bench_optset_t *o = server ? &p->server_opts : &p->client_opts;
     memset(s, 0, sizeof *s);
     s->api = api;
-    if (api == BENCH_RAW) {
+    if (bench_api_raw(api)) {
         if (!(s->zmq = zmq_socket(p->env->raw_ctx, type)))
             bench_die("zmq_socket: %s", zmq_strerror(errno));
         optset_apply_raw(s->zmq, o);
@@ -506,7 +512,8 @@ static void sock_open(bench_pair_t *p, bench_api_t api, bool server,
             curve_czmq(p->env, s->zs, server);
         s->zmq = zsock_resolve(s->zs);
     } else {
-        s->zmq = zg_socket(api == BENCH_ZG ? p->zg : p->zg_nomon, type, NULL);
+        s->zmq =
+            zg_socket(api == BENCH_ZG_NOMON ? p->zg_nomon : p->zg, type, NULL);
         if (!s->zmq)
             bench_die("zg_socket(%s): %s", zg_type_name(type), zg_last_error());
     }
@@ -518,16 +525,14 @@ static void sock_open(bench_pair_t *p, bench_api_t api, bool server,
 
 static int attach(bench_sock_t *s, bool bind, const char *ep)
 {
-    switch (s->api) {
-    case BENCH_RAW:
+    if (bench_api_raw(s->api))
         return bind ? zmq_bind(s->zmq, ep) : zmq_connect(s->zmq, ep);
-    case BENCH_CZMQ:
+    if (s->api == BENCH_CZMQ)
         return (bind ? zsock_bind(s->zs, "%s", ep)
                      : zsock_connect(s->zs, "%s", ep)) == -1
                    ? -1
                    : 0;
-    default: return bind ? zg_bind(s->zmq, ep) : zg_connect(s->zmq, ep);
-    }
+    return bind ? zg_bind(s->zmq, ep) : zg_connect(s->zmq, ep);
 }
 
 static void attach_or_die(bench_sock_t *s, bool bind, const char *ep)
@@ -535,9 +540,8 @@ static void attach_or_die(bench_sock_t *s, bool bind, const char *ep)
     if (attach(s, bind, ep) != 0)
         bench_die("%s: %s %s: %s", bench_apis[s->api].name,
                   bind ? "bind" : "connect", ep,
-                  s->api == BENCH_ZG || s->api == BENCH_ZG_NOMON
-                      ? zg_last_error()
-                      : zmq_strerror(errno));
+                  bench_api_zguard(s->api) ? zg_last_error()
+                                           : zmq_strerror(errno));
 }
 
 void bench_pair_sockets(bench_pair_t *p, bench_api_t api, bench_sock_t *server,
@@ -564,7 +568,7 @@ void bench_sock_close(bench_sock_t *s)
 {
     if (s->api == BENCH_CZMQ)
         zsock_destroy(&s->zs);
-    else if (s->api == BENCH_RAW)
+    else if (bench_api_raw(s->api))
         zmq_close(s->zmq);
     else
         zg_close(&s->zmq);

@@ -59,12 +59,15 @@ assert d["benchmark"] == "zguard-bench" and d["quick"] is True, d
 (s,) = d["scenarios"]
 assert s["id"] == "throughput-inproc-64B", s["id"]
 ids = [c["id"] for c in s["contestants"]]
-assert ids == ["raw", "zguard", "czmq"], ids
+assert ids == ["raw", "zguard", "czmq", "raw-msg", "zguard-msg"], ids
 for c in s["contestants"]:
     m = c["metrics"]["msgs_per_s"]
     assert len(m["rounds"]) == d["rounds"] and m["value"] > 0, c
 pairs = [(c["a"], c["b"]) for c in s["comparisons"]]
-assert pairs == [("zguard", "raw"), ("zguard", "czmq")], pairs
+assert pairs == [("zguard", "raw"), ("zguard", "czmq"),
+                 ("zguard-msg", "raw-msg"), ("zguard-msg", "czmq")], pairs
+targets = [c["target"] for c in s["comparisons"]]
+assert targets == [0.97, 1, 0.97, 1], targets
 for c in s["comparisons"]:
     assert c["verdict"] in ("meets", "below", "unclear"), c
 PY
@@ -74,6 +77,8 @@ PY
 expect 0 "$zguard" bench --quick --only throughput-inproc-64B --rounds 1
 contains "$tmp/out" "^throughput-inproc-64B: PUSH -> PULL over inproc"
 contains "$tmp/out" "zguard / raw libzmq"
+contains "$tmp/out" "zguard msg / raw msg"
+contains "$tmp/out" "zguard msg / CZMQ"
 
 # the HWM advisor: its arguments, and a two-value sweep whose answer is one
 # of the values tried, as policy lines `zguard policy check` accepts
