@@ -163,6 +163,8 @@ bench_run_fn bench_scen_memory;     /* bench_scen_memory.c */
 /* The memory scenario's receiver, run as `zguard-bench --flood-receiver
  * HWM` in a process of its own. */
 int bench_memory_child(const char *hwm);
+/* A "VmRSS:" or "VmHWM:" line of /proc/PID/status, in KiB; -1 if none. */
+long bench_status_kib(pid_t pid, const char *field);
 #define BENCH_FLOOD_ROLE "--flood-receiver"
 
 /* ---- the environment: temp directory, keys, raw libzmq context ----------- */

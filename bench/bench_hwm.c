@@ -124,19 +124,6 @@ static void work(long us)
         nanosleep(&t, NULL); /* the simulated consumer's work */
 }
 
-static long peak_rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && kib < 0 && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            kib = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 /* zguard-bench --hwm-child PATTERN TRANSPORT SIZE HWM SECONDS WORK_US:
  * prints "received sent peak_rss_kib seconds". */
 int bench_hwm_child(int argc, char **argv)
@@ -186,7 +173,7 @@ int bench_hwm_child(int argc, char **argv)
     }
     double secs = bench_now() - t0;
     pthread_join(t, NULL);
-    printf("%ld %ld %ld %.6f\n", got, f.sent - sent0, peak_rss_kib(), secs);
+    printf("%ld %ld %ld %.6f\n", got, f.sent - sent0, bench_status_kib(getpid(), "VmHWM:"), secs);
     free(buf);
     zmq_close(r);
     zmq_ctx_term(ctx);

@@ -121,8 +121,7 @@ static void child_stop(flood_child_t *c)
 
 /* ---- measuring ----------------------------------------------------------- */
 
-/* A "VmRSS:" or "VmHWM:" line of /proc/PID/status, in KiB; -1 if none. */
-static long status_kib(pid_t pid, const char *field)
+long bench_status_kib(pid_t pid, const char *field)
 {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
@@ -150,7 +149,7 @@ static void settle(pid_t pid)
     int still = 0;
     for (int i = 0; i < 200 && still < 5; i++) {
         sleep_ms(50);
-        long now = status_kib(pid, "VmRSS:");
+        long now = bench_status_kib(pid, "VmRSS:");
         still = now == last ? still + 1 : 0;
         last = now;
     }
@@ -191,11 +190,11 @@ static flood_result_t flood_round(const bench_cfg_t *cfg, int hwm, long n)
     flood_child_t c;
     child_start(hwm, &c);
     flood_result_t res;
-    res.idle_mib = (double)status_kib(c.pid, "VmRSS:") / 1024;
+    res.idle_mib = (double)bench_status_kib(c.pid, "VmRSS:") / 1024;
     void *sock = sender_open(cfg->env->raw_ctx, c.endpoint);
     res.accepted = (double)flood(sock, n);
     settle(c.pid);
-    res.peak_mib = (double)status_kib(c.pid, "VmHWM:") / 1024;
+    res.peak_mib = (double)bench_status_kib(c.pid, "VmHWM:") / 1024;
     zmq_close(sock);
     child_stop(&c);
     if (res.peak_mib <= 0 || res.idle_mib <= 0)

@@ -5,19 +5,7 @@
 # documented shape. A smoke test: nothing about speed is asserted.
 set -u
 zguard=$1 python=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# expect CODE CMD...: runs CMD, output in $tmp/out and $tmp/err
-expect() {
-    want=$1; shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, want $want: $(cat "$tmp/err")"
-}
-contains() { grep -q -- "$2" "$1" || fail "$1 lacks '$2': $(cat "$1")"; }
+. "$(dirname "$0")/cli_lib.sh"
 
 expect 0 "$zguard" bench --help
 contains "$tmp/out" "usage: zguard bench"

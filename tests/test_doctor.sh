@@ -9,19 +9,7 @@
 # prefix (empty for the system's): doctor must see exactly that libzmq.
 set -u
 zguard=$1 src=$2 python=$3 version=$4 draft=$5 prefix=${6:-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# expect CODE CMD...: runs CMD, output in $tmp/out and $tmp/err
-expect() {
-    want=$1; shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, want $want: $(cat "$tmp/err") $(head -c 2000 "$tmp/out")"
-}
-contains() { grep -q -- "$2" "$1" || fail "$1 lacks '$2': $(cat "$1")"; }
+. "$(dirname "$0")/cli_lib.sh"
 # check JSONFILE PYTHON-STATEMENTS: d is the parsed JSON
 check() {
     "$python" - "$1" "$2" <<'PY' || fail "$2 (on $1)"

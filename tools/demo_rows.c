@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 #include "demo.h"
+#include "zg_internal.h" /* zg_text_read */
 
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +36,7 @@
  * relay flips only in client chunks of 150 B or more, never in a PONG. */
 #define TAMPER_SIZE "128"
 #define TAMPER_FLIP_MIN "150"
+#define DEMO_FILE_MAX (256 << 20) /* a recording or the journal, at most */
 
 void row_set(demo_row_t *row, bool pass, const char *fmt, ...)
 {
@@ -260,24 +262,19 @@ static void slow_consumer(demo_t *d, demo_row_t *r)
 
 /* ---- eavesdropping ------------------------------------------------------------- */
 
+/* How many times needle appears in the file (-1 if it cannot be read);
+ * its size in *size. */
 static long count_in_file(const char *path, const char *needle, long *size)
 {
-    FILE *f = fopen(path, "rb");
-    long n = 0;
-    *size = 0;
-    if (!f)
+    size_t len = 0, nl = strlen(needle);
+    char *buf = zg_text_read(path, DEMO_FILE_MAX, &len);
+    *size = (long)len;
+    if (!buf)
         return -1;
-    fseek(f, 0, SEEK_END);
-    *size = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)*size + 1);
-    if (buf && fread(buf, 1, (size_t)*size, f) == (size_t)*size) {
-        size_t nl = strlen(needle);
-        for (char *p = buf; (p = memmem(p, (size_t)(buf + *size - p), needle, nl)); p++)
-            n++;
-    }
+    long n = 0;
+    for (char *p = buf; (p = memmem(p, (size_t)(buf + len - p), needle, nl)); p++)
+        n++;
     free(buf);
-    fclose(f);
     return n;
 }
 
