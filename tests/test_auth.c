@@ -183,7 +183,7 @@ static int teardown(void **state)
     zg_ctx_destroy(&f->client_ctx);
     zg_ctx_destroy(&f->server_ctx);
     char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
     assert_int_equal(system(cmd), 0);
     pthread_mutex_destroy(&f->log_lock);
     pthread_cond_destroy(&f->loaded);
@@ -526,7 +526,7 @@ static void test_bad_files_skipped(void **state)
     path(f, p, sizeof p, "authorized/alice.key");
     path(f, q, sizeof q, "authorized/alice-copy.key");
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "cp %s %s", p, q);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", p, q);
     assert_int_equal(system(cmd), 0);
     path(f, p, sizeof p, "authorized/garbage.key");
     write_file(p, "this is not a certificate\n\tat all\n");

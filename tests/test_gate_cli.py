@@ -57,10 +57,10 @@ class Cli(GateTest):
                 out += [k, v]
         return out
 
-    def run_gate(self, args, env=None, **kw):
+    def run_gate(self, args, env=None, zguard=None, **kw):
         """zguard gate ARGS to its end: (exit status, stdout, stderr)."""
         try:
-            r = subprocess.run([lib.ZGUARD, "gate"] + args, capture_output=True,
+            r = subprocess.run([zguard or lib.ZGUARD, "gate"] + args, capture_output=True,
                                text=True, timeout=15 * lib.SLACK,
                                stdin=subprocess.DEVNULL, start_new_session=True,
                                env=env or self.env, **kw)
@@ -225,9 +225,27 @@ class Cli(GateTest):
                 os.setgid(nobody)
                 os.setuid(nobody)
             kw["preexec_fn"] = drop
+            kw["zguard"] = self.copy_for_nobody(drop)
         self.refused(self.args(allow=unreadable, server_key=public),
                      "%s: cannot read the allowlist directory: Permission denied"
                      % unreadable, **kw)
+
+    def copy_for_nobody(self, drop):
+        """The built zguard where nobody may run it: a clone in root's home
+        (0700) or under any unreadable parent is out of nobody's reach.
+        Skipped, with the reason printed, where even the copy cannot run
+        (a noexec temporary directory)."""
+        copy = os.path.join(self.dir, "zguard")
+        shutil.copy2(lib.ZGUARD, copy)
+        os.chmod(copy, 0o755)
+        try:
+            r = subprocess.run([copy, "version"], capture_output=True, text=True,
+                               timeout=15 * lib.SLACK, preexec_fn=drop)
+        except PermissionError as e:
+            self.skipTest("nobody cannot run a copy of zguard in %s: %s"
+                          % (self.dir, e))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return copy
 
     def test_busy_ports(self):
         s = socket.socket()

@@ -208,7 +208,7 @@ static int teardown(void **state)
     fixture_t *f = *state;
     zg_ctx_destroy(&f->ctx);
     char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
     assert_int_equal(system(cmd), 0);
     pthread_mutex_destroy(&f->lock);
     pthread_cond_destroy(&f->changed);
@@ -364,7 +364,7 @@ static void test_timeouts_per_direction(void **state)
     /* `zguard stats` shows the same, once and refreshed */
     char cmd[512], text[4096] = "";
     snprintf(cmd, sizeof cmd,
-             "%s stats %s; %s stats --watch --count 1 --interval 0.2 %s",
+             "'%s' stats %s; '%s' stats --watch --count 1 --interval 0.2 %s",
              ZG_TEST_ZGUARD, url, ZG_TEST_ZGUARD, url);
     FILE *p = popen(cmd, "r");
     size_t n = fread(text, 1, sizeof text - 1, p);
@@ -374,7 +374,7 @@ static void test_timeouts_per_direction(void **state)
     assert_contains(text, "SENT/s"); /* the --watch table: rates */
     assert_contains(text, "consumer             pull");
     assert_contains(text, "authenticator: 0 allowed, 0 denied");
-    snprintf(cmd, sizeof cmd, "%s stats 127.0.0.1:1 2>&1", ZG_TEST_ZGUARD);
+    snprintf(cmd, sizeof cmd, "'%s' stats 127.0.0.1:1 2>&1", ZG_TEST_ZGUARD);
     p = popen(cmd, "r");
     n = fread(text, 1, sizeof text - 1, p);
     text[n] = '\0';

@@ -290,7 +290,7 @@ static void test_rotation_under_load(void **state)
     pthread_mutex_destroy(&t.lock);
     pthread_cond_destroy(&t.progress);
     char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);
 }
 
