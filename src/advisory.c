@@ -10,7 +10,12 @@
  * on_advisory against the libzmq actually loaded (zmq_version, never the
  * ZMQ_VERSION macros of the headers zguard was built with).
  */
-#include "zg_internal.h"
+#include "zg_advisory.h"
+#include "zg_ctx.h"
+#include "zg_error.h"
+#include "zg_file.h"
+#include "zg_ini.h"
+#include "zg_value.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdbool.h>
 
 #define DB_FILE_MAX (1 << 20) /* the database is text a person reviews */
 #define VER_PART_MAX 9999

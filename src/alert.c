@@ -19,11 +19,15 @@
  * History is a ring of cumulative counter samples, 32 per window, so any
  * window from 1 s to 1 h costs the same few hundred bytes per socket.
  */
-#include "zg_internal.h"
+#include "zg_alert.h"
+#include "zg_ctx.h"
+#include "zg_sock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #define SAMPLES 33 /* 32 intervals */
 #define MINUTE_MS 60000

@@ -11,7 +11,8 @@
  * Two files may share a name (the old and new key of a rotation): the name
  * is the peer's identity, the key is what is allowed.
  */
-#include "zg_internal.h"
+#include "zg_allowlist.h"
+#include "zg_error.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <stdbool.h>
 
 #define REVOKED_LINE_MAX 256
 

@@ -16,7 +16,12 @@
  * X-Zguard-Key), and zg_recv drops messages of a lost key and closes their
  * connection, so an open session does not outlive its key.
  */
-#include "zg_internal.h"
+#include "zg_allowlist.h"
+#include "zg_auth.h"
+#include "zg_cidr.h"
+#include "zg_ctx.h"
+#include "zg_error.h"
+#include "zg_sock.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -27,6 +32,9 @@
 #include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_FRAMES_MAX 8

@@ -6,11 +6,12 @@
  * do not apply). A rule is an address with an optional prefix length:
  * "10.0.0.0/8", "127.0.0.1", "fd00::/8".
  */
-#include "zg_internal.h"
+#include "zg_cidr.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 
 int zg_cidr_parse(const char *text, zg_cidr_t *out, const char **why)
 {

@@ -7,12 +7,15 @@
  * request and any late reply), open a fresh hardened one and resend, a
  * bounded number of times; then give up clearly and raise an alert.
  */
-#include "zg_internal.h"
+#include "zg_ctx.h"
+#include "zg_error.h"
+#include "zg_policy.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 
 #define ALERT_UNRESPONSIVE "peer_unresponsive"
 

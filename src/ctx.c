@@ -6,11 +6,20 @@
  * handler must live in it), so the zguard context either owns one or wraps
  * the application's own.
  */
-#include "zg_internal.h"
+#include "zg_advisory.h"
+#include "zg_auth.h"
+#include "zg_ctx.h"
+#include "zg_error.h"
+#include "zg_metrics.h"
+#include "zg_monitor.h"
+#include "zg_registry.h"
+#include "zg_sock.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdbool.h>
 
 static void ctx_free(zg_ctx_t *ctx)
 {

@@ -9,12 +9,20 @@
  * with curve_server_key is a client: its own pair and the pinned server key,
  * one of an ordered list while a server key rotates.
  */
-#include "zg_internal.h"
+#include "zg_auth.h"
+#include "zg_ctx.h"
+#include "zg_curve.h"
+#include "zg_error.h"
+#include "zg_keys.h"
+#include "zg_registry.h"
+#include "zg_sock.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
+#include <stdbool.h>
 
 static const char *label(const zg_sock_t *s, char *buf, size_t cap)
 {

@@ -5,7 +5,7 @@
  * so the policy parser reports everything it finds here, kept in file order,
  * and the caller decides what to print.
  */
-#include "zg_internal.h"
+#include "zg_error.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

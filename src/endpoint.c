@@ -6,10 +6,11 @@
  * acceptable only on a hop no network sees, so the policy check asks here
  * before any socket exists.
  */
-#include "zg_internal.h"
+#include "zg_endpoint.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <stdbool.h>
 
 static bool has_prefix(const char *s, const char *prefix)
 {

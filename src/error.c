@@ -5,7 +5,7 @@
  * failing function also leaves a line here. It is thread-local, like errno
  * and dlerror(): sockets belong to one thread, and so do their errors.
  */
-#include "zg_internal.h"
+#include "zg_error.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -6,7 +6,7 @@
  * lines; a directory, a device or something huge in their place is an
  * error (EISDIR, EFBIG) rather than a hang or an allocation of gigabytes.
  */
-#include "zg_internal.h"
+#include "zg_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

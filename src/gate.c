@@ -17,13 +17,19 @@
  * LINGER, delivers the frame it holds and (reqrep) the replies still due;
  * closing spends what is left of that bound flushing libzmq's queues.
  */
-#include "zg_internal.h"
+#include "zg_ctx.h"
+#include "zg_error.h"
+#include "zg_gate.h"
+#include "zg_policy.h"
+#include "zg_sock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #define GATE_BURST 512          /* messages per direction per wakeup */
 #define GATE_LOG_EVERY_MS 1000  /* at most one drop or mute line a second */

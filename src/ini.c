@@ -13,10 +13,11 @@
  *
  * and reports anything else as an error with its line number.
  */
-#include "zg_internal.h"
+#include "zg_ini.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <stdbool.h>
 
 void zg_ini_init(zg_ini_t *ini, const char *text, size_t len)
 {

@@ -8,12 +8,18 @@
  * blocking call bounded by RCVTIMEO. Sizes come from libzmq's return values:
  * every call across the library boundary shows in a 64-byte benchmark.
  */
-#include "zg_internal.h"
+#include "zg_auth.h"
+#include "zg_ctx.h"
+#include "zg_error.h"
+#include "zg_monitor.h"
+#include "zg_registry.h"
+#include "zg_sock.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stdbool.h>
 
 const char *zg_status_str(zg_status_t status)
 {

@@ -10,7 +10,9 @@
  * The secret lives in its own sodium_malloc allocation (guard pages, never
  * swapped or dumped), read-only once set, and wiped by sodium_free.
  */
-#include "zg_internal.h"
+#include "zg_error.h"
+#include "zg_keys.h"
+#include "zg_zpl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
+#include <stdbool.h>
 
 struct zg_cert {
     uint8_t public_key[ZG_KEY_BYTES];

@@ -17,7 +17,9 @@
  * of the public key. The checksum comes before the ZPL parse, so any damage
  * reads "corrupted", not as a syntax error on some line.
  */
-#include "zg_internal.h"
+#include "zg_error.h"
+#include "zg_keys.h"
+#include "zg_zpl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
+#include <stdbool.h>
 
 #define KDF_NAME "argon2id13"
 #define BANNER_MARK "#   zguard encrypted"

@@ -7,13 +7,16 @@
  * warnings from before a sink was set are kept for it: zg_ctx_new checks the
  * libzmq version before the application could have set one.
  */
-#include "zg_internal.h"
+#include "zg_ctx.h"
+#include "zg_error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <pthread.h>
+#include <stdbool.h>
 
 const char *zg_log_level_name(zg_log_level_t level)
 {

@@ -7,7 +7,11 @@
  * touches a libzmq socket. Names and labels are part of zguard's interface
  * (docs/metrics.md); the text is the Prometheus exposition format 0.0.4.
  */
-#include "zg_internal.h"
+#include "zg_ctx.h"
+#include "zg_error.h"
+#include "zg_metrics.h"
+#include "zg_monitor.h"
+#include "zg_sock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #define CONNECTIONS_MAX 16
 #define CONNECTION_TIMEOUT_S 5

@@ -16,7 +16,11 @@
  * owning thread asks for per-pipe depths now and then (zg_monitor_sample):
  * exact queue depth. Otherwise depth is unknown and only "mute" is seen.
  */
-#include "zg_internal.h"
+#include "zg_alert.h"
+#include "zg_ctx.h"
+#include "zg_error.h"
+#include "zg_monitor.h"
+#include "zg_sock.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -25,6 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #define TICK_MS 250          /* alerts are checked this often */
 #define EVENT_PIPES_STATS 0x10000

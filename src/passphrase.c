@@ -7,7 +7,8 @@
  * machine can read in /proc. It lives in one sodium_malloc allocation,
  * read-only once filled, and sodium_free wipes it.
  */
-#include "zg_internal.h"
+#include "zg_error.h"
+#include "zg_keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,8 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
+#include <sodium.h>
+#include <stdbool.h>
 
 struct zg_passphrase {
     size_t len;

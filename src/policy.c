@@ -10,12 +10,17 @@
  * error so that one run shows them all.
  */
 #include "policy_impl.h"
+#include "zg_error.h"
+#include "zg_policy.h"
+#include "zg_value.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 const char *const zg_policy_top_keys[TOP_KEYS] = {"min_libzmq",
                                                   "on_advisory"};

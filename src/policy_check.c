@@ -8,12 +8,17 @@
  * once).
  */
 #include "policy_impl.h"
+#include "zg_endpoint.h"
+#include "zg_gate.h"
+#include "zg_policy.h"
+#include "zg_value.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdbool.h>
 
 /* ---- validation of one finished section ----------------------------------- */
 

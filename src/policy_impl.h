@@ -7,7 +7,11 @@
 #ifndef ZG_POLICY_IMPL_H
 #define ZG_POLICY_IMPL_H
 
-#include "zg_internal.h"
+#include "zg_error.h"
+#include "zg_policy.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #define POLICY_VERSION 1
 #define POLICY_FILE_MAX (1 << 20) /* a policy is text a person reads */

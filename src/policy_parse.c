@@ -5,12 +5,20 @@
  * section and the layers together must satisfy is policy_check.c's.
  */
 #include "policy_impl.h"
+#include "zg_cidr.h"
+#include "zg_endpoint.h"
+#include "zg_error.h"
+#include "zg_file.h"
+#include "zg_gate.h"
+#include "zg_ini.h"
+#include "zg_value.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdbool.h>
 
 /* ---- parsing -------------------------------------------------------------- */
 

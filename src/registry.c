@@ -9,9 +9,12 @@
  * kept (they total less than the newest) because a reader may still be in
  * one. This table is the library's one process-wide state.
  */
-#include "zg_internal.h"
+#include "zg_registry.h"
+#include "zg_sock.h"
 
 #include <stdlib.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #define REGISTRY_MIN_SLOTS 64
 

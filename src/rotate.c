@@ -7,13 +7,15 @@
  * NAME.key_secret, each atomically. A failure before the new secret is in
  * place removes the dated names again, leaving things as they were.
  */
-#include "zg_internal.h"
+#include "zg_error.h"
+#include "zg_keys.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdbool.h>
 
 #define STAMP_MAX 24
 

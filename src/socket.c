@@ -7,7 +7,14 @@
  * socket whose options changed since, or that zguard never saw, is refused
  * rather than exposed.
  */
-#include "zg_internal.h"
+#include "zg_ctx.h"
+#include "zg_curve.h"
+#include "zg_error.h"
+#include "zg_monitor.h"
+#include "zg_policy.h"
+#include "zg_registry.h"
+#include "zg_sock.h"
+#include "zg_value.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 /* A routing id no peer can have: libzmq reserves ids that start with 0. */
 static const char router_probe_id[] = "\0zguard-probe";

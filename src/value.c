@@ -7,7 +7,7 @@
  * socket code and `zguard policy doc` all read this table, so a field is
  * added in one place.
  */
-#include "zg_internal.h"
+#include "zg_value.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 
 #define MS_S 1000LL
 #define MS_M (60 * MS_S)

@@ -13,10 +13,12 @@
  * name may appear once per section, since CZMQ would take the first of two
  * public keys and pyzmq the last.
  */
-#include "zg_internal.h"
+#include "zg_zpl.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
+#include <stdbool.h>
 
 #define ZPL_ENTRIES_MAX 256 /* a certificate has a dozen */
 

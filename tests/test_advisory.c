@@ -8,7 +8,8 @@
  * through zg_ctx_new itself with policies the loaded libzmq cannot meet.
  */
 #include "testutil.h"
-#include "zg_internal.h"
+#include "zg_advisory.h"
+#include "zg_ctx.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdbool.h>
 
 #ifndef ZG_TEST_DATA
 #error "ZG_TEST_DATA names data/libzmq-advisories.ini"

@@ -7,7 +7,9 @@
  * server keys.
  */
 #include "testutil.h"
-#include "zg_internal.h"
+#include "zg_auth.h"
+#include "zg_ctx.h"
+#include "zg_keys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +22,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdbool.h>
 
 typedef struct fixture {
     char dir[64];

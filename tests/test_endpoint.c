@@ -5,7 +5,7 @@
  * gate's backend carry plaintext.
  */
 #include "testutil.h"
-#include "zg_internal.h"
+#include "zg_endpoint.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * not harden, sockets changed since, and tcp/ipc without CURVE.
  */
 #include "testutil.h"
-#include "zg_internal.h"
+#include "zg_ctx.h"
 
 #include <errno.h>
 #include <pthread.h>

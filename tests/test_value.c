@@ -3,10 +3,12 @@
  * KiB/MiB, the -1 words, ranges and granularity, and the way values print.
  */
 #include "testutil.h"
-#include "zg_internal.h"
+#include "zg_cidr.h"
+#include "zg_value.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 
 static int64_t parse_ok(zg_field_t f, const char *text)
 {

@@ -3,7 +3,7 @@
  * an allowlist directory, file by file, before a server trusts it.
  */
 #include "cli.h"
-#include "zg_internal.h"
+#include "zguard_tools.h"
 
 #include <getopt.h>
 #include <string.h>

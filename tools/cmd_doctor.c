@@ -2,7 +2,7 @@
  * cmd_doctor.c - `zguard doctor`: is the libzmq under this process current,
  * built right, and free of known advisories; is a policy weak?
  *
- * The checks live in the library (src/doctor.c); this file only parses the
+ * The checks live in doctor.c; this file only parses the
  * options and prints the result, as a table for people or as JSON for CI.
  * The JSON layout is a contract: fields are only ever added, and
  * "doctor_format" changes if one ever has to change meaning.
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <zguard.h>
 
-#include "zg_internal.h"
+#include "doctor.h"
 
 #define DOCTOR_FORMAT 1
 

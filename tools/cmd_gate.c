@@ -11,7 +11,7 @@
  * names the flag, or the file and line, at fault.
  */
 #include "cli.h"
-#include "zg_internal.h"
+#include "zguard_tools.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdatomic.h>
 
 #define GATE_TEXT_MAX (64 << 10) /* the generated sections */
 #define POLICY_TEXT_MAX (1 << 20)

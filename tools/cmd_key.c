@@ -11,7 +11,7 @@
  * secret would end up in an error message.
  */
 #include "cli.h"
-#include "zg_internal.h"
+#include "zguard_tools.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -38,7 +38,7 @@
 #include <zguard.h>
 #include <zmq.h>
 
-#include "zg_internal.h" /* zg_cert_secret_key */
+#include "zguard_tools.h"
 
 #define RELAY_PAIRS_MAX 16
 #define RELAY_CHUNK 65536

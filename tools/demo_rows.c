@@ -9,7 +9,7 @@
  */
 #include "cli.h"
 #include "demo.h"
-#include "zg_internal.h" /* zg_text_read */
+#include "zguard_tools.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zg_internal.h"
+#include "zg_keys.h"
+#include "zg_zpl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,8 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
-#include "zg_internal.h"
+#include "zg_keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

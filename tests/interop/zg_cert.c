@@ -7,7 +7,7 @@
  *
  * Exit 2 with zg_last_error() on standard error when zguard refuses.
  */
-#include "zg_internal.h"
+#include "zg_keys.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * stack: a generated or hostile file can nest without limit.
  */
 #include "audit.h"
-#include "zg_internal.h"
+#include "zguard_tools.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -16,7 +16,7 @@
  *
  * The CLI (tools/cmd_doctor.c) turns the result into a table or JSON.
  */
-#include "zg_internal.h"
+#include "doctor.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdbool.h>
 
 #define WEAK_HWM 100000         /* messages per pipe */
 #define WEAK_TIMEOUT_MS 60000   /* a minute of blocking is a stuck thread */

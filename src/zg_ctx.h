@@ -1,0 +1,66 @@
+/*
+ * zg_ctx.h - ctx.c and log.c: the context (struct zg_ctx: its sockets, its
+ * authenticator, monitor and metrics, its key cache) and its log and
+ * alert sinks.
+ */
+#ifndef ZG_CTX_H
+#define ZG_CTX_H
+
+#include "zguard.h"
+#include "zg_auth.h"
+#include "zg_error.h"
+#include "zg_monitor.h"
+#include "zg_sock.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#define ZG_EARLY_LOG_MAX 8 /* warnings kept until a log sink is set */
+
+struct zg_ctx {
+    void *zmq;
+    bool owns_zmq;
+    zg_policy_t *policy;
+    pthread_mutex_t lock; /* guards everything below */
+    zg_log_level_t log_level;
+    zg_log_fn *log_fn;
+    void *log_arg;
+    zg_alert_fn *alert_fn;
+    void *alert_arg;
+    zg_sock_t *socks; /* every socket zguard knows in this context */
+    unsigned next_id; /* for unnamed sockets' metric labels */
+    pthread_mutex_t monitor_lock;
+    zg_monitor_t *monitor; /* started with the first monitored socket */
+    pthread_mutex_t metrics_lock;
+    struct zg_metrics *metrics; /* the HTTP endpoint, when configured */
+    int metrics_port;           /* its port (0 before it listens) */
+    /* Warnings logged before any sink was set (zg_ctx_new's version gate
+     * runs before the application can set one): delivered to the first. */
+    char *early[ZG_EARLY_LOG_MAX];
+    zg_log_level_t early_level[ZG_EARLY_LOG_MAX];
+    int nearly;
+    /* Not under lock: starting the authenticator and decrypting secrets
+     * take long and log, so each has its own. */
+    pthread_mutex_t auth_lock;
+    zg_auth_t *auth; /* started by the first CURVE server */
+    pthread_mutex_t cert_lock;
+    zg_passphrase_t *pass;
+    struct zg_cert_cache *certs; /* key files read, by path */
+};
+
+/* The authenticator, started on first use; NULL and an error if the policy
+ * has no allowlist. */
+zg_auth_t *zg_ctx_auth(zg_ctx_t *ctx);
+/* A key file through the context's cache: the pair (secret = true) or the
+ * public certificate. The cert belongs to the context. */
+const zg_cert_t *zg_ctx_cert(zg_ctx_t *ctx, const char *path, bool secret);
+
+void zg_log(zg_ctx_t *ctx, zg_log_level_t level, const char *fmt, ...)
+    ZG_PRINTF(3, 4);
+void zg_log_forget(zg_ctx_t *ctx); /* frees undelivered early warnings */
+void zg_alert(zg_ctx_t *ctx, const char *name, const char *socket, int active,
+              const char *fmt, ...) ZG_PRINTF(5, 6);
+void zg_ctx_attach(zg_ctx_t *ctx, zg_sock_t *sock);
+void zg_ctx_detach(zg_ctx_t *ctx, zg_sock_t *sock);
+
+#endif

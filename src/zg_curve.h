@@ -1,0 +1,14 @@
+/*
+ * zg_curve.h - curve.c: a socket's CURVE keys from the policy, applied and
+ * read back, and the check a CURVE server passes before it binds.
+ */
+#ifndef ZG_CURVE_H
+#define ZG_CURVE_H
+
+typedef struct zg_sock zg_sock_t; /* zg_sock.h */
+
+int zg_curve_apply(zg_sock_t *sock);
+int zg_curve_verify(zg_sock_t *sock);
+int zg_curve_check_server(zg_sock_t *sock, const char *endpoint);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * zg_endpoint.h - endpoint.c: what an endpoint string says (usable by zguard?
+ * on this machine only?).
+ */
+#ifndef ZG_ENDPOINT_H
+#define ZG_ENDPOINT_H
+
+#include "zguard.h"
+
+#include <stdbool.h>
+
+/* NULL when the endpoint is a tcp://, ipc:// or inproc:// address zguard
+ * can use; else why not ("has no port", ...). */
+const char *zg_endpoint_problem(const char *endpoint);
+/* inproc://, ipc://, or tcp:// to a loopback address: never leaves this
+ * machine (so a plaintext hop there is not on any network). */
+bool zg_endpoint_is_local(const char *endpoint);
+
+#endif
