@@ -163,6 +163,54 @@ static void *restart_server(void *arg)
     return NULL;
 }
 
+/* The setup hook runs on every socket the helper opens, before it
+ * connects: once per attempt, so a retry gets it too; a hook that refuses
+ * the socket ends the request with its reason. */
+typedef struct hook {
+    int calls;
+    int refuse;      /* refuse from this call on (0: never) */
+    void *last_sock;
+    int verified;    /* the hook was handed a hardened, unconnected socket */
+} hook_t;
+
+static int count_setup(void *arg, void *sock)
+{
+    hook_t *h = arg;
+    h->calls++;
+    h->last_sock = sock;
+    if (zg_verify(sock) == 0)
+        h->verified++;
+    return h->refuse && h->calls >= h->refuse ? -1 : 0;
+}
+
+static void test_setup_hook(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f, "tcp://127.0.0.1:*", "drop:1");
+    zg_client_t *c = zg_client_new(f->ctx, "pricing", f->endpoint);
+    hook_t h = {0};
+    zg_client_set_setup(c, count_setup, &h);
+    expect_reply(c, "quote", "re:quote"); /* dropped once: two sockets */
+    assert_int_equal(zg_client_attempts(c), 2);
+    assert_int_equal(h.calls, 2);
+    assert_int_equal(h.verified, 2);
+    h.refuse = 3; /* the next socket the helper opens */
+    expect_reply(c, "same socket", "re:same socket");
+    assert_int_equal(h.calls, 2);
+    zg_client_destroy(&c);
+
+    c = zg_client_new(f->ctx, "pricing", f->endpoint);
+    hook_t no = {.refuse = 1};
+    zg_client_set_setup(c, count_setup, &no);
+    zmq_msg_t reply;
+    zmq_msg_init(&reply);
+    assert_int_not_equal(zg_client_request(c, "x", 1, &reply), ZG_OK);
+    assert_int_equal(no.calls, 1);
+    assert_contains(zg_last_error(), "setup function refused the socket");
+    zmq_msg_close(&reply);
+    zg_client_destroy(&c);
+}
+
 static void test_server_restart(void **state)
 {
     fixture_t *f = *state;
@@ -254,6 +302,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_late_reply_never_mixed_in, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_setup_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_then_back, setup,
                                         teardown),

@@ -6,7 +6,8 @@
  * passphrases from files and the environment, and the ZPL reader.
  */
 #include "testutil.h"
-#include "zg_internal.h"
+#include "zg_keys.h"
+#include "zg_zpl.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sodium.h>
+#include <stdbool.h>
 
 static char dir[64];
 static const char *const PASS = "correct horse battery staple";
@@ -229,6 +232,43 @@ static void test_plaintext_round_trip(void **state)
     assert_non_null(cz);
     zg_cert_destroy(&cz);
     zg_cert_destroy(&back);
+    zg_cert_destroy(&c);
+}
+
+/* The halves written one at a time, as `zguard key passwd` and rotation
+ * do: each loads back as the same pair, the secret 0600 whatever the
+ * umask, encrypted or not as asked. */
+static void test_halves_saved_apart(void **state)
+{
+    (void)state;
+    zg_cert_t *c = zg_cert_new();
+    assert_non_null(c);
+    mode_t old = umask(0);
+    assert_int_equal(zg_cert_save_public(c, at("apart.key")), 0);
+    assert_int_equal(
+        zg_cert_save_secret(c, at("apart.key"), NULL, ZG_KDF_INTERACTIVE), 0);
+    umask(old);
+    assert_int_equal(mode_of(at("apart.key_secret")), 0600);
+    assert_int_equal(zg_cert_secret_encrypted(at("apart.key")), 0);
+    zg_cert_t *back = zg_cert_load_pair(at("apart.key"), NULL);
+    assert_non_null(back);
+    assert_memory_equal(zg_cert_secret_key(back), zg_cert_secret_key(c),
+                        ZG_KEY_BYTES);
+    zg_cert_destroy(&back);
+
+    zg_passphrase_t *p = zg_passphrase_new(PASS, strlen(PASS));
+    assert_int_equal(
+        zg_cert_save_secret(c, at("apart.key_secret"), p, ZG_KDF_INTERACTIVE),
+        0);
+    assert_int_equal(zg_cert_secret_encrypted(at("apart.key")), 1);
+    assert_null(zg_cert_load_pair(at("apart.key"), NULL));
+    back = zg_cert_load_pair(at("apart.key"), p);
+    assert_non_null(back);
+    assert_true(zg_cert_was_encrypted(back));
+    assert_memory_equal(zg_cert_secret_key(back), zg_cert_secret_key(c),
+                        ZG_KEY_BYTES);
+    zg_cert_destroy(&back);
+    zg_passphrase_destroy(&p);
     zg_cert_destroy(&c);
 }
 
@@ -902,6 +942,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encrypted_round_trip),
         cmocka_unit_test(test_plaintext_round_trip),
+        cmocka_unit_test(test_halves_saved_apart),
         cmocka_unit_test(test_metadata),
         cmocka_unit_test(test_fingerprint),
         cmocka_unit_test(test_curve_handshake),
