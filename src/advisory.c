@@ -708,7 +708,7 @@ zg_advisories_t *zg_advisories_parse(const char *text, size_t len,
 zg_advisories_t *zg_advisories_load(const char *path, zg_diag_t *diag)
 {
     size_t len = 0;
-    char *text = zg_text_read(path, DB_FILE_MAX, &len);
+    char *text = zg_file_read_text(path, DB_FILE_MAX, &len);
     if (!text) {
         int saved = errno;
         const char *why = errno == EFBIG ? "larger than 1 MiB, not an "

@@ -5,12 +5,13 @@
  * key. Public certificates are ZPL files that CZMQ's zcert_load and pyzmq's
  * zmq.auth.load_certificate both read (docs/keys.md): this file reads them
  * from any of the three, and writes them the way all three read. Secret
- * files, encrypted or not, are keystore.c's.
+ * files, encrypted or not, are secret.c's.
  *
  * The secret lives in its own sodium_malloc allocation (guard pages, never
  * swapped or dumped), read-only once set, and wiped by sodium_free.
  */
 #include "zg_error.h"
+#include "zg_file.h"
 #include "zg_keys.h"
 #include "zg_zpl.h"
 
@@ -455,24 +456,7 @@ static int check_private(const char *path, const struct stat *st)
     return 0;
 }
 
-static int read_all(int fd, char *buf, size_t cap, size_t *len)
-{
-    size_t got = 0;
-    while (got < cap) {
-        ssize_t n = read(fd, buf + got, cap - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    *len = got;
-    return 0;
-}
-
-void zg_file_free(char **data, size_t len, bool secure)
+void zg_cert_file_free(char **data, size_t len, bool secure)
 {
     if (!*data)
         return;
@@ -485,29 +469,27 @@ void zg_file_free(char **data, size_t len, bool secure)
     *data = NULL;
 }
 
-int zg_file_read(const char *path, bool secure, bool private_file, char **data,
+int zg_cert_file_read(const char *path, bool secure, bool private_file, char **data,
                  size_t *len)
 {
     *data = NULL;
     *len = 0;
     if (zg_sodium_ready() != 0)
         return -1;
-    /* O_NONBLOCK: a FIFO in its place must not hang us before fstat */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    bool not_regular;
+    int fd = zg_file_open_regular(path, &st, &not_regular);
+    if (fd < 0) {
         int e = errno;
-        if (fd >= 0)
-            close(fd);
+        if (not_regular)
+            zg_error_set("%s: not a regular file", path);
+        else
+            zg_error_set("%s: cannot read: %s", path, strerror(e));
         errno = e;
-        zg_error_set("%s: cannot read: %s", path, strerror(e));
         return -1;
     }
     int rc = -1;
-    if (!S_ISREG(st.st_mode)) {
-        errno = EINVAL;
-        zg_error_set("%s: not a regular file", path);
-    } else if (private_file && check_private(path, &st) != 0) {
+    if (private_file && check_private(path, &st) != 0) {
         /* error set */
     } else if (st.st_size > ZG_CERT_FILE_MAX) {
         errno = EFBIG;
@@ -521,13 +503,13 @@ int zg_file_read(const char *path, bool secure, bool private_file, char **data,
         if (!buf) {
             errno = ENOMEM;
             zg_error_set("out of memory");
-        } else if (read_all(fd, buf, cap - 1, &n) != 0) {
+        } else if (zg_file_read_fd(fd, buf, cap - 1, &n) != 0) {
             int e = errno;
-            zg_file_free(&buf, cap, secure);
+            zg_cert_file_free(&buf, cap, secure);
             errno = e;
             zg_error_set("%s: cannot read: %s", path, strerror(e));
         } else if (n > ZG_CERT_FILE_MAX) {
-            zg_file_free(&buf, cap, secure);
+            zg_cert_file_free(&buf, cap, secure);
             errno = EFBIG;
             zg_error_set("%s: larger than %d KiB: not a certificate", path,
                          ZG_CERT_FILE_MAX / 1024);
@@ -554,10 +536,10 @@ zg_cert_t *zg_cert_load(const char *path)
     bool secure = ends_with(path, "_secret");
     char *text;
     size_t len;
-    if (zg_file_read(path, secure, false, &text, &len) != 0)
+    if (zg_cert_file_read(path, secure, false, &text, &len) != 0)
         return NULL;
     zg_cert_t *c = zg_cert_parse(text, len, path);
-    zg_file_free(&text, len, secure);
+    zg_cert_file_free(&text, len, secure);
     return c;
 }
 

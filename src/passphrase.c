@@ -8,6 +8,7 @@
  * read-only once filled, and sodium_free wipes it.
  */
 #include "zg_error.h"
+#include "zg_file.h"
 #include "zg_keys.h"
 
 #include <errno.h>
@@ -96,14 +97,15 @@ zg_passphrase_t *zg_passphrase_from_file(const char *path)
         return file_error("(none)", EINVAL, "no file name");
     if (zg_sodium_ready() != 0)
         return NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    bool not_regular;
+    int fd = zg_file_open_regular(path, &st, &not_regular);
+    if (fd < 0) {
+        if (not_regular)
+            return file_error(path, errno, "cannot read: not a regular file");
         int e = errno;
-        if (fd >= 0)
-            close(fd);
-        errno = e;
         zg_error_set("passphrase file %s: cannot read: %s", path, strerror(e));
+        errno = e;
         return NULL;
     }
     zg_passphrase_t *p = NULL;
@@ -111,10 +113,7 @@ zg_passphrase_t *zg_passphrase_from_file(const char *path)
     size_t cap = ZG_PASSPHRASE_MAX + 3; /* the limit, "\r\n", one more */
     char *buf = NULL;
     size_t n = 0;
-    if (!S_ISREG(st.st_mode)) {
-        file_error(path, S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
-                   "cannot read: not a regular file");
-    } else if (st.st_mode & 077) {
+    if (st.st_mode & 077) {
         snprintf(why, sizeof why,
                  "permissions %04o are too open: only its owner may have "
                  "access (chmod 600 %s)",

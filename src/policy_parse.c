@@ -719,7 +719,7 @@ zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
 zg_policy_t *zg_policy_load(const char *path, zg_diag_t *diag)
 {
     size_t len = 0;
-    char *text = zg_text_read(path, POLICY_FILE_MAX, &len);
+    char *text = zg_file_read_text(path, POLICY_FILE_MAX, &len);
     if (!text) {
         const char *why = errno == EFBIG ? "larger than 1 MiB, not a policy"
                                          : strerror(errno);

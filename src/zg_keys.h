@@ -1,5 +1,5 @@
 /*
- * zg_keys.h - keys.c, keystore.c, passphrase.c: CURVE key files
+ * zg_keys.h - keys.c, secret.c, passphrase.c: CURVE key files
  * (certificates, sealed secrets, passphrases). See docs/keys.md for the
  * file formats.
  */
@@ -67,24 +67,9 @@ int zg_key_paths(const char *key, char *pub, char *sec, size_t cap);
  * when secure. For secret files (check_private) the file must be a regular
  * file of this user that no one else may access: checked with fstat on the
  * open descriptor, so the file checked is the file read. */
-int zg_file_read(const char *path, bool secure, bool check_private,
+int zg_cert_file_read(const char *path, bool secure, bool check_private,
                  char **data, size_t *len);
-void zg_file_free(char **data, size_t len, bool secure);
-
-/* keystore.c: an atomic write of one or two files in one go. */
-enum { ZG_WRITE_REPLACE = 0, ZG_WRITE_NOREPLACE = 1 };
-typedef struct zg_write {
-    const char *path;
-    const char *data;
-    size_t len;
-    mode_t mode;
-} zg_write_t;
-
-/* Every file is written to a temporary file beside it (mode set before the
- * first byte), fsynced, then renamed over (or, NOREPLACE, linked to) its
- * name, then the directory is fsynced. If any step fails, none of the files
- * changed: the ones already in place get their old content back. */
-int zg_files_write(const zg_write_t *files, size_t n, int flags);
+void zg_cert_file_free(char **data, size_t len, bool secure);
 
 /* An encrypted or plaintext secret file, parsed and checked up to (not
  * including) Argon2id: the cert has the public key, metadata and, for a

@@ -6,6 +6,7 @@
  * passphrases from files and the environment, and the ZPL reader.
  */
 #include "testutil.h"
+#include "zg_file.h"
 #include "zg_keys.h"
 #include "zg_zpl.h"
 

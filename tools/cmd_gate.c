@@ -347,7 +347,7 @@ static zg_policy_t *flags_policy(const gate_args_t *a)
     char *tuning = NULL;
     if (a->policy && check_tuning(a->policy, a) != EXIT_OK)
         return NULL;
-    if (a->policy && !(tuning = zg_text_read(a->policy, POLICY_TEXT_MAX, &base))) {
+    if (a->policy && !(tuning = zg_file_read_text(a->policy, POLICY_TEXT_MAX, &base))) {
         fprintf(stderr, "zguard gate: %s: %s\n", a->policy, strerror(errno));
         return NULL;
     }

@@ -267,7 +267,7 @@ static void slow_consumer(demo_t *d, demo_row_t *r)
 static long count_in_file(const char *path, const char *needle, long *size)
 {
     size_t len = 0, nl = strlen(needle);
-    char *buf = zg_text_read(path, DEMO_FILE_MAX, &len);
+    char *buf = zg_file_read_text(path, DEMO_FILE_MAX, &len);
     *size = (long)len;
     if (!buf)
         return -1;

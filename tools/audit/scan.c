@@ -619,7 +619,7 @@ int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
 static int scan_file(au_engine_t *e, au_result_t *r, const char *path, int explicit_path)
 {
     size_t len = 0;
-    char *text = zg_text_read(path, AU_FILE_MAX_BYTES, &len);
+    char *text = zg_file_read_text(path, AU_FILE_MAX_BYTES, &len);
     if (!text) {
         if (errno == EISDIR) /* not a regular file */
             return explicit_path ? au_result_error(r, "%s:0: not a regular file", path) : 0;
