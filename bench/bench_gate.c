@@ -290,7 +290,7 @@ static int describe_socket(bg_t *b, const zg_policy_t *p, int type,
                            const char *name, char *out, size_t cap, int *hwm)
 {
     zg_setting_t s[ZG_FIELD_COUNT];
-    if (zg_policy_settings(p, type, name, s) != 0)
+    if (zg_policy_settings(p, type, name, s, ZG_FIELD_COUNT, sizeof s[0]) != 0)
         return fail(b, "zg_policy_settings(%s): %s", name, zg_last_error());
     size_t used = 0;
     out[0] = '\0';
@@ -520,7 +520,7 @@ static int middle_stop(bg_t *b, middle_t *m)
                 rc = fail(b, "gate: zg_gate_run failed: %s", zg_last_error());
         }
         zg_gate_stats_t s;
-        if (m->gate && zg_gate_stats(m->gate, &s) == 0) {
+        if (m->gate && zg_gate_stats(m->gate, &s, sizeof s) == 0) {
             b->gate_mute += s.backend_mute;
             b->gate_forwarded += s.to_frontend;
             if (s.dropped || s.to_backend != s.to_frontend)

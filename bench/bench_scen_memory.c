@@ -207,7 +207,7 @@ static int builtin_hwm(void)
 {
     zg_policy_t *p = zg_policy_builtin();
     zg_setting_t s[ZG_FIELD_COUNT];
-    if (!p || zg_policy_settings(p, ZMQ_PULL, NULL, s) != 0)
+    if (!p || zg_policy_settings(p, ZMQ_PULL, NULL, s, ZG_FIELD_COUNT, sizeof s[0]) != 0)
         bench_die("zguard's built-in policy: %s", zg_last_error());
     zg_policy_destroy(&p);
     return (int)s[ZG_FIELD_RCVHWM].value;

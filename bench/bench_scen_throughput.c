@@ -249,8 +249,8 @@ static void check_counters(const tput_round_t *r, bench_api_t api)
     if (!bench_api_zguard(api))
         return;
     zg_counters_t tc, rc;
-    if (zg_socket_counters(r->tx.zmq, &tc) != 0 ||
-        zg_socket_counters(r->rx.zmq, &rc) != 0)
+    if (zg_socket_counters(r->tx.zmq, &tc, sizeof tc) != 0 ||
+        zg_socket_counters(r->rx.zmq, &rc, sizeof rc) != 0)
         bench_die("zg_socket_counters: %s", zg_last_error());
     if (tc.msgs_sent != (uint64_t)r->count + 1 ||
         rc.msgs_received != (uint64_t)r->count + 1)

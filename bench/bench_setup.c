@@ -345,7 +345,7 @@ static void optset_build(const zg_policy_t *policy, int type, bool curve,
                          bench_optset_t *o)
 {
     zg_setting_t s[ZG_FIELD_COUNT];
-    if (zg_policy_settings(policy, type, NULL, s) != 0)
+    if (zg_policy_settings(policy, type, NULL, s, ZG_FIELD_COUNT, sizeof s[0]) != 0)
         bench_die("zg_policy_settings(%s): %s", zg_type_name(type),
                   zg_last_error());
     memset(o, 0, sizeof *o);

@@ -100,8 +100,9 @@ static void show_policy(zg_policy_t *policy)
     for (size_t i = 0; i < n; i++) {
         const char *name = zg_policy_socket_name(policy, i);
         zg_setting_t set[ZG_FIELD_COUNT];
-        zg_policy_settings(policy, zg_policy_socket_type(policy, name), name,
-                           set);
+        if (zg_policy_settings(policy, zg_policy_socket_type(policy, name),
+                               name, set, ZG_FIELD_COUNT, sizeof set[0]) != 0)
+            continue;
         for (int f = 0; f < ZG_FIELD_COUNT; f++) {
             total += set[f].applies;
             explained += set[f].applies && set[f].rationale;
@@ -137,7 +138,8 @@ static int stranger_knocks(zg_ctx_t *ctx, const char *dir, const char *ep)
     while (st.denied_unknown == 0 && now_ms() < until) {
         struct timespec tick = {0, 10000000};
         nanosleep(&tick, NULL);
-        zg_ctx_auth_stats(ctx, &st);
+        if (zg_ctx_auth_stats(ctx, &st, sizeof st) != 0)
+            break;
     }
     zmq_close(c);
     zmq_ctx_term(z);
@@ -188,8 +190,9 @@ static void slow_consumer(void *out, void *in)
         accepted += st == ZG_OK;
     }
     long long waited = now_ms() - t0;
-    zg_counters_t c;
-    zg_socket_counters(out, &c);
+    zg_counters_t c = {0};
+    if (zg_socket_counters(out, &c, sizeof c) != 0)
+        fprintf(stderr, "counters: %s\n", zg_last_error());
     row("bounded queues", st == ZG_ESNDTIMEO && accepted < 1000000,
         "stalled consumer: %d orders queued, then the producer stopped",
         accepted);
@@ -239,7 +242,11 @@ static void *pricing_service(void *arg)
 static void flaky_pricing(zg_ctx_t *ctx)
 {
     void *svc = zg_socket(ctx, ZMQ_ROUTER, NULL);
-    zg_bind(svc, "inproc://pricing");
+    if (!svc || zg_bind(svc, "inproc://pricing") != 0) {
+        row("retry on timeout", 0, "pricing service: %s", zg_last_error());
+        zg_close(&svc);
+        return;
+    }
     pthread_t t;
     pthread_create(&t, NULL, pricing_service, svc);
     zg_client_t *c = zg_client_new(ctx, "pricing", "inproc://pricing");

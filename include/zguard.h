@@ -27,8 +27,12 @@ extern "C" {
 
 #if defined(__GNUC__)
 #define ZG_EXPORT __attribute__((visibility("default")))
+/* On calls whose result must be looked at: a status that says whether
+ * anything happened, or an object the caller must destroy. */
+#define ZG_NODISCARD __attribute__((warn_unused_result))
 #else
 #define ZG_EXPORT
+#define ZG_NODISCARD
 #endif
 
 #define ZG_VERSION_MAJOR 0
@@ -90,7 +94,7 @@ typedef struct zg_problem {
 
 typedef struct zg_diag zg_diag_t;
 
-ZG_EXPORT zg_diag_t *zg_diag_new(void);
+ZG_EXPORT ZG_NODISCARD zg_diag_t *zg_diag_new(void);
 ZG_EXPORT void zg_diag_destroy(zg_diag_t **diag);
 ZG_EXPORT size_t zg_diag_count(const zg_diag_t *diag);
 ZG_EXPORT size_t zg_diag_errors(const zg_diag_t *diag);
@@ -112,12 +116,12 @@ ZG_EXPORT void zg_diag_print(const zg_diag_t *diag, FILE *out);
 typedef struct zg_policy zg_policy_t;
 
 /* The built-in policy: secure defaults for every socket type, no file. */
-ZG_EXPORT zg_policy_t *zg_policy_builtin(void);
+ZG_EXPORT ZG_NODISCARD zg_policy_t *zg_policy_builtin(void);
 /* Reads and validates a policy file. Returns NULL when the file has any
  * error; every error and warning is added to diag (which may be NULL). */
-ZG_EXPORT zg_policy_t *zg_policy_load(const char *path, zg_diag_t *diag);
+ZG_EXPORT ZG_NODISCARD zg_policy_t *zg_policy_load(const char *path, zg_diag_t *diag);
 /* The same from memory; file names the text in diagnostics. */
-ZG_EXPORT zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
+ZG_EXPORT ZG_NODISCARD zg_policy_t *zg_policy_parse(const char *text, size_t len, const char *file,
                              zg_diag_t *diag);
 /* Policies are immutable and reference counted: a context keeps its own
  * reference, so the caller may destroy theirs at any time. */
@@ -197,12 +201,17 @@ typedef struct zg_setting {
 } zg_setting_t;
 
 /* Effective settings of a socket of `type` (ZMQ_PUSH, ...) and `name`
- * (NULL for an unnamed socket). Fills out[0..ZG_FIELD_COUNT-1]; fields that
- * do not apply to the type (router_mandatory on a PUSH) have applies = 0
- * and value 0. Returns 0, or -1 if the name is unknown or its declared type
+ * (NULL for an unnamed socket), one per field in zg_field_t order: fills
+ * out[0..count-1], count being at most ZG_FIELD_COUNT, each element `size`
+ * bytes (pass ZG_FIELD_COUNT and sizeof out[0]: a program built against an
+ * older zguard.h gets the fields and members it knows). Fields that do not
+ * apply to the type (router_mandatory on a PUSH) have applies = 0 and
+ * value 0. Returns 0, or -1 if the name is unknown or its declared type
  * differs (zg_last_error() says which). */
-ZG_EXPORT int zg_policy_settings(const zg_policy_t *policy, int type, const char *name,
-                       zg_setting_t out[ZG_FIELD_COUNT]);
+ZG_EXPORT ZG_NODISCARD int zg_policy_settings(const zg_policy_t *policy,
+                                              int type, const char *name,
+                                              zg_setting_t *out, size_t count,
+                                              size_t size);
 
 /* The [auth] section, for the context's ZAP authenticator: key is "allow"
  * (directory of authorized public certificates), "revoked" (file of revoked
@@ -257,15 +266,15 @@ typedef enum zg_kdf_cost {
 } zg_kdf_cost_t;
 
 /* A new key pair from libsodium (crypto_box_keypair). */
-ZG_EXPORT zg_cert_t *zg_cert_new(void);
+ZG_EXPORT ZG_NODISCARD zg_cert_t *zg_cert_new(void);
 /* A public certificate written by zguard, CZMQ or pyzmq. */
-ZG_EXPORT zg_cert_t *zg_cert_load(const char *path);
+ZG_EXPORT ZG_NODISCARD zg_cert_t *zg_cert_load(const char *path);
 /* The pair of KEY: its public certificate, and its secret from
  * NAME.key_secret, decrypted with pass when encrypted (pass may be NULL for
  * a plaintext secret). Refuses a secret file that is group- or
  * world-accessible or owned by another user, and a secret that does not
  * match its public key. Each failure has its own zg_last_error() line. */
-ZG_EXPORT zg_cert_t *zg_cert_load_pair(const char *key,
+ZG_EXPORT ZG_NODISCARD zg_cert_t *zg_cert_load_pair(const char *key,
                                        const zg_passphrase_t *pass);
 ZG_EXPORT void zg_cert_destroy(zg_cert_t **cert);
 
@@ -289,15 +298,15 @@ ZG_EXPORT size_t zg_cert_meta_count(const zg_cert_t *cert);
 ZG_EXPORT const char *zg_cert_meta_name(const zg_cert_t *cert, size_t index);
 
 /* Writes NAME.key (mode 0644) for `key` = the path of either file. */
-ZG_EXPORT int zg_cert_save_public(const zg_cert_t *cert, const char *key);
+ZG_EXPORT ZG_NODISCARD int zg_cert_save_public(const zg_cert_t *cert, const char *key);
 /* Writes NAME.key_secret (mode 0600), encrypted under pass, or in plaintext
  * (the CZMQ/pyzmq layout) when pass is NULL. Atomic: temp file, fsync,
  * rename; never leaves a partial file. */
-ZG_EXPORT int zg_cert_save_secret(const zg_cert_t *cert, const char *key,
+ZG_EXPORT ZG_NODISCARD int zg_cert_save_secret(const zg_cert_t *cert, const char *key,
                                   const zg_passphrase_t *pass,
                                   zg_kdf_cost_t cost);
 /* Both files of the pair. */
-ZG_EXPORT int zg_cert_save_pair(const zg_cert_t *cert, const char *key,
+ZG_EXPORT ZG_NODISCARD int zg_cert_save_pair(const zg_cert_t *cert, const char *key,
                                 const zg_passphrase_t *pass,
                                 zg_kdf_cost_t cost);
 
@@ -306,20 +315,20 @@ ZG_EXPORT int zg_cert_save_pair(const zg_cert_t *cert, const char *key,
  * fresh pair with the same metadata (but "created"; "rotated-from" names
  * the old fingerprint) replaces NAME.key / NAME.key_secret. archived (may be
  * NULL) gets the dated public certificate's path. */
-ZG_EXPORT int zg_cert_rotate(const char *key, const zg_passphrase_t *pass,
+ZG_EXPORT ZG_NODISCARD int zg_cert_rotate(const char *key, const zg_passphrase_t *pass,
                              zg_kdf_cost_t cost, char *archived, size_t cap);
 
 /* Passphrases live in sodium_malloc memory and never come from argv. */
 /* The first line of a file (which must not be group/world-readable). */
-ZG_EXPORT zg_passphrase_t *zg_passphrase_from_file(const char *path);
+ZG_EXPORT ZG_NODISCARD zg_passphrase_t *zg_passphrase_from_file(const char *path);
 /* $ZGUARD_PASSPHRASE_FILE, else the systemd credential
  * $CREDENTIALS_DIRECTORY/zguard-passphrase; NULL with errno ENOENT when
  * neither is set. */
-ZG_EXPORT zg_passphrase_t *zg_passphrase_from_env(void);
+ZG_EXPORT ZG_NODISCARD zg_passphrase_t *zg_passphrase_from_env(void);
 /* Asks on the controlling terminal without echo (twice when confirm). */
 ZG_EXPORT zg_passphrase_t *zg_passphrase_prompt(const char *prompt,
                                                 int confirm);
-ZG_EXPORT zg_passphrase_t *zg_passphrase_new(const char *text, size_t len);
+ZG_EXPORT ZG_NODISCARD zg_passphrase_t *zg_passphrase_new(const char *text, size_t len);
 ZG_EXPORT void zg_passphrase_destroy(zg_passphrase_t **pass);
 
 /* ------------------------------------------------------------------------ */
@@ -358,10 +367,10 @@ typedef struct zg_ctx zg_ctx_t;
 
 /* A zguard context with its own libzmq context. Takes a reference to the
  * policy (NULL means the built-in policy). */
-ZG_EXPORT zg_ctx_t *zg_ctx_new(zg_policy_t *policy);
+ZG_EXPORT ZG_NODISCARD zg_ctx_t *zg_ctx_new(zg_policy_t *policy);
 /* A zguard context over an existing libzmq context, which stays the
  * caller's: zg_ctx_destroy does not terminate it. */
-ZG_EXPORT zg_ctx_t *zg_ctx_wrap(void *zmq_ctx, zg_policy_t *policy);
+ZG_EXPORT ZG_NODISCARD zg_ctx_t *zg_ctx_wrap(void *zmq_ctx, zg_policy_t *policy);
 /* Closes the sockets zguard created that are still open (with a warning),
  * forgets hardened ones, terminates its own libzmq context. */
 ZG_EXPORT void zg_ctx_destroy(zg_ctx_t **ctx);
@@ -387,7 +396,11 @@ typedef struct zg_auth_stats {
     uint64_t keys;     /* keys in the allowlist now */
 } zg_auth_stats_t;
 
-ZG_EXPORT int zg_ctx_auth_stats(zg_ctx_t *ctx, zg_auth_stats_t *out);
+/* Fills *out (size: sizeof *out, so that an older caller gets the fields
+ * it knows). */
+ZG_EXPORT ZG_NODISCARD int zg_ctx_auth_stats(zg_ctx_t *ctx,
+                                             zg_auth_stats_t *out,
+                                             size_t size);
 /* Reloads the allowlist and revocation list now, and waits for it. */
 ZG_EXPORT int zg_ctx_auth_reload(zg_ctx_t *ctx);
 /* Serves Prometheus metrics at http://ADDR/metrics (text format 0.0.4) and
@@ -395,7 +408,7 @@ ZG_EXPORT int zg_ctx_auth_reload(zg_ctx_t *ctx);
  * "127.0.0.1:9464" or "[::1]:9464", port 0 for any free one. The policy's
  * [metrics] listen does this in zg_ctx_new. Returns the port, or -1 (one
  * endpoint per context). */
-ZG_EXPORT int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr);
+ZG_EXPORT ZG_NODISCARD int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr);
 /* The port the metrics endpoint listens on (the one picked for port 0), or
  * -1 when the context serves none. */
 ZG_EXPORT int zg_ctx_metrics_port(zg_ctx_t *ctx);
@@ -411,18 +424,18 @@ ZG_EXPORT void zg_ctx_set_passphrase(zg_ctx_t *ctx, zg_passphrase_t **pass);
 /* A libzmq socket of `type` with the whole policy for (type, name) applied
  * and read back. name may be NULL (type defaults only); a name the policy
  * does not know, or one declared with another type, is refused. */
-ZG_EXPORT void *zg_socket(zg_ctx_t *ctx, int type, const char *name);
+ZG_EXPORT ZG_NODISCARD void *zg_socket(zg_ctx_t *ctx, int type, const char *name);
 /* Applies and verifies the policy on a socket made with zmq_socket() on
  * zg_ctx_zmq(ctx), before it is bound or connected. Returns 0 or -1. */
-ZG_EXPORT int zg_harden(zg_ctx_t *ctx, void *sock, const char *name);
+ZG_EXPORT ZG_NODISCARD int zg_harden(zg_ctx_t *ctx, void *sock, const char *name);
 /* Re-read every option and compare with the policy. 0, or -1 naming the
  * first option that differs. zg_bind and zg_connect call this first. */
-ZG_EXPORT int zg_verify(void *sock);
+ZG_EXPORT ZG_NODISCARD int zg_verify(void *sock);
 /* bind/connect that refuse a socket zguard did not harden, one whose options
  * changed since, and a tcp/ipc endpoint without CURVE when the policy
  * requires it. Return 0 or -1 like zmq_bind/zmq_connect. */
-ZG_EXPORT int zg_bind(void *sock, const char *endpoint);
-ZG_EXPORT int zg_connect(void *sock, const char *endpoint);
+ZG_EXPORT ZG_NODISCARD int zg_bind(void *sock, const char *endpoint);
+ZG_EXPORT ZG_NODISCARD int zg_connect(void *sock, const char *endpoint);
 /* Forgets the socket and closes it; sets *sock to NULL. */
 ZG_EXPORT int zg_close(void **sock);
 /* Forgets a socket without closing it (for sockets the caller closes). */
@@ -469,7 +482,10 @@ typedef struct zg_counters {
 #define ZG_ALERT_BIT_AUTH 8u
 #define ZG_ALERT_BIT_NO_PEERS 16u
 
-ZG_EXPORT int zg_socket_counters(void *sock, zg_counters_t *out);
+/* Fills *out (size: sizeof *out, so that an older caller gets the fields
+ * it knows). */
+ZG_EXPORT ZG_NODISCARD int zg_socket_counters(void *sock, zg_counters_t *out,
+                                              size_t size);
 /* Owning thread: asks libzmq for this socket's pipe depths now (they reach
  * queue_out/queue_in within a quarter second). zguard also does this every
  * 256 messages and whenever a send finds the socket mute. -1 with ENOTSUP
@@ -514,7 +530,7 @@ typedef int(zg_client_setup_fn)(void *arg, void *sock);
  * endpoint: one endpoint, or during a server key rotation one per pinned
  * server key (policy curve_server_key), comma-separated, in the same order:
  * after a failed attempt the helper moves to the next endpoint and key. */
-ZG_EXPORT zg_client_t *zg_client_new(zg_ctx_t *ctx, const char *name,
+ZG_EXPORT ZG_NODISCARD zg_client_t *zg_client_new(zg_ctx_t *ctx, const char *name,
                            const char *endpoint);
 ZG_EXPORT void zg_client_destroy(zg_client_t **client);
 ZG_EXPORT void zg_client_set_setup(zg_client_t *client, zg_client_setup_fn *fn,
@@ -568,7 +584,7 @@ ZG_EXPORT const char *zg_gate_pattern_name(zg_gate_pattern_t pattern);
 /* Makes, hardens, binds and connects the gate's sockets, as the context's
  * policy's [gate] says. NULL with zg_last_error() naming the file, line
  * and key, the key file, or the endpoint at fault. */
-ZG_EXPORT zg_gate_t *zg_gate_new(zg_ctx_t *ctx);
+ZG_EXPORT ZG_NODISCARD zg_gate_t *zg_gate_new(zg_ctx_t *ctx);
 /* Forwards until zg_gate_stop(), then stops reading the frontend, delivers
  * what it already took (bounded by the backend's LINGER) and, for reqrep,
  * forwards the replies still due within the same bound. Call from the
@@ -577,8 +593,9 @@ ZG_EXPORT zg_gate_t *zg_gate_new(zg_ctx_t *ctx);
 ZG_EXPORT int zg_gate_run(zg_gate_t *gate);
 /* Asks zg_gate_run to finish. Any thread; async-signal-safe (one write()). */
 ZG_EXPORT void zg_gate_stop(zg_gate_t *gate);
-/* Counters; any thread. */
-ZG_EXPORT int zg_gate_stats(zg_gate_t *gate, zg_gate_stats_t *out);
+/* Counters; any thread. size: sizeof *out. */
+ZG_EXPORT ZG_NODISCARD int zg_gate_stats(zg_gate_t *gate, zg_gate_stats_t *out,
+                                         size_t size);
 ZG_EXPORT void *zg_gate_frontend(zg_gate_t *gate);
 ZG_EXPORT void *zg_gate_backend(zg_gate_t *gate);
 /* Closes the sockets (after zg_gate_run returned, or instead of it). */

@@ -6,6 +6,7 @@
  * handler must live in it), so the zguard context either owns one or wraps
  * the application's own.
  */
+#include "zg_abi.h"
 #include "zg_advisory.h"
 #include "zg_auth.h"
 #include "zg_ctx.h"
@@ -220,12 +221,14 @@ static zg_auth_t *running_auth(zg_ctx_t *ctx)
     return a;
 }
 
-int zg_ctx_auth_stats(zg_ctx_t *ctx, zg_auth_stats_t *out)
+int zg_ctx_auth_stats(zg_ctx_t *ctx, zg_auth_stats_t *out, size_t size)
 {
     zg_auth_t *a = running_auth(ctx);
-    if (a)
-        zg_auth_stats(a, out);
-    return a ? 0 : -1;
+    if (!a)
+        return -1;
+    zg_auth_stats_t full;
+    zg_auth_stats(a, &full);
+    return zg_abi_copy(out, size, &full, sizeof full, "zg_ctx_auth_stats");
 }
 
 int zg_ctx_auth_reload(zg_ctx_t *ctx)

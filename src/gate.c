@@ -17,6 +17,7 @@
  * LINGER, delivers the frame it holds and (reqrep) the replies still due;
  * closing spends what is left of that bound flushing libzmq's queues.
  */
+#include "zg_abi.h"
 #include "zg_ctx.h"
 #include "zg_error.h"
 #include "zg_gate.h"
@@ -143,7 +144,7 @@ static void log_ready(zg_gate_t *g)
     describe(g->back, back, sizeof back);
     describe_metrics(g->ctx, metrics, sizeof metrics);
     zg_auth_stats_t a;
-    bool authed = zg_ctx_auth_stats(g->ctx, &a) == 0;
+    bool authed = zg_ctx_auth_stats(g->ctx, &a, sizeof a) == 0;
     zg_log(g->ctx, ZG_LOG_NOTICE,
            "gate: ready: %s, frontend %s (%s%s%llu keys allowed) -> backend "
            "%s (%s)%s",
@@ -477,16 +478,21 @@ void zg_gate_stop(zg_gate_t *g)
     (void)n;
 }
 
-int zg_gate_stats(zg_gate_t *g, zg_gate_stats_t *out)
+int zg_gate_stats(zg_gate_t *g, zg_gate_stats_t *out, size_t size)
 {
-    if (!g || !out)
+    if (!g) {
+        errno = EINVAL;
+        zg_error_set("zg_gate_stats: no gate");
         return -1;
-    out->to_backend = atomic_load(&g->n.to_backend);
-    out->to_frontend = atomic_load(&g->n.to_frontend);
-    out->dropped = atomic_load(&g->n.dropped);
-    out->backend_mute = atomic_load(&g->n.backend_mute);
-    out->outstanding = atomic_load(&g->n.outstanding);
-    return 0;
+    }
+    zg_gate_stats_t full = {
+        .to_backend = atomic_load(&g->n.to_backend),
+        .to_frontend = atomic_load(&g->n.to_frontend),
+        .dropped = atomic_load(&g->n.dropped),
+        .backend_mute = atomic_load(&g->n.backend_mute),
+        .outstanding = atomic_load(&g->n.outstanding),
+    };
+    return zg_abi_copy(out, size, &full, sizeof full, "zg_gate_stats");
 }
 
 void *zg_gate_frontend(zg_gate_t *g)
@@ -520,7 +526,8 @@ void zg_gate_destroy(zg_gate_t **gate)
     *gate = NULL;
     if (g->close_by_ms) {
         zg_gate_stats_t s;
-        zg_gate_stats(g, &s);
+        if (zg_gate_stats(g, &s, sizeof s) != 0)
+            memset(&s, 0, sizeof s);
         zg_log(g->ctx, ZG_LOG_NOTICE,
                "gate: stopped: %llu messages to the backend, %llu to the "
                "frontend, %llu dropped, %llu unanswered%s",

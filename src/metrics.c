@@ -312,7 +312,7 @@ static void connections(buf_t *b, const zg_ctx_t *ctx)
 static void auth(buf_t *b, zg_ctx_t *ctx)
 {
     zg_auth_stats_t st;
-    if (zg_ctx_auth_stats(ctx, &st) != 0)
+    if (zg_ctx_auth_stats(ctx, &st, sizeof st) != 0)
         return;
     struct {
         const char *result, *reason;
@@ -411,7 +411,7 @@ static void render_json(zg_ctx_t *ctx, buf_t *b)
     }
     pthread_mutex_unlock(&ctx->lock);
     zg_auth_stats_t st;
-    if (zg_ctx_auth_stats(ctx, &st) == 0)
+    if (zg_ctx_auth_stats(ctx, &st, sizeof st) == 0)
         put(b, "\n], \"auth\": {\"allowed\": %llu, \"denied\": %llu, "
                "\"keys\": %llu, \"dropped\": %llu}}\n",
             (unsigned long long)st.allowed,

@@ -10,6 +10,7 @@
  * error so that one run shows them all.
  */
 #include "policy_impl.h"
+#include "zg_abi.h"
 #include "zg_error.h"
 #include "zg_policy.h"
 #include "zg_value.h"
@@ -335,7 +336,22 @@ static const section_t *lookup_socket(const zg_policy_t *p, int type,
 }
 
 int zg_policy_settings(const zg_policy_t *policy, int type, const char *name,
-                       zg_setting_t out[ZG_FIELD_COUNT])
+                       zg_setting_t *out, size_t count, size_t size)
+{
+    zg_setting_t all[ZG_FIELD_COUNT];
+    if (zg_policy_settings_all(policy, type, name, all) != 0)
+        return -1;
+    if (count > ZG_FIELD_COUNT)
+        count = ZG_FIELD_COUNT;
+    for (size_t f = 0; f < count; f++)
+        if (zg_abi_copy((char *)out + f * size, size, &all[f], sizeof all[f],
+                        "zg_policy_settings") != 0)
+            return -1;
+    return 0;
+}
+
+int zg_policy_settings_all(const zg_policy_t *policy, int type,
+                           const char *name, zg_setting_t out[ZG_FIELD_COUNT])
 {
     if (!zg_type_name(type)) {
         zg_error_set("unknown socket type %d", type);
@@ -382,7 +398,7 @@ int zg_policy_resolve(const zg_policy_t *policy, int type, const char *name,
                       zg_resolved_t *out)
 {
     zg_setting_t s[ZG_FIELD_COUNT];
-    if (zg_policy_settings(policy, type, name, s) != 0)
+    if (zg_policy_settings_all(policy, type, name, s) != 0)
         return -1;
     for (int f = 0; f < ZG_FIELD_COUNT; f++) {
         out->value[f] = s[f].value;

@@ -187,7 +187,7 @@ static void check_gate(parser_t *ps)
     zg_setting_t set[ZG_FIELD_COUNT];
     const char *ep = g->value[GATE_BACKEND];
     if (ep && zg_policy_socket_type(ps->p, "backend") == back &&
-        zg_policy_settings(ps->p, back, "backend", set) == 0 &&
+        zg_policy_settings_all(ps->p, back, "backend", set) == 0 &&
         set[ZG_FIELD_SECURITY].value != ZG_SECURITY_CURVE &&
         !zg_endpoint_is_local(ep))
         PERR(ps, g->value_line[GATE_BACKEND], "backend",
@@ -205,11 +205,11 @@ void zg_policy_check_layers(parser_t *ps)
     zg_setting_t set[ZG_FIELD_COUNT];
     for (size_t i = 0; i < ps->p->nsockets; i++) {
         const section_t *sock = &ps->p->sockets[i];
-        if (zg_policy_settings(ps->p, sock->type, sock->socket, set) == 0)
+        if (zg_policy_settings_all(ps->p, sock->type, sock->socket, set) == 0)
             check_keys(ps, set, &r);
     }
     for (int t = 0; t < ZG_TYPE_COUNT; t++)
-        if (zg_policy_settings(ps->p, t, NULL, set) == 0)
+        if (zg_policy_settings_all(ps->p, t, NULL, set) == 0)
             check_keys(ps, set, &r);
 }
 

@@ -7,6 +7,7 @@
  * socket whose options changed since, or that zguard never saw, is refused
  * rather than exposed.
  */
+#include "zg_abi.h"
 #include "zg_ctx.h"
 #include "zg_curve.h"
 #include "zg_error.h"
@@ -459,12 +460,13 @@ static void monitor_counters(const zg_monstats_t *m, zg_counters_t *out)
     out->alerts = atomic_load(&m->alerts);
 }
 
-int zg_socket_counters(void *zsock, zg_counters_t *out)
+int zg_socket_counters(void *zsock, zg_counters_t *caller, size_t size)
 {
     zg_sock_t *s = known(zsock, "zg_socket_counters");
     if (!s)
         return -1;
     const zg_stats_t *st = &s->stats;
+    zg_counters_t full, *out = &full;
     memset(out, 0, sizeof *out);
 #define LOAD(f) out->f = atomic_load_explicit(&st->f, memory_order_relaxed)
     LOAD(msgs_sent);
@@ -479,7 +481,7 @@ int zg_socket_counters(void *zsock, zg_counters_t *out)
     LOAD(interrupted);
 #undef LOAD
     monitor_counters(&s->mon, out);
-    return 0;
+    return zg_abi_copy(caller, size, &full, sizeof full, "zg_socket_counters");
 }
 
 int zg_socket_sample(void *zsock)

@@ -18,6 +18,9 @@ typedef struct zg_resolved {
     const char *str[ZG_FIELD_COUNT]; /* key files; owned by the policy */
 } zg_resolved_t;
 
+/* zg_policy_settings for this library's own callers: every field. */
+int zg_policy_settings_all(const zg_policy_t *policy, int type,
+                           const char *name, zg_setting_t out[ZG_FIELD_COUNT]);
 int zg_policy_resolve(const zg_policy_t *policy, int type, const char *name,
                       zg_resolved_t *out);
 bool zg_field_applies(zg_field_t field, int type);

@@ -280,7 +280,7 @@ static void test_authorized_client_talks(void **state)
     assert_int_equal(exchange(c, s, user, sizeof user), ZG_OK);
     assert_string_equal(user, "alice"); /* the certificate's name */
     zg_auth_stats_t st;
-    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st), 0);
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
     assert_int_equal(st.allowed, 1);
     assert_int_equal(st.keys, 2); /* alice and eve */
     log_has(f, "auth: allow user=alice");
@@ -324,7 +324,7 @@ static void test_unknown_key_denied(void **state)
     fixture_t *f = *state;
     expect_failure(f, "mallory", ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400);
     zg_auth_stats_t st;
-    zg_ctx_auth_stats(f->server_ctx, &st);
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
     assert_true(st.denied_unknown >= 1);
     assert_int_equal(st.allowed, 0);
     log_has(f, "reason=unknown key");
@@ -335,7 +335,7 @@ static void test_expired_key_denied(void **state)
     fixture_t *f = *state;
     expect_failure(f, "eve", ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400);
     zg_auth_stats_t st;
-    zg_ctx_auth_stats(f->server_ctx, &st);
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
     assert_true(st.denied_expired >= 1);
 }
 
@@ -404,7 +404,7 @@ static void test_address_rules(void **state)
                                 &v),
                      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
     zg_auth_stats_t st;
-    zg_ctx_auth_stats(f->server_ctx, &st);
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
     assert_true(st.denied_address >= 1);
     log_has(f, "reason=address denied");
     zg_close(&c);
@@ -439,7 +439,7 @@ static void check_session_closed(fixture_t *f, void *s, void *c,
     assert_int_equal(wait_event(f, ZMQ_EVENT_DISCONNECTED, NULL),
                      ZMQ_EVENT_DISCONNECTED);
     zg_auth_stats_t st;
-    zg_ctx_auth_stats(f->server_ctx, &st);
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
     assert_true(st.dropped >= 1);
     log_has(f, "user alice lost access");
 }
@@ -517,7 +517,7 @@ static void test_hot_reload_adds_access(void **state)
     assert_int_equal(exchange(c, s, user, sizeof user), ZG_OK);
     assert_string_equal(user, "mallory");
     zg_auth_stats_t st;
-    zg_ctx_auth_stats(f->server_ctx, &st);
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
     assert_true(st.reloads >= 2);
     assert_int_equal(st.keys, 3);
     zg_close(&c);
@@ -542,7 +542,7 @@ static void test_bad_files_skipped(void **state)
     void *c = client(f, "alice", ep);
     assert_int_equal(exchange(c, s, user, sizeof user), ZG_OK);
     zg_auth_stats_t st;
-    zg_ctx_auth_stats(f->server_ctx, &st);
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
     assert_int_equal(st.keys, 2);
     log_has(f, "alice.key: duplicate: same key as alice-copy.key");
     log_has(f, "garbage.key: malformed");
@@ -578,7 +578,7 @@ static void test_ten_thousand_keys(void **state)
     char ep[128], user[64];
     void *s = start_server(f, NULL, ep, sizeof ep);
     zg_auth_stats_t st;
-    zg_ctx_auth_stats(f->server_ctx, &st);
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
     assert_int_equal(st.keys, 10002);
     void *c = client(f, "alice", ep);
     assert_int_equal(exchange(c, s, user, sizeof user), ZG_OK);
@@ -670,7 +670,7 @@ static void test_no_allowlist_no_server(void **state)
     size_t len = sizeof enforce;
     zmq_getsockopt(s, ZG_OPT_ZAP_ENFORCE_DOMAIN, &enforce, &len);
     assert_int_equal(enforce, 1);
-    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &(zg_auth_stats_t){0}),
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &(zg_auth_stats_t){0}, sizeof (zg_auth_stats_t){0}),
                      0);
     zg_close(&s);
 }

@@ -113,7 +113,7 @@ static void test_forwards_and_stops(void **state)
     assert_int_equal((intptr_t)rc, 0);
     /* counted by the gate's thread after each send: final once it ended */
     zg_gate_stats_t st;
-    assert_int_equal(zg_gate_stats(gate, &st), 0);
+    assert_int_equal(zg_gate_stats(gate, &st, sizeof st), 0);
     assert_int_equal(st.to_backend, 1);
     assert_int_equal(st.to_frontend, 1);
     assert_int_equal(st.outstanding, 0);

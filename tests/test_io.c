@@ -30,7 +30,7 @@ static const char small_queues[] =
 static zg_counters_t counters(void *s)
 {
     zg_counters_t c;
-    assert_int_equal(zg_socket_counters(s, &c), 0);
+    assert_int_equal(zg_socket_counters(s, &c, sizeof c), 0);
     return c;
 }
 

@@ -31,7 +31,7 @@ static const char layered[] =
 static void get(const zg_policy_t *p, int type, const char *name,
                 zg_setting_t out[ZG_FIELD_COUNT])
 {
-    int rc = zg_policy_settings(p, type, name, out);
+    int rc = zg_policy_settings(p, type, name, out, ZG_FIELD_COUNT, sizeof out[0]);
     if (rc != 0)
         fprintf(stderr, "%s\n", zg_last_error());
     assert_int_equal(rc, 0);
@@ -129,14 +129,14 @@ static void test_named_sockets(void **state)
     assert_int_equal(zg_policy_socket_type(p, "nope"), -1);
 
     zg_setting_t s[ZG_FIELD_COUNT];
-    assert_int_equal(zg_policy_settings(p, ZMQ_PUSH, "ingst", s), -1);
+    assert_int_equal(zg_policy_settings(p, ZMQ_PUSH, "ingst", s, ZG_FIELD_COUNT, sizeof s[0]), -1);
     assert_int_equal(errno, ENOENT);
     assert_contains(zg_last_error(), "no [socket.ingst] section");
     assert_contains(zg_last_error(), "test.policy");
-    assert_int_equal(zg_policy_settings(p, ZMQ_PULL, "ingest", s), -1);
+    assert_int_equal(zg_policy_settings(p, ZMQ_PULL, "ingest", s, ZG_FIELD_COUNT, sizeof s[0]), -1);
     assert_contains(zg_last_error(), "test.policy:11");
     assert_contains(zg_last_error(), "'type = push', not pull");
-    assert_int_equal(zg_policy_settings(p, 99, NULL, s), -1);
+    assert_int_equal(zg_policy_settings(p, 99, NULL, s, ZG_FIELD_COUNT, sizeof s[0]), -1);
     zg_policy_destroy(&p);
 }
 

@@ -260,7 +260,7 @@ static void test_rotation_under_load(void **state)
     zg_cert_destroy(&fresh);
     zg_auth_stats_t st;
     assert_int_equal(zg_ctx_auth_reload(b.ctx), 0); /* or wait for inotify */
-    assert_int_equal(zg_ctx_auth_stats(b.ctx, &st), 0);
+    assert_int_equal(zg_ctx_auth_stats(b.ctx, &st, sizeof st), 0);
     assert_int_equal(st.keys, 2);
     /* 6. alice switches to the new key */
     snprintf(servers, sizeof servers, "%s/keys/gate.key", dir);
@@ -282,7 +282,7 @@ static void test_rotation_under_load(void **state)
     assert_int_equal(t.failed, 0);
     assert_true(t.ok >= 140);
     assert_string_equal(t.last_user, "alice"); /* same identity, new key */
-    assert_int_equal(zg_ctx_auth_stats(b.ctx, &st), 0);
+    assert_int_equal(zg_ctx_auth_stats(b.ctx, &st, sizeof st), 0);
     assert_int_equal(st.keys, 1);
     server_stop(&b);
     for (int i = 0; i < 3; i++)

@@ -7,6 +7,7 @@
 #include "zg_ctx.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
@@ -94,7 +95,9 @@ static void check_all_options(zg_ctx_t *ctx, void *s, int type,
 {
     zg_setting_t set[ZG_FIELD_COUNT];
     assert_int_equal(
-        zg_policy_settings(zg_ctx_policy(ctx), type, name, set), 0);
+        zg_policy_settings(zg_ctx_policy(ctx), type, name, set,
+                           ZG_FIELD_COUNT, sizeof set[0]),
+        0);
     for (size_t i = 0; i < NOPTIONS; i++) {
         int64_t want = set[options[i].field].value, got = read_option(s, i);
         if (got != want)
@@ -359,7 +362,7 @@ static void *churn_thread(void *p)
     for (int i = 0; i < 200; i++) {
         void *s = zg_socket(a->ctx, ZMQ_PAIR, NULL);
         zg_counters_t c;
-        if (!s || zg_socket_counters(s, &c) != 0 || zg_verify(s) != 0) {
+        if (!s || zg_socket_counters(s, &c, sizeof c) != 0 || zg_verify(s) != 0) {
             fprintf(stderr, "thread: %s\n", zg_last_error());
             a->failures++;
         }
@@ -411,12 +414,60 @@ static void test_early_warnings_delivered(void **state)
     zg_ctx_destroy(&ctx);
 }
 
+/* Structs the caller allocates are filled up to the size it says it has:
+ * a program built against an older, shorter zg_counters_t gets its fields
+ * and nothing past them; one built against a longer one gets zeros in the
+ * fields this library lacks. The same for the policy's settings array. */
+static void test_sized_results(void **state)
+{
+    (void)state;
+    zg_ctx_t *ctx = tu_ctx("version = 1\n");
+    void *s = zg_socket(ctx, ZMQ_PUSH, NULL);
+    assert_non_null(s);
+    assert_int_equal(zg_bind(s, "inproc://sized"), 0);
+    assert_int_equal(zg_send(s, "x", 1, ZMQ_DONTWAIT), ZG_EMUTE); /* no peer */
+
+    size_t old = offsetof(zg_counters_t, peers); /* an older caller's size */
+    unsigned char buf[sizeof(zg_counters_t) + 32];
+    memset(buf, 0xAA, sizeof buf);
+    assert_int_equal(zg_socket_counters(s, (zg_counters_t *)buf, old), 0);
+    assert_int_equal(((zg_counters_t *)buf)->hwm_reached, 1);
+    for (size_t i = old; i < sizeof buf; i++)
+        assert_int_equal(buf[i], 0xAA); /* never past what it has */
+
+    memset(buf, 0xAA, sizeof buf);
+    assert_int_equal(zg_socket_counters(s, (zg_counters_t *)buf, sizeof buf),
+                     0);
+    for (size_t i = sizeof(zg_counters_t); i < sizeof buf; i++)
+        assert_int_equal(buf[i], 0); /* a newer caller's fields: zero */
+
+    errno = 0;
+    assert_int_equal(zg_socket_counters(s, (zg_counters_t *)buf, 0), -1);
+    assert_int_equal(errno, EINVAL);
+
+    /* settings: a shorter array of shorter elements */
+    size_t elem = offsetof(zg_setting_t, text);
+    unsigned char set[3 * sizeof(zg_setting_t)];
+    memset(set, 0xAA, sizeof set);
+    assert_int_equal(zg_policy_settings(zg_ctx_policy(ctx), ZMQ_PUSH, NULL,
+                                        (zg_setting_t *)set, 2, elem),
+                     0);
+    zg_setting_t second;
+    memcpy(&second, set + elem, elem);
+    assert_int_equal(second.field, (zg_field_t)1);
+    for (size_t i = 2 * elem; i < sizeof set; i++)
+        assert_int_equal(set[i], 0xAA);
+    zg_close(&s);
+    zg_ctx_destroy(&ctx);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_option_every_type),
+        cmocka_unit_test(test_sized_results),
         cmocka_unit_test(test_builtin_policy_applied),
         cmocka_unit_test(test_names_are_checked),
         cmocka_unit_test(test_harden_existing_socket),

@@ -408,7 +408,7 @@ static int passphrase(const gate_args_t *a, const zg_policy_t *p,
     for (int i = 0; i < 2; i++) {
         zg_setting_t set[ZG_FIELD_COUNT];
         int type = zg_policy_socket_type(p, names[i]);
-        if (type < 0 || zg_policy_settings(p, type, names[i], set) != 0 ||
+        if (type < 0 || zg_policy_settings(p, type, names[i], set, ZG_FIELD_COUNT, sizeof set[0]) != 0 ||
             !set[ZG_FIELD_CURVE_KEYS].str)
             continue;
         const char *key = set[ZG_FIELD_CURVE_KEYS].str;

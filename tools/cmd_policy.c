@@ -182,7 +182,7 @@ static int emit(const zg_policy_t *p, const doc_item_t *it, int json,
                 int first)
 {
     zg_setting_t set[ZG_FIELD_COUNT];
-    if (zg_policy_settings(p, it->type, it->name, set) != 0) {
+    if (zg_policy_settings(p, it->type, it->name, set, ZG_FIELD_COUNT, sizeof set[0]) != 0) {
         fprintf(stderr, "zguard policy doc: %s\n", zg_last_error());
         return -1;
     }

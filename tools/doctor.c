@@ -550,7 +550,7 @@ static void check_one(zg_doctor_t *d, const zg_policy_t *p, seen_t *seen,
     char subject[ZG_NAME_MAX + 16];
     snprintf(subject, sizeof subject, "%s.%s", name ? "socket" : "type",
              name ? name : zg_type_name(type));
-    if (zg_policy_settings(p, type, name, set) != 0) {
+    if (zg_policy_settings(p, type, name, set, ZG_FIELD_COUNT, sizeof set[0]) != 0) {
         finding(d, ZG_FIND_FAILURE, "policy", subject, "%s", zg_last_error());
         return;
     }

@@ -103,11 +103,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (p) {
         zg_setting_t set[ZG_FIELD_COUNT];
         for (int t = 0; t < TYPE_COUNT; t++) {
-            check(zg_policy_settings(p, t, NULL, set) == 0,
+            check(zg_policy_settings(p, t, NULL, set, ZG_FIELD_COUNT, sizeof set[0]) == 0,
                   "every socket type resolves");
             check_settings(set, t);
         }
-        check(zg_policy_settings(p, TYPE_COUNT, NULL, set) == -1,
+        check(zg_policy_settings(p, TYPE_COUNT, NULL, set, ZG_FIELD_COUNT, sizeof set[0]) == -1,
               "an unknown socket type is refused");
         size_t n = zg_policy_socket_count(p);
         for (size_t i = 0; i < n; i++) {
@@ -116,11 +116,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int type = zg_policy_socket_type(p, name);
             check(type >= 0 && type < TYPE_COUNT,
                   "every named socket has a known type");
-            check(zg_policy_settings(p, type, name, set) == 0,
+            check(zg_policy_settings(p, type, name, set, ZG_FIELD_COUNT, sizeof set[0]) == 0,
                   "a named socket resolves with its type");
             check_settings(set, type);
             check(zg_policy_settings(p, (type + 1) % TYPE_COUNT, name,
-                                     set) == -1,
+                                     set, ZG_FIELD_COUNT, sizeof set[0]) == -1,
                   "a named socket is refused with another type");
         }
         check(zg_policy_socket_name(p, n) == NULL,

@@ -346,8 +346,8 @@ static void policy_values(au_socket_t *s, const zg_policy_t *p)
     if (type < 0 && name)
         type = zg_policy_socket_type(p, name);
     zg_setting_t set[ZG_FIELD_COUNT];
-    if (type < 0 || (zg_policy_settings(p, type, name, set) != 0 &&
-                     zg_policy_settings(p, type, NULL, set) != 0)) {
+    if (type < 0 || (zg_policy_settings(p, type, name, set, ZG_FIELD_COUNT, sizeof set[0]) != 0 &&
+                     zg_policy_settings(p, type, NULL, set, ZG_FIELD_COUNT, sizeof set[0]) != 0)) {
         policy_unknown(s);
         return;
     }

@@ -35,7 +35,7 @@ static void check_values(au_result_t *r, long si, const zg_policy_t *p)
 {
     const au_socket_t *s = &r->sockets[si];
     zg_setting_t set[ZG_FIELD_COUNT];
-    if (!zg_type_name(s->type) || zg_policy_settings(p, s->type, NULL, set) != 0)
+    if (!zg_type_name(s->type) || zg_policy_settings(p, s->type, NULL, set, ZG_FIELD_COUNT, sizeof set[0]) != 0)
         return;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         const au_mstate_t *m = &s->m[fields[i].mit];
