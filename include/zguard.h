@@ -47,6 +47,16 @@ extern "C" {
 
 /* ------------------------------------------------------------------------ */
 /* Library                                                                   */
+/*
+ * Contract for the whole API. Functions that fail return -1, NULL or a
+ * zg_status_t other than ZG_OK, set errno, and leave one line naming the
+ * file, line, key, socket or peer at fault in zg_last_error() (thread-local
+ * like errno: valid until the thread's next failing zguard call). Objects
+ * come from zg_thing_new / _load / _parse and go back through
+ * zg_thing_destroy(&p), which sets the caller's pointer to NULL and accepts
+ * NULL. Nothing prints, logs or exits unless the application set a log sink
+ * (zg_ctx_set_log). Each group below says which threads may call it.
+ */
 
 /* "0.1.0" */
 ZG_EXPORT const char *zg_version_string(void);
@@ -81,6 +91,10 @@ ZG_EXPORT const char *zg_status_str(zg_status_t status);
 
 /* ------------------------------------------------------------------------ */
 /* Diagnostics: every problem found in a policy, with file, line and key     */
+/*
+ * A zg_diag_t belongs to its caller and to one thread at a time; the
+ * problems it hands out live as long as it does.
+ */
 
 typedef enum zg_severity { ZG_SEV_WARNING = 1, ZG_SEV_ERROR = 2 } zg_severity_t;
 
@@ -111,6 +125,10 @@ ZG_EXPORT void zg_diag_print(const zg_diag_t *diag, FILE *out);
 /*
  * Layers, later ones win: built-in defaults per socket type, [defaults],
  * [type.<socket type>], [socket.<name>]. See docs/policy.md.
+ *
+ * A policy never changes once loaded: any thread may read it. It is
+ * reference-counted (zg_policy_ref; each zg_policy_destroy drops one), so a
+ * context keeps the policy it was made with alive.
  */
 
 typedef struct zg_policy zg_policy_t;
@@ -333,6 +351,13 @@ ZG_EXPORT void zg_passphrase_destroy(zg_passphrase_t **pass);
 
 /* ------------------------------------------------------------------------ */
 /* Logging and alerts                                                        */
+/*
+ * Log and alert callbacks run on whichever thread has something to say: the
+ * application's, the authenticator's, the monitor's, the gate's. zguard
+ * holds none of its locks while calling them, so they may call zguard's
+ * query functions, but they must be thread-safe and must not destroy the
+ * context they report on.
+ */
 
 /* Levels are syslog's, so zg_log_syslog can pass them through. */
 typedef enum zg_log_level {
@@ -363,6 +388,14 @@ typedef void(zg_alert_fn)(void *arg, const zg_alert_t *alert);
 /* ------------------------------------------------------------------------ */
 /* Context                                                                   */
 
+/*
+ * A context owns the authenticator, monitor and metrics threads of its
+ * sockets. Its functions may be called from any thread;
+ * zg_ctx_destroy from one thread, after the threads using its sockets are
+ * done with them: it closes the sockets zguard made that are still open
+ * (with a warning), forgets hardened application sockets, stops its
+ * threads and, for zg_ctx_new's own libzmq context, terminates it.
+ */
 typedef struct zg_ctx zg_ctx_t;
 
 /* A zguard context with its own libzmq context. Takes a reference to the
@@ -420,6 +453,11 @@ ZG_EXPORT void zg_ctx_set_passphrase(zg_ctx_t *ctx, zg_passphrase_t **pass);
 
 /* ------------------------------------------------------------------------ */
 /* Hardened sockets                                                          */
+/*
+ * A hardened socket is a plain libzmq socket and keeps libzmq's rule: one
+ * thread uses it at a time (zg_socket_counters and zg_socket_name excepted:
+ * any thread). Close it with zg_close, or zmq_close after zg_forget.
+ */
 
 /* A libzmq socket of `type` with the whole policy for (type, name) applied
  * and read back. name may be NULL (type defaults only); a name the policy
