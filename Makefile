@@ -17,8 +17,12 @@ PYTHON ?= /usr/bin/python3
 # file. Debian's npm package only when no npm is on the PATH: NodeSource's
 # nodejs carries its own npm and conflicts with Debian's.
 NPM_PKG := $(if $(shell command -v npm 2>/dev/null),,npm)
-BUILD_PKGS := cmake make gcc pkg-config libzmq3-dev libsodium-dev libmicrohttpd-dev libtree-sitter-dev $(NPM_PKG)
-TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev libcmocka-dev python3 python3-zmq python3-prometheus-client libczmq-dev
+# The demo needs only the first line; `zguard audit` (tree-sitter grammars
+# from npm, about 460 packages with nodejs) is built when AUDIT_PKGS are
+# there: `make audit` installs them, and so does `make test`.
+BUILD_PKGS := cmake make gcc pkg-config libzmq3-dev libsodium-dev libmicrohttpd-dev
+AUDIT_PKGS := libtree-sitter-dev $(NPM_PKG)
+TEST_PKGS := $(BUILD_PKGS) $(AUDIT_PKGS) clang libclang-rt-14-dev libcmocka-dev python3 python3-zmq python3-prometheus-client libczmq-dev
 
 ifeq ($(SANITIZE),1)
 BUILD := build-asan
@@ -42,13 +46,17 @@ CMAKE_FLAGS += -DLIBZMQ_PREFIX=$(ZMQ_PREFIX_ABS)
 TEST_ENV := LD_LIBRARY_PATH=$(ZMQ_PREFIX_ABS)/lib
 endif
 
-# Tests need cmocka and pyzmq; the demo and an install do not.
-TESTS ?= OFF
+# Tests need cmocka and pyzmq; the demo and an install do not. `make test`
+# turns them on; the other targets keep what the build directory has (so an
+# install between two test runs does not make the next one rebuild), and a
+# new build directory starts without them.
+TESTS ?=
+TESTS_FLAG = $(if $(TESTS),-DZG_BUILD_TESTS=$(TESTS),$(if $(wildcard $(BUILD)/CMakeCache.txt),,-DZG_BUILD_TESTS=OFF))
 
-.PHONY: all demo test fuzz bench install clean deps-build deps-test
+.PHONY: all demo test audit fuzz bench install clean deps-build deps-test
 
 all: deps-build
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DZG_BUILD_TESTS=$(TESTS) -DZG_PYTHON=$(PYTHON)
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) $(TESTS_FLAG) -DZG_PYTHON=$(PYTHON)
 	cmake --build $(BUILD) -j $(JOBS)
 
 deps-build:
@@ -59,6 +67,13 @@ deps-test:
 
 demo: all
 	$(BUILD)/zguard demo
+	@echo "zguard is $(BUILD)/zguard ('make install' puts it on the PATH)"
+
+# zguard audit: its packages, then the same build with the auditor in it
+audit: BUILD_PKGS += $(AUDIT_PKGS)
+audit: all
+	$(BUILD)/zguard audit --help >/dev/null
+	@echo "zguard audit is built: $(BUILD)/zguard audit PATH..."
 
 test: TESTS = ON
 test: deps-test all
@@ -87,8 +102,12 @@ bench: all
 	$(BUILD)/zguard bench hwm
 	if [ -x $(BUILD)/bench/bench_audit ]; then $(BUILD)/bench/bench_audit; fi
 
+# ldconfig: a program linked with `pkg-config --libs zguard` finds
+# libzguard.so.0 in /usr/local/lib only once the loader's cache knows it.
 install: all
 	cmake --install $(BUILD)
+	@if [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; \
+	else echo "run ldconfig as root if programs cannot find libzguard.so.0"; fi
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-clang .fuzz build*-libzmq-*
