@@ -119,6 +119,12 @@ ZG_EXPORT const zg_problem_t *zg_diag_get(const zg_diag_t *diag, size_t index);
 /* Writes each problem as "FILE:LINE: key: message" (warnings say
  * "warning: " before the message), one per line. */
 ZG_EXPORT void zg_diag_print(const zg_diag_t *diag, FILE *out);
+/* One problem as zg_diag_print prints it, without the newline:
+ * "FILE:LINE: key: message" ("FILE: key: message" when it has no line;
+ * "warning: " before the message of a warning). Returns what snprintf
+ * returns (the line is cut at cap). */
+ZG_EXPORT int zg_problem_format(const zg_problem_t *problem, char *buf,
+                                size_t cap);
 
 /* ------------------------------------------------------------------------ */
 /* Policy: what every socket must have                                       */

@@ -57,12 +57,22 @@ const zg_problem_t *zg_diag_get(const zg_diag_t *diag, size_t index)
     return diag && index < diag->count ? &diag->items[index] : NULL;
 }
 
+int zg_problem_format(const zg_problem_t *p, char *buf, size_t cap)
+{
+    const char *level = p->severity == ZG_SEV_WARNING ? "warning: " : "";
+    if (p->line == 0) /* a problem of the whole file has no line to name */
+        return snprintf(buf, cap, "%s: %s: %s%s", p->file, p->key, level,
+                        p->message);
+    return snprintf(buf, cap, "%s:%u: %s: %s%s", p->file, p->line, p->key,
+                    level, p->message);
+}
+
 void zg_diag_print(const zg_diag_t *diag, FILE *out)
 {
+    char line[ZG_ERROR_MAX * 2];
     for (size_t i = 0; i < zg_diag_count(diag); i++) {
-        const zg_problem_t *p = &diag->items[i];
-        fprintf(out, "%s:%u: %s: %s%s\n", p->file, p->line, p->key,
-                p->severity == ZG_SEV_WARNING ? "warning: " : "", p->message);
+        zg_problem_format(&diag->items[i], line, sizeof line);
+        fprintf(out, "%s\n", line);
     }
 }
 

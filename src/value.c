@@ -454,7 +454,9 @@ const char *zg_key_suggest(const char *key, const char *const *keys,
                            size_t nkeys)
 {
     const char *best = NULL;
-    size_t best_d = 3; /* farther than two edits is not a typo */
+    /* farther than two edits is not a typo, or three in a long key
+     * ("rcvtimout" is three from "rcvtimeo") */
+    size_t best_d = strlen(key) >= 8 ? 4 : 3;
     for (size_t i = 0; i < nkeys; i++) {
         size_t d = distance(key, keys[i]);
         if (d < best_d) {

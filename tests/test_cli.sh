@@ -41,7 +41,7 @@ expect 2 "$zguard" policy check -q "$tmp/bad.policy"
 [ -s "$tmp/out" ] && fail "-q printed a summary"
 expect 2 "$zguard" policy check "$src/examples/orders.policy" "$tmp/bad.policy"
 expect 2 "$zguard" policy check "$tmp/missing.policy"
-contains "$tmp/err" "missing.policy:0: file: cannot read: No such file"
+contains "$tmp/err" "missing.policy: file: cannot read: No such file"
 expect 2 "$zguard" policy check
 expect 2 "$zguard" policy lint x
 

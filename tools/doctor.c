@@ -246,9 +246,9 @@ static void load_db(zg_doctor_t *d, const char *path)
     zg_diag_t *diag = zg_diag_new();
     d->db = zg_advisories_load(d->db_path, diag);
     for (size_t i = 0; !d->db && diag && i < zg_diag_count(diag); i++) {
-        const zg_problem_t *p = zg_diag_get(diag, i);
-        find(d, ZG_FIND_FAILURE, "advisory-db", "%s:%u: %s: %s", p->file,
-             p->line, p->key, p->message);
+        char line[ZG_ERROR_MAX * 2];
+        zg_problem_format(zg_diag_get(diag, i), line, sizeof line);
+        find(d, ZG_FIND_FAILURE, "advisory-db", "%s", line);
     }
     if (!d->db && (!diag || zg_diag_count(diag) == 0))
         find(d, ZG_FIND_FAILURE, "advisory-db", "%s", zg_last_error());
@@ -565,10 +565,11 @@ static void check_policy(zg_doctor_t *d, const char *path)
     zg_policy_t *p = zg_policy_load(path, diag);
     for (size_t i = 0; diag && i < zg_diag_count(diag); i++) {
         const zg_problem_t *pr = zg_diag_get(diag, i);
+        char line[ZG_ERROR_MAX * 2];
+        zg_problem_format(pr, line, sizeof line);
         finding(d, pr->severity == ZG_SEV_ERROR ? ZG_FIND_FAILURE
                                                 : ZG_FIND_WARNING,
-                "policy", pr->key, "%s:%u: %s: %s", pr->file, pr->line,
-                pr->key, pr->message);
+                "policy", pr->key, "%s", line);
     }
     if (!diag || (!p && zg_diag_count(diag) == 0))
         finding(d, ZG_FIND_FAILURE, "policy", path, "%s", zg_last_error());

@@ -587,17 +587,17 @@ int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
                  au_lang_t lang, const char *text, size_t len)
 {
     if (len > UINT32_MAX)
-        return au_result_error(r, "%s:0: larger than 4 GiB: not audited", name);
+        return au_result_error(r, "%s: larger than 4 GiB: not audited", name);
     if (!mentions_zeromq(text, len))
         return add_file(r, name, lang, text, len) < 0
-                   ? au_result_error(r, "%s:0: out of memory", name) : 0;
+                   ? au_result_error(r, "%s: out of memory", name) : 0;
     TSTree *tree = au_parse(e->parsers, lang, text, (uint32_t)len);
     if (!tree)
-        return au_result_error(r, "%s:0: parsing took too long: not audited", name);
+        return au_result_error(r, "%s: parsing took too long: not audited", name);
     long fi = add_file(r, name, lang, text, len);
     if (fi < 0) {
         ts_tree_delete(tree);
-        return au_result_error(r, "%s:0: out of memory", name);
+        return au_result_error(r, "%s: out of memory", name);
     }
     r->files[fi].syntax_errors = ts_node_has_error(ts_tree_root_node(tree));
     au_file_t f = {.path = name, .lang = lang, .src = text, .len = (uint32_t)len};
@@ -622,17 +622,17 @@ static int scan_file(au_engine_t *e, au_result_t *r, const char *path, int expli
     char *text = zg_file_read_text(path, AU_FILE_MAX_BYTES, &len);
     if (!text) {
         if (errno == EISDIR) /* not a regular file */
-            return explicit_path ? au_result_error(r, "%s:0: not a regular file", path) : 0;
+            return explicit_path ? au_result_error(r, "%s: not a regular file", path) : 0;
         if (errno == EFBIG)
-            return au_result_error(r, "%s:0: larger than %u MiB: not audited", path,
+            return au_result_error(r, "%s: larger than %u MiB: not audited", path,
                                    AU_FILE_MAX_BYTES >> 20);
-        return au_result_error(r, "%s:0: cannot read: %s", path, strerror(errno));
+        return au_result_error(r, "%s: cannot read: %s", path, strerror(errno));
     }
     int lang = au_lang_of(path, text, len);
     if (lang < 0) {
         free(text);
         return explicit_path
-                   ? au_result_error(r, "%s:0: not C, C++ or Python (by its name)", path)
+                   ? au_result_error(r, "%s: not C, C++ or Python (by its name)", path)
                    : 0;
     }
     int rc = au_scan_text(e, r, path, (au_lang_t)lang, text, len);
@@ -670,7 +670,7 @@ static int scan_entry(au_engine_t *e, au_result_t *r, const char *dir,
         return au_result_error(r, "%s/%s:0: path too long", dir, name);
     struct stat st;
     if (lstat(path, &st) != 0)
-        return au_result_error(r, "%s:0: cannot read: %s", path, strerror(errno));
+        return au_result_error(r, "%s: cannot read: %s", path, strerror(errno));
     /* symbolic links to directories are not followed: no loops */
     if (S_ISDIR(st.st_mode))
         return skip_dir(dir, name) ? 0 : scan_dir(e, r, path, depth + 1);
@@ -685,11 +685,11 @@ static int scan_entry(au_engine_t *e, au_result_t *r, const char *dir,
 static int scan_dir(au_engine_t *e, au_result_t *r, const char *dir, int depth)
 {
     if (depth > DIR_DEPTH_MAX)
-        return au_result_error(r, "%s:0: nested deeper than %d directories", dir,
+        return au_result_error(r, "%s: nested deeper than %d directories", dir,
                                DIR_DEPTH_MAX);
     DIR *d = opendir(dir);
     if (!d)
-        return au_result_error(r, "%s:0: cannot read: %s", dir, strerror(errno));
+        return au_result_error(r, "%s: cannot read: %s", dir, strerror(errno));
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
@@ -701,7 +701,7 @@ static int scan_dir(au_engine_t *e, au_result_t *r, const char *dir, int depth)
         char *copy = nn ? strdup(de->d_name) : NULL;
         if (!copy) {
             names = nn ? nn : names;
-            rc = au_result_error(r, "%s:0: out of memory", dir);
+            rc = au_result_error(r, "%s: out of memory", dir);
             break;
         }
         names = nn;
@@ -723,7 +723,7 @@ int au_scan_path(au_engine_t *e, au_result_t *r, const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return au_result_error(r, "%s:0: cannot read: %s", path, strerror(errno));
+        return au_result_error(r, "%s: cannot read: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode))
         return scan_dir(e, r, path, 0);
     return scan_file(e, r, path, 1);
