@@ -667,7 +667,7 @@ static int scan_entry(au_engine_t *e, au_result_t *r, const char *dir,
     int n = snprintf(path, sizeof path, "%s%s%s", dir,
                      dir[strlen(dir) - 1] == '/' ? "" : "/", name);
     if (n < 0 || (size_t)n >= sizeof path)
-        return au_result_error(r, "%s/%s:0: path too long", dir, name);
+        return au_result_error(r, "%s/%s: path too long", dir, name);
     struct stat st;
     if (lstat(path, &st) != 0)
         return au_result_error(r, "%s: cannot read: %s", path, strerror(errno));
