@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "cli_opt.h"
 
 #define FILES_PER_LANG 60
 #define TARGET_LINES_PER_S 100000.0
@@ -206,7 +207,20 @@ static int measure(const char *what, int functions, int every, int runs)
 
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    static const cli_opt_t opts[] = {{"quick", 0, NULL, 'q'}, {NULL, 0, NULL, 0}};
+    cli_opts_t p = {.cmd = "bench_audit", .table = opts, .argc = argc, .argv = argv};
+    bool quick = false;
+    if (cli_wants_help(argc, argv)) {
+        puts("usage: bench_audit [--quick]   lines per second zguard audit scans");
+        return 0;
+    }
+    for (int c; (c = cli_opt_next(&p)) != CLI_OPT_END;) {
+        if (c == CLI_OPT_ERROR)
+            return CLI_EXIT_USAGE;
+        quick = true;
+    }
+    if (p.nargs)
+        return cli_usage_error(p.cmd, "unexpected argument '%s'", cli_opt_args(&p)[0]);
     /* ~115 functions of ~9.5 lines a file: 60 files x 3 languages x ~1100 lines */
     int functions = quick ? 12 : 115, runs = quick ? 1 : 3;
     int rc = measure("every file uses ZeroMQ (every line parsed)", functions, 1, runs);

@@ -44,9 +44,12 @@
  * over every synchronous request of every round; the gate/proxy latency
  * interval comes from the per-round p50s and p99s.
  *
- * Exit status: 0 after a complete run, 1 on a usage error, 2 when anything
+ * Exit status: 0 after a complete run, 2 on a usage error or when anything
  * failed (a socket, a lost or wrong reply, the gate dropping a reply).
  */
+#include "bench.h"
+#include "cli_opt.h"
+
 #include <zguard.h>
 
 #include <errno.h>
@@ -1247,7 +1250,7 @@ static void usage(FILE *out)
           "  --json        the results as JSON on stdout\n"
           "  --verbose     every round's figures on stderr\n"
           "\n"
-          "Exit status: 0 after a complete run, 1 on a usage error, 2 when "
+          "Exit status: 0 after a complete run, 2 on a usage error or when "
           "anything\nfailed.\n",
           out);
 }
@@ -1256,56 +1259,85 @@ static bool parse_number(const char *text, double lo, double hi, double *out)
 {
     char *end;
     errno = 0;
-    double v = text ? strtod(text, &end) : 0;
-    if (!text || errno || *end || end == text || v < lo || v > hi)
+    double v = strtod(text, &end);
+    if (errno || *end || end == text || v < lo || v > hi)
         return false;
     *out = v;
     return true;
+}
+
+/* The value of option p->opt, a number from lo to hi (whole: an integer),
+ * in out; false after a usage error. */
+static bool number_option(const cli_opts_t *p, double lo, double hi,
+                          bool whole, double *out)
+{
+    if (parse_number(p->value, lo, hi, out) && (!whole || *out == (long)*out))
+        return true;
+    cli_usage_error(p->cmd, "--%s: '%s' is not a number from %g to %g",
+                    p->opt->name, p->value, lo, hi);
+    return false;
+}
+
+/* Option c of the table below, into o: 0 or BG_EXIT_USAGE. */
+static int take_option(const cli_opts_t *p, int c, bench_gate_opts_t *o,
+                       bool *quick)
+{
+    double x = 0;
+    switch (c) {
+    case 'q': *quick = true; return 0;
+    case 'j': o->json = true; return 0;
+    case 'v': o->verbose = true; return 0;
+    case 'o': o->only = p->value; return 0;
+    case 'r':
+        if (!number_option(p, 1, BG_MAX_ROUNDS, true, &x))
+            return BG_EXIT_USAGE;
+        o->rounds = (int)x;
+        return 0;
+    case 's':
+        if (!number_option(p, 0.01, 60, false, &x))
+            return BG_EXIT_USAGE;
+        o->seconds = x;
+        return 0;
+    case 'w':
+        if (!number_option(p, 1, 1000000, true, &x))
+            return BG_EXIT_USAGE;
+        o->hwm = (int)x;
+        return 0;
+    case 'z':
+        if (!number_option(p, 1, 256 << 10, true, &x))
+            return BG_EXIT_USAGE;
+        o->size = (size_t)x;
+        return 0;
+    default: return BG_EXIT_USAGE;
+    }
 }
 
 /* `zguard-bench gate ARGS...`, `zguard bench gate`. */
 int bench_gate_main(int argc, char **argv);
 int bench_gate_main(int argc, char **argv)
 {
+    static const cli_opt_t opts[] = {
+        {"rounds", 0, "N", 'r'},  {"seconds", 0, "S", 's'},
+        {"size", 0, "BYTES", 'z'}, {"hwm", 0, "N", 'w'},
+        {"only", 0, "TEXT", 'o'}, {"quick", 0, NULL, 'q'},
+        {"json", 0, NULL, 'j'},   {"verbose", 'v', NULL, 'v'},
+        {NULL, 0, NULL, 0}};
     bench_gate_opts_t o = {.rounds = 0, .seconds = 0, .size = 64,
                            .hwm = BG_HWM};
     bool quick = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        double x;
-        if (strcmp(a, "--quick") == 0)
-            quick = true;
-        else if (strcmp(a, "--json") == 0)
-            o.json = true;
-        else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0)
-            o.verbose = true;
-        else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--rounds") == 0 &&
-                   parse_number(v, 1, BG_MAX_ROUNDS, &x) && x == (int)x) {
-            o.rounds = (int)x;
-            i++;
-        } else if (strcmp(a, "--seconds") == 0 &&
-                   parse_number(v, 0.01, 60, &x)) {
-            o.seconds = x;
-            i++;
-        } else if (strcmp(a, "--only") == 0 && v) {
-            o.only = v;
-            i++;
-        } else if (strcmp(a, "--hwm") == 0 &&
-                   parse_number(v, 1, 1000000, &x) && x == (int)x) {
-            o.hwm = (int)x;
-            i++;
-        } else if (strcmp(a, "--size") == 0 &&
-                   parse_number(v, 1, 256 << 10, &x) && x == (size_t)x) {
-            o.size = (size_t)x;
-            i++;
-        } else {
-            fprintf(stderr, "zguard bench gate: bad or unknown argument '%s'\n", a);
-            usage(stderr);
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "%s gate", bench_prog());
+    cli_opts_t p = {.cmd = cmd, .table = opts, .argc = argc, .argv = argv};
+    for (int c; (c = cli_opt_next(&p)) != CLI_OPT_END;)
+        if (take_option(&p, c, &o, &quick) != 0)
             return BG_EXIT_USAGE;
-        }
+    if (p.nargs) {
+        cli_usage_error(cmd, "unexpected argument '%s'", cli_opt_args(&p)[0]);
+        return BG_EXIT_USAGE;
     }
     int nsel = 0;
     for (int row = 0; row < NROWS; row++)

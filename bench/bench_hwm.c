@@ -18,13 +18,12 @@
  * the receiver slower than the sender, which is when queues fill.
  */
 #include "bench.h"
+#include "cli_opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -239,93 +238,90 @@ static int parse_values(const char *s, hwm_opts_t *o)
     return o->nvalues ? 0 : -1;
 }
 
-static _Noreturn void usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static _Noreturn void usage_error(const char *fmt, ...)
+/* Option c of the table below, into o: 0, or 2 after a usage error. */
+static int take_option(const cli_opts_t *p, int c, hwm_opts_t *o,
+                        bool *values_given)
 {
-    va_list ap;
-    fprintf(stderr, "%s hwm: ", bench_prog());
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see '%s hwm --help')\n", bench_prog());
-    exit(2);
+    const char *v = p->value;
+    char *end = NULL;
+    switch (c) {
+    case 'p':
+        if (strcmp(v, "pushpull") && strcmp(v, "pubsub"))
+            return cli_usage_error(p->cmd, "--pattern: '%s' is not pushpull or pubsub", v);
+        o->pattern = v;
+        return 0;
+    case 't':
+        if (strcmp(v, "tcp") && strcmp(v, "ipc") && strcmp(v, "inproc"))
+            return cli_usage_error(p->cmd, "--transport: '%s' is not tcp, ipc or inproc", v);
+        o->transport = v;
+        return 0;
+    case 's':
+        o->size = strtoul(v, &end, 10);
+        if (*end || o->size < 1 || o->size > (64u << 20))
+            return cli_usage_error(p->cmd, "--size: '%s' is not 1 to 67108864 bytes", v);
+        return 0;
+    case 'w':
+        o->work_us = strtol(v, &end, 10);
+        if (*end || o->work_us < 0 || o->work_us > 1000000)
+            return cli_usage_error(p->cmd, "--work-us: '%s' is not 0 to 1000000", v);
+        return 0;
+    case 'v':
+        if (parse_values(v, o) != 0)
+            return cli_usage_error(p->cmd, "--values: '%s' is not a list of HWMs like 1,10,100", v);
+        *values_given = true;
+        return 0;
+    case 'S':
+        o->seconds = strtod(v, &end);
+        if (*end || !(o->seconds >= 0.05 && o->seconds <= 60))
+            return cli_usage_error(p->cmd, "--seconds: '%s' is not 0.05 to 60", v);
+        return 0;
+    case 'r':
+        o->rounds = (int)strtol(v, &end, 10);
+        if (*end || o->rounds < 1 || o->rounds > HWM_ROUNDS_MAX)
+            return cli_usage_error(p->cmd, "--rounds: '%s' is not 1 to 15", v);
+        return 0;
+    case 'q':
+        if (!*values_given) {
+            o->nvalues = (int)(sizeof quick_values / sizeof *quick_values);
+            memcpy(o->values, quick_values, sizeof quick_values);
+        }
+        o->seconds = 0.3;
+        o->rounds = 1;
+        return 0;
+    case 'j':
+        o->json = true;
+        return 0;
+    default:
+        return CLI_EXIT_USAGE;
+    }
 }
 
+/* The options, or exit: 0 after --help, 2 on a usage error. */
 static void parse(int argc, char **argv, hwm_opts_t *o)
 {
-    static const struct option longs[] = {
-        {"pattern", required_argument, NULL, 'p'}, {"size", required_argument, NULL, 's'},
-        {"transport", required_argument, NULL, 't'}, {"work-us", required_argument, NULL, 'w'},
-        {"values", required_argument, NULL, 'v'}, {"seconds", required_argument, NULL, 'S'},
-        {"rounds", required_argument, NULL, 'r'}, {"quick", no_argument, NULL, 'q'},
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const cli_opt_t opts[] = {
+        {"pattern", 0, "P", 'p'}, {"size", 0, "BYTES", 's'},
+        {"transport", 0, "T", 't'}, {"work-us", 0, "US", 'w'},
+        {"values", 0, "LIST", 'v'}, {"seconds", 0, "S", 'S'},
+        {"rounds", 0, "N", 'r'}, {"quick", 0, NULL, 'q'},
+        {"json", 0, NULL, 'j'}, {NULL, 0, NULL, 0}};
     *o = (hwm_opts_t){.pattern = "pushpull", .transport = "tcp", .size = 1024,
                       .seconds = 1.0, .rounds = 3};
     o->nvalues = (int)(sizeof default_values / sizeof *default_values);
     memcpy(o->values, default_values, sizeof default_values);
-    bool values_given = false;
-    opterr = 0;
-    optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "", longs, NULL)) != -1;) {
-        char *end = NULL;
-        switch (c) {
-        case 'p':
-            if (strcmp(optarg, "pushpull") && strcmp(optarg, "pubsub"))
-                usage_error("--pattern: '%s' is not pushpull or pubsub", optarg);
-            o->pattern = optarg;
-            break;
-        case 't':
-            if (strcmp(optarg, "tcp") && strcmp(optarg, "ipc") && strcmp(optarg, "inproc"))
-                usage_error("--transport: '%s' is not tcp, ipc or inproc", optarg);
-            o->transport = optarg;
-            break;
-        case 's':
-            o->size = strtoul(optarg, &end, 10);
-            if (*end || o->size < 1 || o->size > (64u << 20))
-                usage_error("--size: '%s' is not 1 to 67108864 bytes", optarg);
-            break;
-        case 'w':
-            o->work_us = strtol(optarg, &end, 10);
-            if (*end || o->work_us < 0 || o->work_us > 1000000)
-                usage_error("--work-us: '%s' is not 0 to 1000000", optarg);
-            break;
-        case 'v':
-            if (parse_values(optarg, o) != 0)
-                usage_error("--values: '%s' is not a list of HWMs like 1,10,100", optarg);
-            values_given = true;
-            break;
-        case 'S':
-            o->seconds = strtod(optarg, &end);
-            if (*end || !(o->seconds >= 0.05 && o->seconds <= 60))
-                usage_error("--seconds: '%s' is not 0.05 to 60", optarg);
-            break;
-        case 'r':
-            o->rounds = (int)strtol(optarg, &end, 10);
-            if (*end || o->rounds < 1 || o->rounds > HWM_ROUNDS_MAX)
-                usage_error("--rounds: '%s' is not 1 to 15", optarg);
-            break;
-        case 'q':
-            if (!values_given) {
-                o->nvalues = (int)(sizeof quick_values / sizeof *quick_values);
-                memcpy(o->values, quick_values, sizeof quick_values);
-            }
-            o->seconds = 0.3;
-            o->rounds = 1;
-            break;
-        case 'j':
-            o->json = true;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            exit(0);
-        default:
-            usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
-        }
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        exit(0);
     }
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "%s hwm", bench_prog());
+    cli_opts_t p = {.cmd = cmd, .table = opts, .argc = argc, .argv = argv};
+    bool values_given = false;
+    for (int c; (c = cli_opt_next(&p)) != CLI_OPT_END;)
+        if (take_option(&p, c, o, &values_given) != 0)
+            exit(CLI_EXIT_USAGE);
+    if (p.nargs)
+        exit(cli_usage_error(cmd, "unexpected argument '%s'", cli_opt_args(&p)[0]));
 }
 
 /* ---- the answer ----------------------------------------------------------- */

@@ -9,9 +9,9 @@
  * (tools/cmd_bench.c), so that the command itself does not link CZMQ.
  */
 #include "bench.h"
+#include "cli_opt.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,85 +236,70 @@ static void print_list(const scen_list_t *l)
 
 /* ---- options ------------------------------------------------------------- */
 
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s: ", bench_prog());
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see --help)\n");
-    return 2;
-}
-
 static int parse_rounds(const char *text, int *out)
 {
     char *end;
     errno = 0;
-    long v = text ? strtol(text, &end, 10) : 0;
-    if (!text || errno || *end || end == text || v < 1 || v > BENCH_MAX_ROUNDS)
-        return usage_error("--rounds needs a number from 1 to %d, not '%s'",
-                           BENCH_MAX_ROUNDS, text ? text : "");
+    long v = strtol(text, &end, 10);
+    if (errno || *end || end == text || v < 1 || v > BENCH_MAX_ROUNDS)
+        return cli_usage_error(bench_prog(),
+                               "--rounds needs a number from 1 to %d, not '%s'",
+                               BENCH_MAX_ROUNDS, text);
     *out = (int)v;
-    return -1;
+    return 0;
 }
 
 static int parse_messages(const char *text, long *out)
 {
     char *end;
     errno = 0;
-    long v = text ? strtol(text, &end, 10) : 0;
-    if (!text || errno || *end || end == text || v < 2 || v > 1000000)
-        return usage_error("--messages needs a number from 2 to 1000000, "
-                           "not '%s'",
-                           text ? text : "");
+    long v = strtol(text, &end, 10);
+    if (errno || *end || end == text || v < 2 || v > 1000000)
+        return cli_usage_error(bench_prog(),
+                               "--messages needs a number from 2 to 1000000, "
+                               "not '%s'",
+                               text);
     *out = v;
-    return -1;
-}
-
-static bool flag(const char *a, const char *name, bool *out)
-{
-    return strcmp(a, name) == 0 && (*out = true);
-}
-
-/* An option with a value: -1 when taken (the caller skips the value), -2
- * when `a` is none of them, else the exit status of a usage error. */
-static int value_option(const char *a, const char *next, bench_opts_t *o)
-{
-    if (strcmp(a, "--rounds") == 0)
-        return parse_rounds(next, &o->rounds);
-    if (strcmp(a, "--messages") == 0)
-        return parse_messages(next, &o->messages);
-    if (strcmp(a, "--only") != 0)
-        return -2;
-    if (!next || !*next || *next == '-')
-        return usage_error("--only needs a list of scenarios");
-    o->only = next;
-    return -1;
+    return 0;
 }
 
 /* -1: go on; otherwise the exit status (0 after --help). */
 static int parse_args(int argc, char **argv, bench_opts_t *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if (flag(a, "--quick", &o->quick) || flag(a, "--json", &o->json) ||
-            flag(a, "--verbose", &o->verbose) || flag(a, "-v", &o->verbose) ||
-            flag(a, "--list", &o->list))
-            continue;
-        int rc = value_option(a, next, o);
-        if (rc == -2)
-            return usage_error("unknown argument '%s'", a);
-        if (rc >= 0)
-            return rc;
-        i++;
+    static const cli_opt_t opts[] = {
+        {"quick", 0, NULL, 'q'},       {"json", 0, NULL, 'j'},
+        {"verbose", 'v', NULL, 'v'},   {"list", 0, NULL, 'l'},
+        {"rounds", 0, "N", 'r'},       {"messages", 0, "M", 'm'},
+        {"only", 0, "LIST", 'o'},      {NULL, 0, NULL, 0}};
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return 0;
     }
+    cli_opts_t p = {.cmd = bench_prog(), .table = opts, .argc = argc,
+                    .argv = argv};
+    for (int c; (c = cli_opt_next(&p)) != CLI_OPT_END;) {
+        int rc = 0;
+        switch (c) {
+        case 'q': o->quick = true; break;
+        case 'j': o->json = true; break;
+        case 'v': o->verbose = true; break;
+        case 'l': o->list = true; break;
+        case 'r': rc = parse_rounds(p.value, &o->rounds); break;
+        case 'm': rc = parse_messages(p.value, &o->messages); break;
+        case 'o':
+            if (!*p.value || *p.value == '-')
+                rc = cli_usage_error(bench_prog(),
+                                     "--only needs a list of scenarios");
+            o->only = p.value;
+            break;
+        default: rc = CLI_EXIT_USAGE;
+        }
+        if (rc)
+            return rc;
+    }
+    if (p.nargs)
+        return cli_usage_error(bench_prog(), "unexpected argument '%s'",
+                               cli_opt_args(&p)[0]);
     return -1;
 }
 

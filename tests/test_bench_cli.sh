@@ -16,7 +16,7 @@ expect 0 "$zguard" --help
 contains "$tmp/out" "bench "
 
 expect 2 "$zguard" bench --frobnicate
-contains "$tmp/err" "unknown argument '--frobnicate'"
+contains "$tmp/err" "unknown option '--frobnicate'"
 expect 2 "$zguard" bench --rounds 0
 contains "$tmp/err" "\-\-rounds needs a number from 1 to 31, not '0'"
 expect 2 "$zguard" bench --rounds

@@ -28,12 +28,15 @@ NOT_LOCAL = "192.0.2.7"  # TEST-NET-1: never this machine
 
 
 def flags_of_source():
-    """The flags tools/cmd_gate.c parses: its FLAG() table and --log-level."""
+    """The flags tools/cmd_gate.c parses: its table of options
+    (cli_opt_t options[], one {"name", letter, "VALUE", id} each)."""
     with open(os.path.join(SOURCE, "tools", "cmd_gate.c")) as f:
         text = f.read()
-    flags = re.findall(r'FLAG\("(--[a-z-]+)"', text)
-    assert len(flags) >= 10, flags
-    return flags + ["--log-level"]
+    table = re.search(r"cli_opt_t options\[\] = \{(.*?)\n\};", text, re.S)
+    assert table, "no options table in tools/cmd_gate.c"
+    flags = ["--" + n for n in re.findall(r'\{"([a-z-]+)", ', table.group(1))]
+    assert len(flags) >= 11 and "--log-level" in flags, flags
+    return flags
 
 
 class Cli(GateTest):
@@ -110,7 +113,7 @@ class Cli(GateTest):
         self.refused([], "missing --pattern")
 
     def test_malformed_command_lines(self):
-        self.refused(self.args() + ["--bogus", "x"], "unknown argument '--bogus'")
+        self.refused(self.args() + ["--bogus", "x"], "unknown option '--bogus'")
         self.refused(self.args() + ["--pattern", "pubsub"], "--pattern given twice")
         self.refused(self.args() + ["--revoked"], "--revoked needs a value")
         self.refused(self.args() + ["--log-level", "loud"],

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <zguard.h>
 
+#include "cli_opt.h"
+
 #define EXIT_OK 0
 #define EXIT_WARN 1
 #define EXIT_FAIL 2
@@ -35,11 +37,6 @@ int cmd_gate(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
-/* True when argv holds -h or --help: every command answers it. */
-int cli_wants_help(int argc, char **argv);
-/* "zguard policy: unknown option '--x' (see 'zguard policy --help')" */
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 void cli_json_string(FILE *out, const char *s);
 /* A passphrase from file, else (use_env) $ZGUARD_PASSPHRASE_FILE or the
  * systemd credential, else the terminal (asked twice when confirm). EXIT_OK,

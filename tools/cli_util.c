@@ -1,37 +1,14 @@
 /*
- * cli_util.c - small helpers every zguard command uses: help detection,
- * usage errors, escaping for JSON and Markdown output, and where a
- * passphrase comes from.
+ * cli_util.c - small helpers every zguard command uses: escaping for JSON
+ * and Markdown output, where a passphrase comes from, where a companion
+ * program lies.
  */
 #include "cli.h"
 
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-int cli_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            return 0;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-            return 1;
-    }
-    return 0;
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see '%s --help')\n", cmd);
-    return EXIT_FAIL;
-}
 
 void cli_json_string(FILE *out, const char *s)
 {

@@ -9,7 +9,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -89,6 +88,8 @@ typedef struct audit_opts {
     au_sev_t fail_on;
     int color;
     int stats;
+    char **paths; /* the files and directories to scan */
+    int npaths;
 } audit_opts_t;
 
 enum { F_TEXT, F_LINES, F_MARKDOWN, F_JSON, F_SARIF };
@@ -120,47 +121,48 @@ static int parse_color(const char *when, int *color)
 
 static int parse_opts(int argc, char **argv, audit_opts_t *o)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'}, {"policy", required_argument, NULL, 'p'},
-        {"fail-on", required_argument, NULL, 'l'}, {"color", required_argument, NULL, 'c'},
-        {"colour", required_argument, NULL, 'c'},  {"stats", no_argument, NULL, 's'},
+    static const cli_opt_t opts[] = {
+        {"format", 0, "FORMAT", 'f'}, {"policy", 0, "FILE", 'p'},
+        {"fail-on", 0, "SEVERITY", 'l'}, {"color", 0, "WHEN", 'c'},
+        {"colour", 0, "WHEN", 'c'},  {"stats", 0, NULL, 's'},
         {NULL, 0, NULL, 0}};
     *o = (audit_opts_t){.format = F_TEXT, .fail_on = AU_SEV_HIGH};
     parse_color("auto", &o->color);
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_opts_t p = {.cmd = "zguard audit", .table = opts, .argc = argc,
+                    .argv = argv};
+    for (int c; (c = cli_opt_next(&p)) != CLI_OPT_END;) {
+        const char *v = p.value;
         switch (c) {
         case 'f':
             o->format = -1;
             for (int i = 0; i < (int)(sizeof formats / sizeof formats[0]); i++)
-                if (strcmp(optarg, formats[i]) == 0)
+                if (strcmp(v, formats[i]) == 0)
                     o->format = i;
             if (o->format < 0)
                 return cli_usage_error("zguard audit", "--format '%s' is not text, "
-                                       "lines, markdown, json or sarif", optarg);
+                                       "lines, markdown, json or sarif", v);
             break;
-        case 'p': o->policy = optarg; break;
+        case 'p': o->policy = v; break;
         case 'l': {
-            int s = au_sev_from_name(optarg);
+            int s = au_sev_from_name(v);
             if (s < 0)
                 return cli_usage_error("zguard audit", "--fail-on '%s' is not "
-                                       "critical, high, medium or low", optarg);
+                                       "critical, high, medium or low", v);
             o->fail_on = (au_sev_t)s;
             break;
         }
         case 'c':
-            if (parse_color(optarg, &o->color) != 0)
+            if (parse_color(v, &o->color) != 0)
                 return cli_usage_error("zguard audit", "--color '%s' is not auto, "
-                                       "always or never", optarg);
+                                       "always or never", v);
             break;
         case 's': o->stats = 1; break;
         default:
-            return cli_usage_error("zguard audit", "unknown option '%s'",
-                                   argv[optind - 1]);
+            return EXIT_FAIL;
         }
     }
+    o->paths = cli_opt_args(&p);
+    o->npaths = p.nargs;
     return 0;
 }
 
@@ -243,8 +245,8 @@ int cmd_audit(int argc, char **argv)
         return EXIT_FAIL;
     static char dot[] = ".";
     char *here[] = {dot};
-    int rc = optind < argc ? scan(&o, policy, argv + optind, (size_t)(argc - optind))
-                           : scan(&o, policy, here, 1);
+    int rc = o.npaths ? scan(&o, policy, o.paths, (size_t)o.npaths)
+                      : scan(&o, policy, here, 1);
     zg_policy_destroy(&policy);
     return rc;
 }

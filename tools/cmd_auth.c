@@ -5,7 +5,6 @@
 #include "cli.h"
 #include "zguard_tools.h"
 
-#include <getopt.h>
 #include <string.h>
 #include <time.h>
 
@@ -65,34 +64,33 @@ static void row(void *arg, const char *file, zg_cert_state_t st,
 
 static int run_check(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"revoked", required_argument, NULL, 'r'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0}};
+    static const cli_opt_t opts[] = {{"revoked", 'r', "FILE", 'r'},
+                                     {"json", 'j', NULL, 'j'},
+                                     {NULL, 0, NULL, 0}};
     const char *cmd = "zguard auth check", *revoked = NULL;
+    cli_opts_t p = {.cmd = cmd, .table = opts, .argc = argc, .argv = argv};
     row_ctx_t r = {.now = (int64_t)time(NULL)};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "r:j", opts, NULL)) != -1) {
+    for (int c; (c = cli_opt_next(&p)) != CLI_OPT_END;) {
+        if (c == CLI_OPT_ERROR)
+            return EXIT_FAIL;
         if (c == 'r')
-            revoked = optarg;
-        else if (c == 'j')
-            r.json = 1;
+            revoked = p.value;
         else
-            return cli_usage_error(cmd, "bad option");
+            r.json = 1;
     }
-    if (argc - optind != 1)
+    if (p.nargs != 1)
         return cli_usage_error(cmd, "give exactly one directory");
+    const char *dir = cli_opt_args(&p)[0];
     if (r.json) {
         printf("{\"directory\": ");
-        cli_json_string(stdout, argv[optind]);
+        cli_json_string(stdout, dir);
         printf(", \"certificates\": [");
     }
     else
         printf("%-10s %-20s %-20s %-21s %s\n", "STATE", "NAME",
                "FINGERPRINT", "EXPIRES", "FILE");
     zg_allowlist_t *list =
-        zg_allowlist_load(argv[optind], revoked, r.now, row, &r);
+        zg_allowlist_load(dir, revoked, r.now, row, &r);
     if (r.json)
         printf("\n  ], \"keys_loaded\": %zu, \"valid\": %d}\n",
                list ? zg_allowlist_count(list) : 0, r.valid);

@@ -61,19 +61,24 @@ static bool selected(const demo_opts_t *o, const char *id)
 
 static int parse_args(int argc, char **argv, demo_opts_t *o)
 {
+    static const cli_opt_t opts[] = {
+        {"json", 0, NULL, 'j'}, {"keep", 0, NULL, 'k'},
+        {"list", 0, NULL, 'l'}, {"only", 0, "ROWS", 'o'},
+        {NULL, 0, NULL, 0}};
     const char *cmd = "zguard demo";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            o->json = true;
-        else if (strcmp(argv[i], "--keep") == 0)
-            o->keep = true;
-        else if (strcmp(argv[i], "--list") == 0)
-            o->list = true;
-        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
-            o->only = argv[++i];
-        else
-            return cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
+    cli_opts_t op = {.cmd = cmd, .table = opts, .argc = argc, .argv = argv};
+    for (int c; (c = cli_opt_next(&op)) != CLI_OPT_END;) {
+        switch (c) {
+        case 'j': o->json = true; break;
+        case 'k': o->keep = true; break;
+        case 'l': o->list = true; break;
+        case 'o': o->only = op.value; break;
+        default: return EXIT_FAIL;
+        }
     }
+    if (op.nargs)
+        return cli_usage_error(cmd, "unexpected argument '%s'",
+                               cli_opt_args(&op)[0]);
     for (const char *p = o->only; p && *p; p += strcspn(p, ","), p += *p == ',') {
         size_t n = strcspn(p, ","), k = 0;
         while (k < demo_threat_count &&

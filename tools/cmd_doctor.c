@@ -9,7 +9,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 #include <zguard.h>
@@ -338,39 +337,37 @@ int cmd_doctor(int argc, char **argv)
         fputs(usage, stdout);
         return EXIT_OK;
     }
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"policy", required_argument, NULL, 'p'},
-        {"fail-on", required_argument, NULL, 'f'},
-        {"advisories", required_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0}};
+    static const cli_opt_t opts[] = {{"json", 0, NULL, 'j'},
+                                     {"policy", 0, "FILE", 'p'},
+                                     {"fail-on", 0, "SEVERITY", 'f'},
+                                     {"advisories", 0, "FILE", 'a'},
+                                     {NULL, 0, NULL, 0}};
+    cli_opts_t p = {.cmd = "zguard doctor", .table = opts, .argc = argc,
+                    .argv = argv};
     zg_doctor_opts_t o = {.fail_on = ZG_ADV_HIGH};
-    int json = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    int json = 0;
+    for (int c; (c = cli_opt_next(&p)) != CLI_OPT_END;) {
         switch (c) {
         case 'j': json = 1; break;
-        case 'p': o.policy = optarg; break;
-        case 'a': o.db_path = optarg; break;
+        case 'p': o.policy = p.value; break;
+        case 'a': o.db_path = p.value; break;
         case 'f': {
-            int s = zg_adv_severity_from_name(optarg);
+            int s = zg_adv_severity_from_name(p.value);
             if (s < 0)
                 return cli_usage_error("zguard doctor",
                                        "--fail-on '%s' is not low, medium, "
                                        "high or critical",
-                                       optarg);
+                                       p.value);
             o.fail_on = (zg_adv_severity_t)s;
             break;
         }
         default:
-            return cli_usage_error("zguard doctor", "unknown option '%s'",
-                                   argv[optind - 1]);
+            return EXIT_FAIL;
         }
     }
-    if (optind < argc)
+    if (p.nargs)
         return cli_usage_error("zguard doctor", "unexpected argument '%s'",
-                               argv[optind]);
+                               cli_opt_args(&p)[0]);
     zg_doctor_t *d = zg_doctor_run(&o);
     if (!d) {
         fprintf(stderr, "zguard doctor: %s\n", zg_last_error());

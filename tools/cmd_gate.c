@@ -95,30 +95,46 @@ typedef struct gate_args {
 
 /* ---- the command line ------------------------------------------------------ */
 
+/* The flags that name one setting each, then --log-level. */
+enum { O_PATTERN, O_FRONTEND, O_BACKEND, O_SERVER_KEY, O_ALLOW, O_REVOKED,
+       O_POLICY, O_METRICS, O_CONFIG, O_PASS_FILE, O_LOG_LEVEL };
+
+static const cli_opt_t options[] = {
+    {"pattern", 0, "P", O_PATTERN},
+    {"frontend", 0, "EP", O_FRONTEND},
+    {"backend", 0, "EP", O_BACKEND},
+    {"server-key", 0, "KEY", O_SERVER_KEY},
+    {"allow", 0, "DIR", O_ALLOW},
+    {"revoked", 0, "FILE", O_REVOKED},
+    {"policy", 0, "FILE", O_POLICY},
+    {"metrics", 0, "ADDR:PORT", O_METRICS},
+    {"config", 0, "FILE", O_CONFIG},
+    {"passphrase-file", 0, "F", O_PASS_FILE},
+    {"log-level", 0, "L", O_LOG_LEVEL},
+    {NULL, 0, NULL, 0},
+};
+
 typedef struct flag {
-    const char *name;
-    size_t offset; /* of the const char * in gate_args_t */
+    size_t offset;   /* of the const char * in gate_args_t */
     const char *key; /* the policy key it becomes, for error messages */
 } flag_t;
 
-#define FLAG(n, field, key) {n, offsetof(gate_args_t, field), key}
-static const flag_t flags[] = {
-    FLAG("--pattern", pattern, "pattern"),
-    FLAG("--frontend", frontend, "frontend"),
-    FLAG("--backend", backend, "backend"),
-    FLAG("--server-key", server_key, "curve_keys"),
-    FLAG("--allow", allow, "allow"),
-    FLAG("--revoked", revoked, "revoked"),
-    FLAG("--policy", policy, NULL),
-    FLAG("--metrics", metrics, "listen"),
-    FLAG("--config", config, NULL),
-    FLAG("--passphrase-file", pass_file, NULL),
-    {NULL, 0, NULL},
+static const flag_t flags[O_LOG_LEVEL] = {
+    [O_PATTERN] = {offsetof(gate_args_t, pattern), "pattern"},
+    [O_FRONTEND] = {offsetof(gate_args_t, frontend), "frontend"},
+    [O_BACKEND] = {offsetof(gate_args_t, backend), "backend"},
+    [O_SERVER_KEY] = {offsetof(gate_args_t, server_key), "curve_keys"},
+    [O_ALLOW] = {offsetof(gate_args_t, allow), "allow"},
+    [O_REVOKED] = {offsetof(gate_args_t, revoked), "revoked"},
+    [O_POLICY] = {offsetof(gate_args_t, policy), NULL},
+    [O_METRICS] = {offsetof(gate_args_t, metrics), "listen"},
+    [O_CONFIG] = {offsetof(gate_args_t, config), NULL},
+    [O_PASS_FILE] = {offsetof(gate_args_t, pass_file), NULL},
 };
 
-static const char **field(gate_args_t *a, const flag_t *f)
+static const char **field(gate_args_t *a, int id)
 {
-    return (const char **)((char *)a + f->offset);
+    return (const char **)((char *)a + flags[id].offset);
 }
 
 static int parse_level(const char *text, zg_log_level_t *out)
@@ -134,38 +150,27 @@ static int parse_level(const char *text, zg_log_level_t *out)
                            text);
 }
 
-/* "--name value" or "--name=value". */
 static int parse_args(int argc, char **argv, gate_args_t *a)
 {
+    cli_opts_t p = {.cmd = "zguard gate", .table = options, .argc = argc,
+                    .argv = argv};
     a->level = ZG_LOG_INFO;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        size_t n = strcspn(s, "=");
-        const char *value = s[n] == '=' ? s + n + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
-        if (strncmp(s, "--passphrase", n) == 0 && n == strlen("--passphrase"))
-            return cli_usage_error("zguard gate",
-                                   "a passphrase is never taken from the "
-                                   "command line: use --passphrase-file");
-        const flag_t *f = flags;
-        while (f->name && (strlen(f->name) != n || strncmp(s, f->name, n)))
-            f++;
-        bool level = n == strlen("--log-level") && strncmp(s, "--log-level", n) == 0;
-        if (!f->name && !level)
-            return cli_usage_error("zguard gate", "unknown argument '%.*s'",
-                                   (int)n, s);
-        if (!value)
-            return cli_usage_error("zguard gate", "%.*s needs a value", (int)n, s);
-        if (s[n] != '=')
-            i++;
-        if (level) {
-            if (parse_level(value, &a->level) != EXIT_OK)
+    for (int id; (id = cli_opt_next(&p)) != CLI_OPT_END;) {
+        if (id == CLI_OPT_ERROR)
+            return EXIT_FAIL;
+        if (id == O_LOG_LEVEL) {
+            if (parse_level(p.value, &a->level) != EXIT_OK)
                 return EXIT_FAIL;
-        } else if (*field(a, f)) {
-            return cli_usage_error("zguard gate", "%s given twice", f->name);
+        } else if (*field(a, id)) {
+            return cli_usage_error("zguard gate", "--%s given twice",
+                                   p.opt->name);
         } else {
-            *field(a, f) = value;
+            *field(a, id) = p.value;
         }
     }
+    if (p.nargs)
+        return cli_usage_error("zguard gate", "unexpected argument '%s'",
+                               cli_opt_args(&p)[0]);
     return EXIT_OK;
 }
 
@@ -173,24 +178,23 @@ static int parse_args(int argc, char **argv, gate_args_t *a)
  * all of its required ones. */
 static int check_args(gate_args_t *a)
 {
-    static const char *const required[] = {"--pattern", "--frontend",
-                                           "--backend", "--server-key",
-                                           "--allow"};
-    for (const flag_t *f = flags; f->name; f++) {
-        bool set = *field(a, f) != NULL;
-        if (a->config && set && f->key)
+    static const int required[] = {O_PATTERN, O_FRONTEND, O_BACKEND,
+                                   O_SERVER_KEY, O_ALLOW};
+    for (int id = 0; id < O_LOG_LEVEL; id++) {
+        bool set = *field(a, id) != NULL;
+        if (a->config && set && flags[id].key)
             return cli_usage_error("zguard gate",
-                                   "%s and --config: the config file says "
+                                   "--%s and --config: the config file says "
                                    "it (one place for each setting)",
-                                   f->name);
-        if (a->config && set && strcmp(f->name, "--policy") == 0)
+                                   options[id].name);
+        if (a->config && set && id == O_POLICY)
             return cli_usage_error("zguard gate",
                                    "--policy and --config: put the values in "
                                    "the config file");
         for (size_t k = 0; !a->config && k < 5; k++)
-            if (!set && strcmp(f->name, required[k]) == 0)
-                return cli_usage_error("zguard gate", "missing %s (or --config FILE)",
-                                       f->name);
+            if (!set && id == required[k])
+                return cli_usage_error("zguard gate", "missing --%s (or --config FILE)",
+                                       options[id].name);
     }
     return EXIT_OK;
 }
@@ -317,11 +321,12 @@ static void print_problems(const zg_diag_t *diag, const char *file,
                     pr->message);
             continue;
         }
-        const char *flag = "a flag";
-        for (const flag_t *f = flags; f->name; f++)
-            if (f->key && strcmp(f->key, pr->key) == 0)
-                flag = f->name;
-        fprintf(stderr, "zguard gate: %s: %s%s\n", flag,
+        const char *flag = NULL;
+        for (int id = 0; id < O_LOG_LEVEL; id++)
+            if (flags[id].key && strcmp(flags[id].key, pr->key) == 0)
+                flag = options[id].name;
+        fprintf(stderr, "zguard gate: %s%s: %s%s\n", flag ? "--" : "",
+                flag ? flag : "a flag",
                 pr->severity == ZG_SEV_WARNING ? "warning: " : "", pr->message);
     }
 }

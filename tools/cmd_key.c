@@ -6,9 +6,9 @@
  * passphrase comes from a file, the environment or the terminal, never from
  * the command line, where every user of the machine could read it.
  *
- * Options are matched exactly, not by getopt's unique prefixes: otherwise
- * `--passphrase SECRET` would be taken for `--passphrase-file SECRET`, and the
- * secret would end up in an error message.
+ * Options are matched exactly (cli_opt.h): otherwise `--passphrase SECRET`
+ * would be taken for `--passphrase-file SECRET`. No message quotes an
+ * argument that is not an option: it may be a passphrase typed there.
  */
 #include "cli.h"
 #include "zguard_tools.h"
@@ -105,13 +105,23 @@ static const char key_usage[] =
     "\n"
     "Exit 0, or 2 with one line on standard error and nothing written.\n";
 
-/* ---- options, matched exactly ----------------------------------------------
+/* ---- options --------------------------------------------------------------
  */
 
-typedef struct opt {
-    const char *name;
-    bool takes_value;
-} opt_t;
+enum { O_DIR, O_PASS_FILE, O_NEW_PASS_FILE, O_NO_PASS, O_META, O_COST,
+       O_FORCE, O_JSON, O_OUT, O_ALLOWLIST };
+
+#define OPT_DIR {"dir", 0, "DIR", O_DIR}
+#define OPT_PASS_FILE {"passphrase-file", 0, "FILE", O_PASS_FILE}
+#define OPT_NEW_PASS_FILE {"new-passphrase-file", 0, "FILE", O_NEW_PASS_FILE}
+#define OPT_NO_PASS {"no-passphrase", 0, NULL, O_NO_PASS}
+#define OPT_META {"meta", 0, "NAME=VALUE", O_META}
+#define OPT_COST {"cost", 0, "C", O_COST}
+#define OPT_FORCE {"force", 0, NULL, O_FORCE}
+#define OPT_JSON {"json", 0, NULL, O_JSON}
+#define OPT_OUT {"out", 0, "FILE", O_OUT}
+#define OPT_ALLOWLIST {"allowlist", 0, "DIR", O_ALLOWLIST}
+#define OPT_TABLE_END {NULL, 0, NULL, 0}
 
 typedef struct args {
     const char *cmd;
@@ -119,60 +129,25 @@ typedef struct args {
     int npositional;
 } args_t;
 
-/* Calls on(name, value) for each option; positional arguments are kept. */
-typedef int(on_opt_fn)(void *arg, const char *name, const char *value);
+/* Calls on(id, value) for each option; the other arguments are kept. */
+typedef int(on_opt_fn)(void *arg, int id, const char *value);
 
-static int refuse_argv_passphrase(const char *cmd)
-{
-    fprintf(stderr,
-            "%s: a passphrase is never taken from the command line (every "
-            "user can read it in ps): use --passphrase-file FILE, "
-            "ZGUARD_PASSPHRASE_FILE or the terminal prompt\n",
-            cmd);
-    return EXIT_FAIL;
-}
-
-static int parse(args_t *a, int argc, char **argv, const opt_t *opts,
+static int parse(args_t *a, int argc, char **argv, const cli_opt_t *opts,
                  on_opt_fn *on, void *arg)
 {
-    bool only_positional = false;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (only_positional || s[0] != '-' || strcmp(s, "-") == 0) {
-            /* not echoed: a passphrase typed here must not be printed */
-            if (a->npositional == 2)
-                return cli_usage_error(a->cmd, "too many arguments");
-            a->positional[a->npositional++] = s;
-            continue;
-        }
-        if (strcmp(s, "--") == 0) {
-            only_positional = true;
-            continue;
-        }
-        size_t n = strcspn(s, "=");
-        /* the value, if any, is not echoed: it may be a passphrase */
-        if (strncmp(s, "--passphrase", n) == 0 && n == strlen("--passphrase"))
-            return refuse_argv_passphrase(a->cmd);
-        const opt_t *o = opts;
-        while (o->name && (strlen(o->name) != n || strncmp(s, o->name, n)))
-            o++;
-        if (!o->name)
-            return cli_usage_error(a->cmd, "unknown option '%.*s'", (int)n, s);
-        const char *value = NULL;
-        if (o->takes_value) {
-            if (s[n] == '=')
-                value = s + n + 1;
-            else if (i + 1 < argc)
-                value = argv[++i];
-            else
-                return cli_usage_error(a->cmd, "%s needs a value", o->name);
-        } else if (s[n] == '=') {
-            return cli_usage_error(a->cmd, "%s takes no value", o->name);
-        }
-        int rc = on(arg, o->name, value);
+    cli_opts_t p = {.cmd = a->cmd, .table = opts, .argc = argc, .argv = argv};
+    for (int id; (id = cli_opt_next(&p)) != CLI_OPT_END;) {
+        if (id == CLI_OPT_ERROR)
+            return EXIT_FAIL;
+        int rc = on(arg, id, p.value);
         if (rc != EXIT_OK)
             return rc;
     }
+    /* not echoed: a passphrase typed here must not be printed */
+    if (p.nargs > 2)
+        return cli_usage_error(a->cmd, "too many arguments");
+    for (int i = 0; i < p.nargs; i++)
+        a->positional[a->npositional++] = cli_opt_args(&p)[i];
     return EXIT_OK;
 }
 
@@ -235,18 +210,18 @@ typedef struct keygen {
     int nmeta;
 } keygen_t;
 
-static int keygen_opt(void *arg, const char *name, const char *value)
+static int keygen_opt(void *arg, int id, const char *value)
 {
     keygen_t *k = arg;
-    if (strcmp(name, "--dir") == 0)
+    if (id == O_DIR)
         k->dir = value;
-    else if (strcmp(name, "--passphrase-file") == 0)
+    else if (id == O_PASS_FILE)
         k->pass_file = value;
-    else if (strcmp(name, "--no-passphrase") == 0)
+    else if (id == O_NO_PASS)
         k->no_pass = true;
-    else if (strcmp(name, "--force") == 0)
+    else if (id == O_FORCE)
         k->force = true;
-    else if (strcmp(name, "--cost") == 0)
+    else if (id == O_COST)
         return parse_cost("zguard keygen", value, &k->cost);
     else if (k->nmeta == ZG_META_COUNT_MAX - 2)
         return cli_usage_error("zguard keygen", "too many --meta");
@@ -297,13 +272,9 @@ static int make_dirs(const char *dir)
 int cmd_keygen(int argc, char **argv)
 {
     static const char cmd[] = "zguard keygen";
-    static const opt_t opts[] = {{"--dir", true},
-                                 {"--passphrase-file", true},
-                                 {"--no-passphrase", false},
-                                 {"--meta", true},
-                                 {"--cost", true},
-                                 {"--force", false},
-                                 {NULL, false}};
+    static const cli_opt_t opts[] = {OPT_DIR,  OPT_PASS_FILE, OPT_NO_PASS,
+                                     OPT_META, OPT_COST,      OPT_FORCE,
+                                     OPT_TABLE_END};
     if (cli_wants_help(argc, argv)) {
         fputs(keygen_usage, stdout);
         return EXIT_OK;
@@ -371,22 +342,22 @@ typedef struct key_opts {
     zg_kdf_cost_t cost;
 } key_opts_t;
 
-static int key_opt(void *arg, const char *name, const char *value)
+static int key_opt(void *arg, int id, const char *value)
 {
     key_opts_t *o = arg;
-    if (strcmp(name, "--json") == 0)
+    if (id == O_JSON)
         o->json = true;
-    else if (strcmp(name, "--out") == 0)
+    else if (id == O_OUT)
         o->out = value;
-    else if (strcmp(name, "--passphrase-file") == 0)
+    else if (id == O_PASS_FILE)
         o->pass_file = value;
-    else if (strcmp(name, "--new-passphrase-file") == 0)
+    else if (id == O_NEW_PASS_FILE)
         o->new_pass_file = value;
-    else if (strcmp(name, "--no-passphrase") == 0)
+    else if (id == O_NO_PASS)
         o->no_pass = true;
-    else if (strcmp(name, "--allowlist") == 0)
+    else if (id == O_ALLOWLIST)
         o->allowlist = value;
-    else if (strcmp(name, "--cost") == 0)
+    else if (id == O_COST)
         return parse_cost("zguard key", value, &o->cost);
     return EXIT_OK;
 }
@@ -585,26 +556,16 @@ typedef int(key_fn)(const char *key, const key_opts_t *o);
 static const struct {
     const char *name;
     key_fn *run;
-    opt_t opts[5];
+    cli_opt_t opts[5];
 } subcommands[] = {
-    {"show", key_show, {{"--json", false}, {NULL, false}}},
-    {"export-secret",
-     key_export,
-     {{"--out", true}, {"--passphrase-file", true}, {NULL, false}}},
+    {"show", key_show, {OPT_JSON, OPT_TABLE_END}},
+    {"export-secret", key_export, {OPT_OUT, OPT_PASS_FILE, OPT_TABLE_END}},
     {"passwd",
      key_passwd,
-     {{"--passphrase-file", true},
-      {"--new-passphrase-file", true},
-      {"--no-passphrase", false},
-      {"--cost", true},
-      {NULL, false}}},
+     {OPT_PASS_FILE, OPT_NEW_PASS_FILE, OPT_NO_PASS, OPT_COST, OPT_TABLE_END}},
     {"rotate",
      key_rotate,
-     {{"--passphrase-file", true},
-      {"--no-passphrase", false},
-      {"--cost", true},
-      {"--allowlist", true},
-      {NULL, false}}},
+     {OPT_PASS_FILE, OPT_NO_PASS, OPT_COST, OPT_ALLOWLIST, OPT_TABLE_END}},
 };
 
 int cmd_key(int argc, char **argv)

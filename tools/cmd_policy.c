@@ -9,7 +9,6 @@
 #include "cli.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <string.h>
 #include <zguard.h>
 
@@ -73,20 +72,21 @@ static int check_one(const char *path, int quiet)
 
 static int run_check(int argc, char **argv)
 {
-    static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
-                                         {NULL, 0, NULL, 0}};
-    int quiet = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
-        if (c != 'q')
-            return cli_usage_error("zguard policy check", "bad option");
+    static const cli_opt_t opts[] = {{"quiet", 'q', NULL, 'q'},
+                                     {NULL, 0, NULL, 0}};
+    cli_opts_t p = {.cmd = "zguard policy check", .table = opts,
+                    .argc = argc, .argv = argv};
+    int quiet = 0;
+    for (int c; (c = cli_opt_next(&p)) != CLI_OPT_END;) {
+        if (c == CLI_OPT_ERROR)
+            return EXIT_FAIL;
         quiet = 1;
     }
-    if (optind >= argc)
+    if (!p.nargs)
         return cli_usage_error("zguard policy check", "no policy file given");
     int worst = EXIT_OK;
-    for (int i = optind; i < argc; i++) {
-        int rc = check_one(argv[i], quiet);
+    for (int i = 0; i < p.nargs; i++) {
+        int rc = check_one(cli_opt_args(&p)[i], quiet);
         worst = rc > worst ? rc : worst;
     }
     return worst;
@@ -286,23 +286,23 @@ static void doc_section(const zg_policy_t *p, size_t i, int json)
 
 static int run_doc(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+    static const cli_opt_t opts[] = {{"format", 'f', "FORMAT", 'f'},
+                                     {NULL, 0, NULL, 0}};
     const char *cmd = "zguard policy doc";
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
-        if (c != 'f')
-            return cli_usage_error(cmd, "bad option");
-        if (strcmp(optarg, "json") == 0)
+    cli_opts_t op = {.cmd = cmd, .table = opts, .argc = argc, .argv = argv};
+    int json = 0;
+    for (int c; (c = cli_opt_next(&op)) != CLI_OPT_END;) {
+        if (c == CLI_OPT_ERROR)
+            return EXIT_FAIL;
+        if (strcmp(op.value, "json") == 0)
             json = 1;
-        else if (strcmp(optarg, "markdown") != 0)
+        else if (strcmp(op.value, "markdown") != 0)
             return cli_usage_error(cmd, "unknown format '%s' (markdown, json)",
-                                   optarg);
+                                   op.value);
     }
-    if (argc - optind != 1)
+    if (op.nargs != 1)
         return cli_usage_error(cmd, "give exactly one policy file");
-    const char *path = argv[optind];
+    const char *path = cli_opt_args(&op)[0];
     zg_diag_t *diag = zg_diag_new();
     zg_policy_t *p = zg_policy_load(path, diag);
     zg_diag_print(diag, stderr);

@@ -7,7 +7,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,32 +202,34 @@ static int read_snapshot(const char *url, snapshot_t *s)
 
 int cmd_stats(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"watch", no_argument, NULL, 'w'},
-        {"interval", required_argument, NULL, 'i'},
-        {"count", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0}};
+    static const cli_opt_t opts[] = {{"watch", 'w', NULL, 'w'},
+                                     {"interval", 'i', "SECONDS", 'i'},
+                                     {"count", 'c', "N", 'c'},
+                                     {NULL, 0, NULL, 0}};
     const char *cmd = "zguard stats";
     if (cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return EXIT_OK;
     }
-    int watch = 0, count = 0, c;
+    cli_opts_t p = {.cmd = cmd, .table = opts, .argc = argc, .argv = argv};
+    int watch = 0, count = 0;
     double interval = 2;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "wi:c:", opts, NULL)) != -1) {
+    for (int c; (c = cli_opt_next(&p)) != CLI_OPT_END;) {
         if (c == 'w')
             watch = 1;
-        else if (c == 'i' && (interval = atof(optarg)) > 0)
+        else if (c == 'i' && (interval = atof(p.value)) > 0)
             ;
-        else if (c == 'c' && (count = atoi(optarg)) > 0)
+        else if (c == 'c' && (count = atoi(p.value)) > 0)
             watch = 1;
+        else if (c == CLI_OPT_ERROR)
+            return EXIT_FAIL;
         else
-            return cli_usage_error(cmd, "bad option");
+            return cli_usage_error(cmd, "--%s wants a number above 0, not '%s'",
+                                   p.opt->name, p.value);
     }
-    if (argc - optind != 1)
+    if (p.nargs != 1)
         return cli_usage_error(cmd, "give the URL of a metrics endpoint");
-    const char *url = argv[optind];
+    const char *url = cli_opt_args(&p)[0];
     static snapshot_t snaps[2];
     if (read_snapshot(url, &snaps[0]) != 0)
         return EXIT_FAIL;

@@ -23,9 +23,14 @@ int cmd_version(int argc, char **argv)
         fputs(usage, stdout);
         return EXIT_OK;
     }
-    if (argc > 1)
+    static const cli_opt_t none[] = {{NULL, 0, NULL, 0}};
+    cli_opts_t p = {.cmd = "zguard version", .table = none, .argc = argc,
+                    .argv = argv};
+    if (cli_opt_next(&p) == CLI_OPT_ERROR)
+        return EXIT_FAIL;
+    if (p.nargs)
         return cli_usage_error("zguard version", "unexpected argument '%s'",
-                               argv[1]);
+                               cli_opt_args(&p)[0]);
     int major, minor, patch;
     zmq_version(&major, &minor, &patch);
     printf("zguard %s\n", zg_version_string());

@@ -19,6 +19,8 @@
  * Not meant to be run by hand; `zguard-demo-peer ROLE --help` lists a
  * role's options all the same.
  */
+#include "cli_opt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -441,37 +443,57 @@ static const char usage[] =
     "  relay   --to HOST:PORT --capture FILE [--flip-min BYTES]\n"
     "  sink    --endpoint EP --key K --server-key K\n";
 
+/* Options with a text value, then those with a number, then --plain. */
+enum { P_ENDPOINT, P_KEY, P_SERVER_KEY, P_TEXT, P_CAPTURE, P_TO,
+       P_COUNT, P_INTERVAL_MS, P_TIMEOUT_MS, P_SIZE, P_FIRST_SIZE, P_SECONDS,
+       P_SNDTIMEO_MS, P_CONNECTIONS, P_WAIT_MS, P_FLIP_MIN, P_PLAIN };
+
+static const cli_opt_t options[] = {
+    {"endpoint", 0, "EP", P_ENDPOINT}, {"key", 0, "K", P_KEY},
+    {"server-key", 0, "K", P_SERVER_KEY}, {"text", 0, "T", P_TEXT},
+    {"capture", 0, "FILE", P_CAPTURE}, {"to", 0, "HOST:PORT", P_TO},
+    {"count", 0, "N", P_COUNT}, {"interval-ms", 0, "N", P_INTERVAL_MS},
+    {"timeout-ms", 0, "N", P_TIMEOUT_MS}, {"size", 0, "N", P_SIZE},
+    {"first-size", 0, "N", P_FIRST_SIZE}, {"seconds", 0, "N", P_SECONDS},
+    {"sndtimeo-ms", 0, "N", P_SNDTIMEO_MS},
+    {"connections", 0, "N", P_CONNECTIONS}, {"wait-ms", 0, "N", P_WAIT_MS},
+    {"flip-min", 0, "BYTES", P_FLIP_MIN}, {"plain", 0, NULL, P_PLAIN},
+    {NULL, 0, NULL, 0}};
+
+/* The options after ROLE (argv[0]); -1 after a message on a usage error. */
 static int parse(int argc, char **argv, peer_opts_t *o)
 {
     *o = (peer_opts_t){.text = "req", .count = 1, .interval_ms = 0,
                        .timeout_ms = 2000, .size = 64, .seconds = 2,
                        .sndtimeo_ms = 100, .connections = 10, .wait_ms = 10000};
-    struct { const char *flag; const char **s; long *n; } table[] = {
-        {"--endpoint", &o->endpoint, NULL}, {"--key", &o->key, NULL},
-        {"--server-key", &o->server_key, NULL}, {"--text", &o->text, NULL},
-        {"--capture", &o->capture, NULL}, {"--to", &o->to, NULL},
-        {"--count", NULL, &o->count}, {"--interval-ms", NULL, &o->interval_ms},
-        {"--timeout-ms", NULL, &o->timeout_ms}, {"--size", NULL, &o->size},
-        {"--first-size", NULL, &o->first_size}, {"--seconds", NULL, &o->seconds},
-        {"--sndtimeo-ms", NULL, &o->sndtimeo_ms},
-        {"--connections", NULL, &o->connections}, {"--wait-ms", NULL, &o->wait_ms},
-        {"--flip-min", NULL, &o->flip_min}};
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--plain") == 0) {
-            o->plain = true;
-            continue;
-        }
-        size_t k = 0;
-        while (k < sizeof table / sizeof *table && strcmp(argv[i], table[k].flag))
-            k++;
-        if (k == sizeof table / sizeof *table || i + 1 == argc) {
-            fprintf(stderr, "zguard-demo-peer: bad option '%s'\n%s", argv[i], usage);
+    const char **texts[] = {&o->endpoint, &o->key, &o->server_key,
+                            &o->text, &o->capture, &o->to};
+    long *numbers[] = {&o->count, &o->interval_ms, &o->timeout_ms,
+                       &o->size, &o->first_size, &o->seconds,
+                       &o->sndtimeo_ms, &o->connections, &o->wait_ms,
+                       &o->flip_min};
+    cli_opts_t p = {.cmd = "zguard-demo-peer", .table = options,
+                    .argc = argc, .argv = argv};
+    for (int id; (id = cli_opt_next(&p)) != CLI_OPT_END;) {
+        char *end;
+        if (id == CLI_OPT_ERROR)
             return -1;
+        if (id == P_PLAIN) {
+            o->plain = true;
+        } else if (id < P_COUNT) {
+            *texts[id] = p.value;
+        } else {
+            *numbers[id - P_COUNT] = strtol(p.value, &end, 10);
+            if (end == p.value || *end) {
+                cli_usage_error(p.cmd, "--%s wants a number, not '%s'",
+                                p.opt->name, p.value);
+                return -1;
+            }
         }
-        if (table[k].s)
-            *table[k].s = argv[++i];
-        else
-            *table[k].n = strtol(argv[++i], NULL, 10);
+    }
+    if (p.nargs) {
+        cli_usage_error(p.cmd, "unexpected argument '%s'", cli_opt_args(&p)[0]);
+        return -1;
     }
     if (o->size < 16)
         o->size = 16; /* room for the tag */
@@ -481,10 +503,12 @@ static int parse(int argc, char **argv, peer_opts_t *o)
 int main(int argc, char **argv)
 {
     peer_opts_t o;
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || parse(argc, argv, &o) != 0) {
+    if (argc < 2 || cli_wants_help(argc, argv)) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (parse(argc - 1, argv + 1, &o) != 0)
+        return 2;
     struct sigaction stop = {.sa_handler = on_stop}, flip = {.sa_handler = on_flip};
     sigaction(SIGTERM, &stop, NULL);
     sigaction(SIGINT, &stop, NULL);
