@@ -21,6 +21,8 @@
 #include <zguard.h>
 
 #include "bench_stats.h"
+#include "cli_clock.h"
+#include "cli_proc.h"
 
 #define BENCH_MAX_ROUNDS 31
 #define BENCH_MAX_ROWS 8
@@ -40,7 +42,6 @@ const char *bench_prog(void);
 _Noreturn void bench_die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 void bench_on_die(void (*hook)(void *arg), void *arg);
-double bench_now(void);        /* CLOCK_MONOTONIC, seconds */
 double bench_thread_cpu(void); /* this thread's CPU time, seconds */
 
 /* ---- the run ------------------------------------------------------------- */
@@ -133,6 +134,8 @@ typedef struct bench_report {
 void bench_report_begin(bench_report_t *r, const bench_cfg_t *cfg);
 void bench_report_table(bench_report_t *r, const bench_table_t *t);
 void bench_report_end(bench_report_t *r);
+/* v whole, its thousands grouped: 2510000.4 -> "2,510,000" (in buf). */
+const char *bench_grouped(double v, char *buf, size_t cap);
 
 /* ---- scenarios ----------------------------------------------------------- */
 
@@ -163,8 +166,6 @@ bench_run_fn bench_scen_memory;     /* bench_scen_memory.c */
 /* The memory scenario's receiver, run as `zguard-bench --flood-receiver
  * HWM` in a process of its own. */
 int bench_memory_child(const char *hwm);
-/* A "VmRSS:" or "VmHWM:" line of /proc/PID/status, in KiB; -1 if none. */
-long bench_status_kib(pid_t pid, const char *field);
 #define BENCH_FLOOD_ROLE "--flood-receiver"
 
 /* ---- the environment: temp directory, keys, raw libzmq context ----------- */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "cli_clock.h"
 #include "cli_opt.h"
 
 #define FILES_PER_LANG 60
@@ -135,12 +136,6 @@ static int generate(const char *root, int functions, int every)
     return 0;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One full audit; returns lines per second, or -1. */
 static double run(au_engine_t *e, const char *root, size_t *lines, size_t *sockets)
@@ -148,10 +143,10 @@ static double run(au_engine_t *e, const char *root, size_t *lines, size_t *socke
     au_result_t *r = au_result_new();
     if (!r)
         return -1;
-    double t0 = now();
+    double t0 = cli_now();
     int rc = au_scan_path(e, r, root);
     au_result_sort(r);
-    double secs = now() - t0;
+    double secs = cli_now() - t0;
     *lines = r->lines;
     *sockets = r->nsockets;
     au_result_destroy(&r);

@@ -48,6 +48,7 @@
  * failed (a socket, a lost or wrong reply, the gate dropping a reply).
  */
 #include "bench.h"
+#include "cli_json.h"
 #include "cli_opt.h"
 
 #include <zguard.h>
@@ -153,12 +154,6 @@ static int fail(bg_t *b, const char *fmt, ...)
     return -1;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int samples_add(samples_t *s, double v)
 {
@@ -600,13 +595,13 @@ static int run_sync(bg_t *b, void *c, double seconds, const char *who,
                     double *rate)
 {
     b->round_lat.n = 0;
-    double t0 = now_s(), deadline = t0 + seconds, t = t0;
+    double t0 = cli_now(), deadline = t0 + seconds, t = t0;
     do {
         uint64_t seq = b->seq;
         double t1 = t;
         if (send_request(b, c, who) || recv_reply(b, c, seq, who))
             return -1;
-        t = now_s();
+        t = cli_now();
         if (samples_add(&b->round_lat, (t - t1) * 1e6) != 0)
             return fail(b, "out of memory");
     } while (t < deadline);
@@ -620,14 +615,14 @@ static int run_window(bg_t *b, void *c, int window, double seconds,
                       const char *who, double *rate)
 {
     uint64_t first = b->seq, next_reply = first;
-    double t0 = now_s(), deadline = t0 + seconds, t = t0;
+    double t0 = cli_now(), deadline = t0 + seconds, t = t0;
     for (int i = 0; i < window; i++)
         if (send_request(b, c, who) != 0)
             return -1;
     while (next_reply < b->seq) {
         if (recv_reply(b, c, next_reply++, who) != 0)
             return -1;
-        t = now_s();
+        t = cli_now();
         if (t < deadline && send_request(b, c, who) != 0)
             return -1;
     }
@@ -685,22 +680,6 @@ static int stage_stop(bg_t *b, stage_t *s)
     return rc;
 }
 
-static double percentile(double *sorted, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    double x = p * (double)(n - 1);
-    size_t i = (size_t)x;
-    double f = x - (double)i;
-    return i + 1 < n ? sorted[i] * (1 - f) + sorted[i + 1] * f : sorted[i];
-}
-
-static int cmp_double(const void *a, const void *c)
-{
-    double x = *(const double *)a, y = *(const double *)c;
-    return (x > y) - (x < y);
-}
-
 /* CPU time of the proxy's or the gate's thread (exact: the kernel's
  * per-thread clock); 0 for direct. */
 static double middle_cpu_s(const stage_t *s)
@@ -733,9 +712,9 @@ static int run_round(bg_t *b, int r)
                 for (size_t i = 0; rc == 0 && i < l->n; i++)
                     if (samples_add(&b->lat[c], l->us[i]) != 0)
                         rc = fail(b, "out of memory");
-                qsort(l->us, l->n, sizeof *l->us, cmp_double);
-                b->p50[c][r] = percentile(l->us, l->n, 0.50);
-                b->p99[c][r] = percentile(l->us, l->n, 0.99);
+                bench_sort(l->us, l->n);
+                b->p50[c][r] = bench_percentile_sorted(l->us, l->n, 50);
+                b->p99[c][r] = bench_percentile_sorted(l->us, l->n, 99);
             } else {
                 rc = run_window(b, st[c].client, rows[row].window,
                                 b->o->seconds, cont_name[c], rate);
@@ -760,105 +739,41 @@ static int run_round(bg_t *b, int r)
     return rc;
 }
 
-/* ---- statistics --------------------------------------------------------------- */
+/* ---- statistics (bench/bench_stats.c) ---------------------------------------- */
 
 static double median(const double *v, int n)
 {
-    double s[BG_MAX_ROUNDS];
-    memcpy(s, v, (size_t)n * sizeof *v);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    return bench_median(v, (size_t)n);
 }
 
-static void min_max(const double *v, int n, double *lo, double *hi)
+static const char *verdict_word(bench_verdict_t v)
 {
-    *lo = *hi = v[0];
-    for (int i = 1; i < n; i++) {
-        if (v[i] < *lo)
-            *lo = v[i];
-        if (v[i] > *hi)
-            *hi = v[i];
-    }
+    return v == BENCH_ABOVE ? "meets" : v == BENCH_BELOW ? "below" : "unclear";
 }
 
-static double binom_cdf_half(int n, int j) /* P(Binomial(n, 1/2) <= j) */
+/* gate against proxy, round by round: the ratio of the medians, the paired
+ * ratio with its sign-test interval, and the verdict on >= BG_TARGET. */
+static bench_paired_t compare(const double *gate, const double *proxy, int n)
 {
-    double c = 1, sum = 0;
-    for (int i = 0; i <= j; i++) {
-        sum += c;
-        c = c * (n - i) / (i + 1);
-    }
-    for (int i = 0; i < n; i++)
-        sum /= 2;
-    return sum;
-}
-
-/* The per-round ratios num[i] / den[i] (two runs a moment apart) and a
- * distribution-free interval for their median: [q(k), q(n+1-k)] of the
- * sorted ratios covers it with probability 1 - 2 P(Binomial(n, 1/2) < k);
- * the narrowest with >= 95% (for up to 8 rounds that is min..max, which
- * with 5 or fewer covers less: `coverage` says how much). The verdict is
- * about ratio >= target: "meets" when the whole interval is, "below" when
- * none of it is, else "unclear". */
-typedef struct versus {
-    double ratio;        /* median of num / median of den */
-    double paired;       /* median of the per-round ratios */
-    double lo, hi, coverage;
-    const char *verdict;
-} versus_t;
-
-static versus_t compare(const double *num, const double *den, int n,
-                        double target)
-{
-    versus_t v;
-    double q[BG_MAX_ROUNDS];
-    for (int i = 0; i < n; i++)
-        q[i] = den[i] > 0 ? num[i] / den[i] : 0;
-    qsort(q, (size_t)n, sizeof *q, cmp_double);
-    double md = median(den, n);
-    v.ratio = md > 0 ? median(num, n) / md : 0;
-    v.paired = median(q, n);
-    int k = 1;
-    while (k + 1 <= (n + 1) / 2 && 1 - 2 * binom_cdf_half(n, k) >= 0.95)
-        k++;
-    v.lo = q[k - 1];
-    v.hi = q[n - k];
-    v.coverage = 1 - 2 * binom_cdf_half(n, k - 1);
-    v.verdict = v.lo >= target ? "meets" : v.hi < target ? "below" : "unclear";
-    return v;
+    return bench_compare(gate, proxy, n, BENCH_HIGHER_BETTER, BG_TARGET);
 }
 
 /* Latency against the target: proxy latency / gate latency >= 0.95, i.e.
  * the gate at most 1/0.95 (5.3%) slower per request. */
-static versus_t compare_latency(const double *gate, const double *proxy,
-                                int n)
+static bench_paired_t compare_latency(const double *gate, const double *proxy,
+                                      int n)
 {
-    return compare(proxy, gate, n, BG_TARGET);
+    return bench_compare(gate, proxy, n, BENCH_LOWER_BETTER, BG_TARGET);
 }
 
 /* ---- output -------------------------------------------------------------------- */
 
-/* 2510000.4 -> "2,510,000" */
-static const char *grouped(double v, char *buf, size_t cap)
-{
-    char digits[32];
-    snprintf(digits, sizeof digits, "%.0f", v);
-    size_t n = strlen(digits), o = 0;
-    for (size_t i = 0; i < n && o + 2 < cap; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 static void pooled(bg_t *b, int c, double *p50, double *p99)
 {
     samples_t *s = &b->lat[c];
-    qsort(s->us, s->n, sizeof *s->us, cmp_double);
-    *p50 = percentile(s->us, s->n, 0.50);
-    *p99 = percentile(s->us, s->n, 0.99);
+    bench_sort(s->us, s->n);
+    *p50 = bench_percentile_sorted(s->us, s->n, 50);
+    *p99 = bench_percentile_sorted(s->us, s->n, 99);
 }
 
 static void print_latency(bg_t *b, FILE *out);
@@ -876,18 +791,18 @@ static void print_text(bg_t *b, FILE *out)
             continue;
         fprintf(out, "%-18s", rows[row].name);
         for (int c = 0; c < NCONT; c++) {
-            double lo, hi;
-            min_max(b->rate[c][row], n, &lo, &hi);
+            double lo = bench_min(b->rate[c][row], (size_t)n),
+                   hi = bench_max(b->rate[c][row], (size_t)n);
             char s[128];
             snprintf(s, sizeof s, "%s [%s-%s]",
-                     grouped(median(b->rate[c][row], n), x, sizeof x),
-                     grouped(lo, y, sizeof y), grouped(hi, z, sizeof z));
+                     bench_grouped(median(b->rate[c][row], n), x, sizeof x),
+                     bench_grouped(lo, y, sizeof y), bench_grouped(hi, z, sizeof z));
             fprintf(out, c + 1 < NCONT ? " %-26s" : " %s", s);
         }
         fputc('\n', out);
     }
 
-    versus_t v = {0};
+    bench_paired_t v = {0};
     fprintf(out,
             "\nratios of the medians; gate/proxy also per round (paired), "
             "with an interval for its median\n");
@@ -900,12 +815,12 @@ static void print_text(bg_t *b, FILE *out)
         double d = median(b->rate[C_DIRECT][row], n);
         double p = median(b->rate[C_PROXY][row], n);
         double g = median(b->rate[C_GATE][row], n);
-        v = compare(b->rate[C_GATE][row], b->rate[C_PROXY][row], n, BG_TARGET);
+        v = compare(b->rate[C_GATE][row], b->rate[C_PROXY][row], n);
         char ci[32];
         snprintf(ci, sizeof ci, "%.2f-%.2f", v.lo, v.hi);
         fprintf(out, "%-18s %12.3f %11.3f %10.3f %7.3f %11s  %s\n",
                 rows[row].name, d > 0 ? p / d : 0, d > 0 ? g / d : 0, v.ratio,
-                v.paired, ci, v.verdict);
+                v.paired, ci, verdict_word(v.verdict));
     }
 
     fprintf(out,
@@ -919,8 +834,8 @@ static void print_text(bg_t *b, FILE *out)
             continue;
         fprintf(out, "%-18s", rows[row].name);
         for (int c = C_PROXY; c <= C_GATE; c++) {
-            double lo, hi;
-            min_max(b->cpu_ns[c][row], n, &lo, &hi);
+            double lo = bench_min(b->cpu_ns[c][row], (size_t)n),
+                   hi = bench_max(b->cpu_ns[c][row], (size_t)n);
             char s[64];
             snprintf(s, sizeof s, "%.0f [%.0f-%.0f]",
                      median(b->cpu_ns[c][row], n), lo, hi);
@@ -961,12 +876,12 @@ static void print_latency(bg_t *b, FILE *out)
     for (int i = 0; i < 2; i++) {
         double(*per)[BG_MAX_ROUNDS] = i ? b->p99 : b->p50;
         double *pool = i ? p99 : p50;
-        versus_t v = compare_latency(per[C_GATE], per[C_PROXY], n);
+        bench_paired_t v = compare_latency(per[C_GATE], per[C_PROXY], n);
         char ci[32];
         snprintf(ci, sizeof ci, "%.2f-%.2f", v.lo, v.hi);
         fprintf(out, "%-10s %9s %9s %9s %14.3f %7.3f %11s  %s\n", which[i], "",
                 "", "", pool[C_GATE] > 0 ? pool[C_PROXY] / pool[C_GATE] : 0,
-                v.paired, ci, v.verdict);
+                v.paired, ci, verdict_word(v.verdict));
     }
 }
 
@@ -992,18 +907,6 @@ static void print_legend(bg_t *b, FILE *out, double coverage)
             (unsigned long long)b->gate_forwarded);
 }
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', out);
-        if ((unsigned char)*s >= 0x20)
-            fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 static void json_array(FILE *out, const double *v, int n, int decimals)
 {
     fputc('[', out);
@@ -1012,12 +915,13 @@ static void json_array(FILE *out, const double *v, int n, int decimals)
     fputc(']', out);
 }
 
-static void json_versus(FILE *out, const char *name, versus_t v)
+static void json_versus(FILE *out, const char *name, bench_paired_t v)
 {
     fprintf(out,
             "\"%s\": {\"ratio\": %.4f, \"paired\": %.4f, \"interval\": "
             "[%.4f, %.4f], \"coverage\": %.3f, \"target\": \"%s\"}",
-            name, v.ratio, v.paired, v.lo, v.hi, v.coverage, v.verdict);
+            name, v.ratio, v.paired, v.lo, v.hi, v.coverage,
+            verdict_word(v.verdict));
 }
 
 static void json_latency(bg_t *b, FILE *out);
@@ -1027,7 +931,7 @@ static void print_json(bg_t *b, FILE *out)
     int n = b->o->rounds, maj, min, pat;
     zmq_version(&maj, &min, &pat);
     fprintf(out, "{\n  \"benchmark\": \"zguard-bench-gate\",\n  \"zguard\": ");
-    json_string(out, zg_version_string());
+    cli_json_string(out, zg_version_string());
     fprintf(out, ",\n  \"libzmq\": \"%d.%d.%d\",\n", maj, min, pat);
     fprintf(out,
             "  \"pattern\": \"reqrep\",\n  \"size\": %zu,\n  \"rounds\": %d,\n"
@@ -1035,9 +939,9 @@ static void print_json(bg_t *b, FILE *out)
             "%.2f,\n",
             b->o->size, n, b->o->seconds, BG_TARGET);
     fprintf(out, "  \"gate_options\": {\"frontend\": ");
-    json_string(out, b->front_opts);
+    cli_json_string(out, b->front_opts);
     fprintf(out, ", \"backend\": ");
-    json_string(out, b->back_opts);
+    cli_json_string(out, b->back_opts);
     fprintf(out, "},\n  \"proxy_zap\": false,\n  \"throughput\": [");
     bool first = true;
     for (int row = 0; row < NROWS; row++) {
@@ -1047,8 +951,8 @@ static void print_json(bg_t *b, FILE *out)
                 first ? "" : ",", rows[row].id, rows[row].window);
         first = false;
         for (int c = 0; c < NCONT; c++) {
-            double lo, hi;
-            min_max(b->rate[c][row], n, &lo, &hi);
+            double lo = bench_min(b->rate[c][row], (size_t)n),
+                   hi = bench_max(b->rate[c][row], (size_t)n);
             fprintf(out,
                     ",\n     \"%s\": {\"median_req_per_s\": %.0f, \"min\": "
                     "%.0f, \"max\": %.0f, \"rounds\": ",
@@ -1071,8 +975,7 @@ static void print_json(bg_t *b, FILE *out)
                 "%.4f,\n     ",
                 d > 0 ? p / d : 0, d > 0 ? g / d : 0);
         json_versus(out, "gate_over_proxy",
-                    compare(b->rate[C_GATE][row], b->rate[C_PROXY][row], n,
-                            BG_TARGET));
+                    compare(b->rate[C_GATE][row], b->rate[C_PROXY][row], n));
         fputc('}', out);
     }
     fprintf(out, "\n  ],\n");

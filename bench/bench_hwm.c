@@ -109,7 +109,7 @@ static void *send_loop(void *arg)
         bench_die("hwm: connect %s: %s", f->endpoint, zmq_strerror(errno));
     char *buf = malloc(f->size);
     memset(buf, BENCH_MARK, f->size);
-    while (bench_now() < f->until)
+    while (cli_now() < f->until)
         f->sent += zmq_send(s, buf, f->size, 0) >= 0;
     free(buf);
     zmq_close(s);
@@ -157,22 +157,22 @@ int bench_hwm_child(int argc, char **argv)
     char *buf = malloc(size + 1);
     /* PUB drops until the subscription arrives: start once one message is
      * through, then count from there. */
-    f.until = bench_now() + seconds + 5;
+    f.until = cli_now() + seconds + 5;
     pthread_t t;
     pthread_create(&t, NULL, send_loop, &f);
     if (zmq_recv(r, buf, size + 1, 0) < 0)
         bench_die("hwm: no message within 200 ms of the start");
-    double t0 = bench_now();
+    double t0 = cli_now();
     long sent0 = f.sent;
     f.until = t0 + seconds;
     long got = 0;
-    while (bench_now() < f.until + 0.05 && zmq_recv(r, buf, size + 1, 0) >= 0) {
+    while (cli_now() < f.until + 0.05 && zmq_recv(r, buf, size + 1, 0) >= 0) {
         got++;
         work(work_us);
     }
-    double secs = bench_now() - t0;
+    double secs = cli_now() - t0;
     pthread_join(t, NULL);
-    printf("%ld %ld %ld %.6f\n", got, f.sent - sent0, bench_status_kib(getpid(), "VmHWM:"), secs);
+    printf("%ld %ld %ld %.6f\n", got, f.sent - sent0, cli_proc_status_kib(getpid(), "VmHWM"), secs);
     free(buf);
     zmq_close(r);
     zmq_ctx_term(ctx);
@@ -187,10 +187,8 @@ static void run_child(const hwm_opts_t *o, int hwm, double *rate, double *rss,
                       double *lost)
 {
     char self[4096], size[32], h[32], secs[32], work_s[32];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
+    if (cli_self_exe(self, sizeof self) != 0)
         bench_die("hwm: cannot find this program: %s", strerror(errno));
-    self[n] = '\0';
     snprintf(size, sizeof size, "%zu", o->size);
     snprintf(h, sizeof h, "%d", hwm);
     snprintf(secs, sizeof secs, "%.3f", o->seconds);

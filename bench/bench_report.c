@@ -6,6 +6,7 @@
  * closing brackets come only at the end).
  */
 #include "bench.h"
+#include "cli_json.h"
 
 #include <math.h>
 #include <string.h>
@@ -39,8 +40,7 @@ static double aggregate(const bench_table_t *t, int row, int m)
                                              : bench_median(v, n);
 }
 
-/* 2510000.4 -> "2,510,000" */
-static const char *grouped(double v, char *buf, size_t cap)
+const char *bench_grouped(double v, char *buf, size_t cap)
 {
     char digits[32];
     snprintf(digits, sizeof digits, "%.0f", v);
@@ -59,7 +59,7 @@ static const char *figure(double v, int decimals, char *buf, size_t cap)
     if (!isfinite(v))
         snprintf(buf, cap, "-");
     else if (decimals < 0)
-        grouped(v, buf, cap);
+        bench_grouped(v, buf, cap);
     else
         snprintf(buf, cap, "%.*f", decimals, v);
     return buf;
@@ -147,21 +147,6 @@ static void text_table(bench_report_t *rep, const bench_table_t *t)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
-}
-
 static void json_number(FILE *out, double v)
 {
     if (isfinite(v))
@@ -175,7 +160,7 @@ static void json_metric(FILE *out, const bench_table_t *t, int r, int m)
     const double *v = t->row[r].v[m];
     size_t n = (size_t)t->rounds;
     fprintf(out, "%s\n          ", m ? "," : "");
-    json_string(out, t->metric[m].id);
+    cli_json_string(out, t->metric[m].id);
     fputs(": {\"value\": ", out);
     json_number(out, aggregate(t, r, m));
     fprintf(out, ", \"of_rounds\": \"%s\", \"min\": ",
@@ -195,11 +180,11 @@ static void json_row(FILE *out, const bench_table_t *t, int r)
 {
     const bench_row_t *row = &t->row[r];
     fprintf(out, "%s\n        {\"id\": ", r ? "," : "");
-    json_string(out, row->id);
+    cli_json_string(out, row->id);
     fputs(", \"name\": ", out);
-    json_string(out, row->name);
+    cli_json_string(out, row->name);
     fputs(", \"calls\": ", out);
-    json_string(out, row->detail);
+    cli_json_string(out, row->detail);
     fprintf(out, ", \"failed\": %lu,\n         \"metrics\": {", row->failed);
     for (int m = 0; m < t->nmetrics; m++)
         json_metric(out, t, r, m);
@@ -211,9 +196,9 @@ static void json_cmp(FILE *out, const bench_table_t *t, int i)
     const bench_cmp_t *c = &t->cmp[i];
     bench_paired_t p = compare(t, c);
     fprintf(out, "%s\n        {\"a\": ", i ? "," : "");
-    json_string(out, t->row[c->a].id);
+    cli_json_string(out, t->row[c->a].id);
     fputs(", \"b\": ", out);
-    json_string(out, t->row[c->b].id);
+    cli_json_string(out, t->row[c->b].id);
     fputs(", \"ratio\": ", out);
     json_number(out, p.ratio);
     fputs(", \"paired\": ", out);
@@ -227,7 +212,7 @@ static void json_cmp(FILE *out, const bench_table_t *t, int i)
     fputs(", \"target\": ", out);
     json_number(out, c->target > 0 ? c->target : NAN);
     fputs(", \"verdict\": ", out);
-    json_string(out, verdict_word(t, c, p.verdict));
+    cli_json_string(out, verdict_word(t, c, p.verdict));
     fputc('}', out);
 }
 
@@ -235,19 +220,19 @@ static void json_table(bench_report_t *rep, const bench_table_t *t)
 {
     FILE *out = rep->out;
     fprintf(out, "%s\n    {\"id\": ", rep->tables ? "," : "");
-    json_string(out, t->id);
+    cli_json_string(out, t->id);
     fputs(", \"title\": ", out);
-    json_string(out, t->title);
+    cli_json_string(out, t->title);
     fputs(",\n     \"note\": ", out);
-    json_string(out, t->note);
+    cli_json_string(out, t->note);
     fputs(",\n     \"options\": ", out);
-    json_string(out, t->options);
+    cli_json_string(out, t->options);
     fprintf(out, ",\n     \"rounds\": %d, \"per_round\": ", t->rounds);
     json_number(out, t->per_round);
     fputs(", \"per_round_of\": ", out);
-    json_string(out, t->per_round_of ? t->per_round_of : "");
+    cli_json_string(out, t->per_round_of ? t->per_round_of : "");
     fputs(", \"ratio_metric\": ", out);
-    json_string(out, t->metric[0].id);
+    cli_json_string(out, t->metric[0].id);
     fprintf(out, ", \"better\": \"%s\",\n     \"contestants\": [",
             t->better == BENCH_HIGHER_BETTER ? "higher" : "lower");
     for (int r = 0; r < t->nrows; r++)

@@ -153,7 +153,7 @@ static bool one_handshake(const hs_client_t *c)
 static void *client_main(void *arg)
 {
     hs_client_t *c = arg;
-    while (bench_now() < c->deadline) {
+    while (cli_now() < c->deadline) {
         if (one_handshake(c))
             c->done++;
         else
@@ -167,7 +167,7 @@ static double drive(const hs_setup_t *s, const char *endpoint,
 {
     pthread_t t[HS_CLIENTS];
     hs_client_t c[HS_CLIENTS];
-    double t0 = bench_now();
+    double t0 = cli_now();
     for (int i = 0; i < HS_CLIENTS; i++) {
         c[i] = (hs_client_t){s, endpoint, t0 + s->seconds, 0, 0};
         if (pthread_create(&t[i], NULL, client_main, &c[i]) != 0)
@@ -179,7 +179,7 @@ static double drive(const hs_setup_t *s, const char *endpoint,
         done += c[i].done;
         *failed += c[i].failed;
     }
-    return (double)done / (bench_now() - t0);
+    return (double)done / (cli_now() - t0);
 }
 
 /* ---- one round of one contestant ----------------------------------------- */

@@ -51,14 +51,14 @@ static int lat_fail(lat_round_t *r, const char *call, long i)
 static int lat_client_raw(lat_round_t *r, long n)
 {
     for (long i = 0; i < n; i++) {
-        double t0 = bench_now();
+        double t0 = cli_now();
         if (zmq_send(r->req.zmq, r->payload, r->size, 0) != (int)r->size)
             return lat_fail(r, "zmq_send", i);
         if (zmq_recv(r->req.zmq, r->cbuf, r->size, 0) != (int)r->size ||
             r->cbuf[0] != BENCH_MARK)
             return lat_fail(r, "zmq_recv", i);
         if (i)
-            r->samples[i - 1] = (bench_now() - t0) * 1e6;
+            r->samples[i - 1] = (cli_now() - t0) * 1e6;
     }
     return 0;
 }
@@ -67,14 +67,14 @@ static int lat_client_zguard(lat_round_t *r, long n)
 {
     size_t len;
     for (long i = 0; i < n; i++) {
-        double t0 = bench_now();
+        double t0 = cli_now();
         if (zg_send(r->req.zmq, r->payload, r->size, 0) != ZG_OK)
             return lat_fail(r, "zg_send", i);
         if (zg_recv(r->req.zmq, r->cbuf, r->size, &len, 0) != ZG_OK ||
             len != r->size || r->cbuf[0] != BENCH_MARK)
             return lat_fail(r, "zg_recv", i);
         if (i)
-            r->samples[i - 1] = (bench_now() - t0) * 1e6;
+            r->samples[i - 1] = (cli_now() - t0) * 1e6;
     }
     return 0;
 }
@@ -82,7 +82,7 @@ static int lat_client_zguard(lat_round_t *r, long n)
 static int lat_client_czmq(lat_round_t *r, long n)
 {
     for (long i = 0; i < n; i++) {
-        double t0 = bench_now();
+        double t0 = cli_now();
         zframe_t *f = zframe_new(r->payload, r->size);
         if (zframe_send(&f, r->req.zs, 0) != 0) {
             zframe_destroy(&f);
@@ -95,7 +95,7 @@ static int lat_client_czmq(lat_round_t *r, long n)
         if (!ok)
             return lat_fail(r, "zframe_recv", i);
         if (i)
-            r->samples[i - 1] = (bench_now() - t0) * 1e6;
+            r->samples[i - 1] = (cli_now() - t0) * 1e6;
     }
     return 0;
 }
@@ -112,7 +112,7 @@ static bool msg_ok(zmq_msg_t *m, size_t size)
 static int lat_client_raw_msg(lat_round_t *r, long n)
 {
     for (long i = 0; i < n; i++) {
-        double t0 = bench_now();
+        double t0 = cli_now();
         zmq_msg_t m;
         if (zmq_msg_init_size(&m, r->size) != 0)
             return lat_fail(r, "zmq_msg_init_size", i);
@@ -130,7 +130,7 @@ static int lat_client_raw_msg(lat_round_t *r, long n)
         if (rc)
             return rc;
         if (i)
-            r->samples[i - 1] = (bench_now() - t0) * 1e6;
+            r->samples[i - 1] = (cli_now() - t0) * 1e6;
     }
     return 0;
 }
@@ -138,7 +138,7 @@ static int lat_client_raw_msg(lat_round_t *r, long n)
 static int lat_client_zguard_msg(lat_round_t *r, long n)
 {
     for (long i = 0; i < n; i++) {
-        double t0 = bench_now();
+        double t0 = cli_now();
         zmq_msg_t m;
         if (zmq_msg_init_size(&m, r->size) != 0)
             return lat_fail(r, "zmq_msg_init_size", i);
@@ -156,7 +156,7 @@ static int lat_client_zguard_msg(lat_round_t *r, long n)
         if (rc)
             return rc;
         if (i)
-            r->samples[i - 1] = (bench_now() - t0) * 1e6;
+            r->samples[i - 1] = (cli_now() - t0) * 1e6;
     }
     return 0;
 }

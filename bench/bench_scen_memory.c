@@ -73,10 +73,8 @@ int bench_memory_child(const char *hwm_text)
 static pid_t spawn_receiver(int hwm, const int in[2], const int out[2])
 {
     char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0)
+    if (cli_self_exe(self, sizeof self) != 0)
         bench_die("/proc/self/exe: %s", strerror(errno));
-    self[len] = '\0';
     char hwm_text[16];
     snprintf(hwm_text, sizeof hwm_text, "%d", hwm);
     char *argv[] = {"zguard-bench", BENCH_FLOOD_ROLE, hwm_text, NULL};
@@ -121,21 +119,6 @@ static void child_stop(flood_child_t *c)
 
 /* ---- measuring ----------------------------------------------------------- */
 
-long bench_status_kib(pid_t pid, const char *field)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kib = -1;
-    size_t n = strlen(field);
-    while (f && kib < 0 && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0)
-            kib = strtol(line + n, NULL, 10);
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -149,7 +132,7 @@ static void settle(pid_t pid)
     int still = 0;
     for (int i = 0; i < 200 && still < 5; i++) {
         sleep_ms(50);
-        long now = bench_status_kib(pid, "VmRSS:");
+        long now = cli_proc_status_kib(pid, "VmRSS");
         still = now == last ? still + 1 : 0;
         last = now;
     }
@@ -190,11 +173,11 @@ static flood_result_t flood_round(const bench_cfg_t *cfg, int hwm, long n)
     flood_child_t c;
     child_start(hwm, &c);
     flood_result_t res;
-    res.idle_mib = (double)bench_status_kib(c.pid, "VmRSS:") / 1024;
+    res.idle_mib = (double)cli_proc_status_kib(c.pid, "VmRSS") / 1024;
     void *sock = sender_open(cfg->env->raw_ctx, c.endpoint);
     res.accepted = (double)flood(sock, n);
     settle(c.pid);
-    res.peak_mib = (double)bench_status_kib(c.pid, "VmHWM:") / 1024;
+    res.peak_mib = (double)cli_proc_status_kib(c.pid, "VmHWM") / 1024;
     zmq_close(sock);
     child_stop(&c);
     if (res.peak_mib <= 0 || res.idle_mib <= 0)

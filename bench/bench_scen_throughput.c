@@ -208,9 +208,9 @@ static void *receiver_main(void *arg)
     pthread_barrier_wait(&r->ready);
     /* like libzmq's perf tools: the clock starts at the first message */
     if (rc == 0 && !atomic_load(&r->failed) && r->recv(r, 1) == 0) {
-        double c0 = bench_thread_cpu(), t0 = bench_now();
+        double c0 = bench_thread_cpu(), t0 = cli_now();
         if (r->recv(r, r->count - 1) == 0) {
-            r->seconds = bench_now() - t0;
+            r->seconds = cli_now() - t0;
             r->cpu_rx = bench_thread_cpu() - c0;
         }
     }

@@ -65,13 +65,6 @@ void bench_die(const char *fmt, ...)
     _exit(2);
 }
 
-double bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 double bench_thread_cpu(void)
 {
     struct timespec ts;

@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <zguard.h>
 
+#include "cli_clock.h"
+#include "cli_json.h"
 #include "cli_opt.h"
+#include "cli_proc.h"
+#include "cli_text.h"
 
 #define EXIT_OK 0
 #define EXIT_WARN 1
@@ -37,7 +41,6 @@ int cmd_gate(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
-void cli_json_string(FILE *out, const char *s);
 /* A passphrase from file, else (use_env) $ZGUARD_PASSPHRASE_FILE or the
  * systemd credential, else the terminal (asked twice when confirm). EXIT_OK,
  * or EXIT_FAIL with one line on standard error naming what to give. */

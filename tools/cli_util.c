@@ -10,30 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-void cli_json_string(FILE *out, const char *s)
-{
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\r': fputs("\\r", out); break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
-
 void cli_md_cell(FILE *out, const char *s)
 {
     for (; s && *s; s++) {
@@ -111,9 +87,8 @@ static int executable_at(const char *dir, const char *name, char *buf,
 int cli_find_program(const char *cmd, const char *name, char *buf, size_t cap)
 {
     char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        self[n] = '\0';
+    bool found = cli_self_exe(self, sizeof self) == 0;
+    if (found) {
         char *slash = strrchr(self, '/');
         if (slash) {
             *slash = '\0';
@@ -126,6 +101,6 @@ int cli_find_program(const char *cmd, const char *name, char *buf, size_t cap)
     fprintf(stderr,
             "%s: cannot find %s beside %s or in %s (is zguard fully "
             "built or installed?)\n",
-            cmd, name, n > 0 ? self : "this program", ZG_LIBEXECDIR);
+            cmd, name, found ? self : "this program", ZG_LIBEXECDIR);
     return -1;
 }

@@ -176,12 +176,6 @@ static zg_policy_t *load_policy(const char *path)
     return p;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int verdict(const au_result_t *r, au_sev_t fail_on)
 {
@@ -212,10 +206,10 @@ static int scan(const audit_opts_t *o, const zg_policy_t *policy, char **paths,
         return EXIT_FAIL;
     }
     r->policy_file = policy ? o->policy : NULL;
-    double t0 = now();
+    double t0 = cli_now();
     for (size_t i = 0; i < npaths; i++)
         au_scan_path(e, r, paths[i]);
-    double secs = now() - t0;
+    double secs = cli_now() - t0;
     au_result_sort(r);
     au_report_opts_t ro = {.paths = (const char *const *)paths, .npaths = npaths,
                            .fail_on = o->fail_on, .exit_code = verdict(r, o->fail_on)};

@@ -228,7 +228,7 @@ int cmd_demo(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     static demo_t d;
     static demo_row_t rows[32];
-    double t0 = demo_now();
+    double t0 = cli_now();
     if (demo_setup(&d) != 0) {
         demo_teardown(&d, true);
         if (d.dir[0])
@@ -239,7 +239,7 @@ int cmd_demo(int argc, char **argv)
         print_header(&d, o.keep);
     size_t ran, failed = run_rows(&d, &o, rows, &ran);
     demo_teardown(&d, o.keep || failed);
-    double secs = demo_now() - t0;
+    double secs = cli_now() - t0;
     if (o.json)
         print_json(rows, demo_threat_count, secs);
     else

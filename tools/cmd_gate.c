@@ -331,14 +331,6 @@ static void print_problems(const zg_diag_t *diag, const char *file,
     }
 }
 
-static unsigned count_lines(const char *s, size_t len)
-{
-    unsigned n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += s[i] == '\n';
-    return n + (len && s[len - 1] != '\n');
-}
-
 static zg_policy_t *flags_policy(const gate_args_t *a)
 {
     const char *values[] = {a->pattern, a->frontend, a->backend, a->metrics};
@@ -364,7 +356,7 @@ static zg_policy_t *flags_policy(const gate_args_t *a)
         add(&t, "%s%s", tuning, base && tuning[base - 1] != '\n' ? "\n" : "");
     else
         add(&t, "version = 1\n");
-    unsigned file_lines = tuning ? count_lines(tuning, base) : 0;
+    unsigned file_lines = tuning ? (unsigned)cli_count_lines(tuning, base) : 0;
     free(tuning);
     zg_policy_t *p = NULL;
     const char *label = a->policy ? a->policy : "zguard gate";

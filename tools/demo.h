@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "cli_clock.h"
+#include "cli_proc.h"
+
 #define DEMO_LINE_MAX 1024
 #define DEMO_PATH_MAX 512
 #define DEMO_TEXT_MAX 512
@@ -53,10 +56,8 @@ int proc_stop(demo_proc_t *p, int sig, int timeout_ms);
  * timeout (the process keeps running). */
 int proc_wait(demo_proc_t *p, int timeout_ms);
 /* From /proc/PID/status: "VmRSS" now, "VmHWM" the peak; KiB, -1 if gone. */
-long proc_mem_kib(pid_t pid, const char *field);
 /* Resets the peak (VmHWM) to the current RSS; 0 or -1. */
 int proc_reset_peak(pid_t pid);
-double demo_now(void); /* monotonic seconds */
 
 /* ---- the demo's state ------------------------------------------------------ */
 

@@ -19,6 +19,7 @@
  * Not meant to be run by hand; `zguard-demo-peer ROLE --help` lists a
  * role's options all the same.
  */
+#include "cli_clock.h"
 #include "cli_opt.h"
 
 #include <errno.h>
@@ -68,12 +69,6 @@ static void on_flip(int sig)
     flip_pending = 1;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -144,10 +139,10 @@ static int request(void *s, long seq, const peer_opts_t *o, char *body,
     memcpy(body, tag, (size_t)tl);
     if (zmq_send(s, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(s, body, size, 0) < 0)
         return 0;
-    double deadline = now_s() + (double)o->timeout_ms / 1000.0;
+    double deadline = cli_now() + (double)o->timeout_ms / 1000.0;
     char reply[TAG_MAX];
     for (;;) {
-        int left = (int)((deadline - now_s()) * 1000);
+        int left = (int)((deadline - cli_now()) * 1000);
         if (left <= 0)
             return 0;
         set_int(s, ZMQ_RCVTIMEO, left);
@@ -176,10 +171,10 @@ static int run_client(const peer_opts_t *o)
     long ok = 0, lost = 0;
     for (long seq = 0; !stopping && (o->count == 0 || seq < o->count); seq++) {
         size_t size = (size_t)(seq == 0 && o->first_size ? o->first_size : o->size);
-        double t0 = now_s();
+        double t0 = cli_now();
         if (request(s, seq, o, body, size)) {
             ok++;
-            say("ok %ld %.0f", seq, (now_s() - t0) * 1e6);
+            say("ok %ld %.0f", seq, (cli_now() - t0) * 1e6);
         } else {
             lost++;
             say("lost %ld", seq);
@@ -209,8 +204,8 @@ static int run_flood(const peer_opts_t *o)
     char *body = malloc((size_t)o->size);
     memset(body, 'f', (size_t)o->size);
     long sent = 0, pushed_back = 0;
-    double end = now_s() + (double)o->seconds;
-    while (!stopping && now_s() < end) {
+    double end = cli_now() + (double)o->seconds;
+    while (!stopping && cli_now() < end) {
         if (zmq_send(s, "", 0, ZMQ_SNDMORE) < 0 ||
             zmq_send(s, body, (size_t)o->size, 0) < 0) {
             pushed_back += errno == EAGAIN;
@@ -296,17 +291,17 @@ static int run_silent(const peer_opts_t *o)
         if (fds[i].fd < 0)
             return fail(o->to);
     }
-    double t0 = now_s(), first = -1, last = -1, end = t0 + (double)o->wait_ms / 1000;
+    double t0 = cli_now(), first = -1, last = -1, end = t0 + (double)o->wait_ms / 1000;
     int closed = 0;
     say("silent connected=%d", n);
-    while (closed < n && now_s() < end && !stopping) {
-        if (poll(fds, (nfds_t)n, (int)((end - now_s()) * 1000) + 1) <= 0)
+    while (closed < n && cli_now() < end && !stopping) {
+        if (poll(fds, (nfds_t)n, (int)((end - cli_now()) * 1000) + 1) <= 0)
             continue;
         for (int i = 0; i < n; i++) {
             char c;
             if (fds[i].fd < 0 || !fds[i].revents || read(fds[i].fd, &c, 1) > 0)
                 continue; /* a byte from the server: still open */
-            double at = (now_s() - t0) * 1000;
+            double at = (cli_now() - t0) * 1000;
             first = first < 0 ? at : first;
             last = at;
             close(fds[i].fd);

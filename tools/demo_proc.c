@@ -24,16 +24,9 @@
 
 extern char **environ;
 
-double demo_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int remaining_ms(double deadline)
 {
-    double left = deadline - demo_now();
+    double left = deadline - cli_now();
     return left <= 0 ? 0 : (int)(left * 1000) + 1;
 }
 
@@ -91,7 +84,7 @@ static int take_line(demo_proc_t *p, char *line, size_t cap)
 
 int proc_line(demo_proc_t *p, int timeout_ms, char *line, size_t cap)
 {
-    double deadline = demo_now() + timeout_ms / 1000.0;
+    double deadline = cli_now() + timeout_ms / 1000.0;
     for (;;) {
         if (take_line(p, line, cap))
             return 1;
@@ -116,7 +109,7 @@ int proc_line(demo_proc_t *p, int timeout_ms, char *line, size_t cap)
 int proc_wait_for(demo_proc_t *p, const char *want, int timeout_ms,
                   char *line, size_t cap)
 {
-    double deadline = demo_now() + timeout_ms / 1000.0;
+    double deadline = cli_now() + timeout_ms / 1000.0;
     for (;;) {
         int rc = proc_line(p, remaining_ms(deadline), line, cap);
         if (rc <= 0)
@@ -139,7 +132,7 @@ int proc_wait(demo_proc_t *p, int timeout_ms)
         return exit_code(p->status);
     if (p->pidfd >= 0) {
         struct pollfd pfd = {.fd = p->pidfd, .events = POLLIN};
-        double deadline = demo_now() + timeout_ms / 1000.0;
+        double deadline = cli_now() + timeout_ms / 1000.0;
         int ready;
         do
             ready = poll(&pfd, 1, remaining_ms(deadline));
@@ -176,22 +169,6 @@ int proc_stop(demo_proc_t *p, int sig, int timeout_ms)
         close(p->log);
     p->out = p->pidfd = p->log = -1;
     return code;
-}
-
-long proc_mem_kib(pid_t pid, const char *field)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    long kib = -1;
-    size_t n = strlen(field);
-    while (kib < 0 && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':')
-            kib = strtol(line + n + 1, NULL, 10);
-    fclose(f);
-    return kib;
 }
 
 int proc_reset_peak(pid_t pid)

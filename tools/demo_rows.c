@@ -81,8 +81,8 @@ static void flood(demo_t *d, demo_row_t *r)
     snprintf(size, sizeof size, "%d", FLOOD_SIZE);
     demo_window_t w;
     demo_alice_window(d, &w);
-    long g0 = proc_mem_kib(d->gate.pid, "VmRSS"),
-         s0 = proc_mem_kib(d->service.pid, "VmRSS");
+    long g0 = cli_proc_status_kib(d->gate.pid, "VmRSS"),
+         s0 = cli_proc_status_kib(d->service.pid, "VmRSS");
     proc_reset_peak(d->gate.pid);
     proc_reset_peak(d->service.pid);
     double mute0 = demo_metric(d, "zguard_hwm_reached_total", "socket=\"backend\"", NULL);
@@ -96,8 +96,8 @@ static void flood(demo_t *d, demo_row_t *r)
         sscanf(line, "flood sent=%ld bytes=%ld pushed_back=%ld", &sent, &bytes,
                &pushed);
     proc_stop(&p, SIGTERM, 2000);
-    double g = (proc_mem_kib(d->gate.pid, "VmHWM") - g0) * KIB / MIB,
-           s = (proc_mem_kib(d->service.pid, "VmHWM") - s0) * KIB / MIB;
+    double g = (cli_proc_status_kib(d->gate.pid, "VmHWM") - g0) * KIB / MIB,
+           s = (cli_proc_status_kib(d->service.pid, "VmHWM") - s0) * KIB / MIB;
     double mute = demo_metric(d, "zguard_hwm_reached_total", "socket=\"backend\"", NULL) - mute0;
     demo_alice_window(d, &w);
     /* The gate queues at most: its frontend's RCVHWM and SNDHWM (requests
@@ -194,11 +194,11 @@ static zg_ctx_t *producer_ctx(demo_t *d)
 static double produce(void *s, int *timeouts, long *sent)
 {
     static char payload[64 * 1024];
-    double longest = 0, end = demo_now() + 20;
-    while (*timeouts < PRODUCER_TIMEOUTS && demo_now() < end) {
-        double t0 = demo_now();
+    double longest = 0, end = cli_now() + 20;
+    while (*timeouts < PRODUCER_TIMEOUTS && cli_now() < end) {
+        double t0 = cli_now();
         zg_status_t st = zg_send(s, payload, sizeof payload, 0);
-        double ms = (demo_now() - t0) * 1000;
+        double ms = (cli_now() - t0) * 1000;
         longest = ms > longest ? ms : longest;
         *timeouts += st == ZG_ESNDTIMEO;
         *sent += st == ZG_OK;
@@ -234,9 +234,9 @@ static void slow_consumer(demo_t *d, demo_row_t *r)
                  peer_result(&p, "ready", 10000, line, sizeof line) == 0;
     if (ready) {
         longest = produce(s, &timeouts, &sent);
-        double t0 = demo_now();
+        double t0 = cli_now();
         if (alert_wait(&aw, 3000))
-            t_alert = demo_now() - t0;
+            t_alert = cli_now() - t0;
     }
     zg_counters_t c;
     if (zg_socket_counters(s, &c, sizeof c) != 0)

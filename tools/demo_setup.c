@@ -194,10 +194,8 @@ static int start_alice(demo_t *d)
 
 static int find_programs(demo_t *d)
 {
-    ssize_t n = readlink("/proc/self/exe", d->zguard, sizeof d->zguard - 1);
-    if (n <= 0)
+    if (cli_self_exe(d->zguard, sizeof d->zguard) != 0)
         return -1;
-    d->zguard[n] = '\0';
     return cli_find_program("zguard demo", "zguard-demo-peer", d->peer,
                             sizeof d->peer) == 0 &&
                    cli_find_program("zguard demo", "zguard-example-service",
@@ -285,13 +283,13 @@ double demo_metric(demo_t *d, const char *name, ...)
 double demo_metric_wait(demo_t *d, double target, int timeout_ms,
                         double *secs, const char *name, ...)
 {
-    double t0 = demo_now(), v;
+    double t0 = cli_now(), v;
     for (;;) {
         va_list ap;
         va_start(ap, name);
         v = metric_va(d, name, ap);
         va_end(ap);
-        double at = demo_now();
+        double at = cli_now();
         if (v >= target || (at - t0) * 1000 >= timeout_ms) {
             if (secs)
                 *secs = at - t0;

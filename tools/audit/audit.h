@@ -29,6 +29,9 @@
 #include <tree_sitter/api.h>
 #include <zguard.h>
 
+#include "cli_json.h"
+#include "cli_text.h"
+
 #define AU_FORMAT_VERSION 1     /* "audit_format" in the JSON report */
 #define AU_NAME_MAX 64          /* variables, option names, socket names */
 #define AU_TEXT_MAX 160         /* endpoints, values as written */
@@ -461,6 +464,5 @@ void au_report_sarif(FILE *out, const au_result_t *r, const au_report_opts_t *o)
 void au_mstate_brief(const au_mstate_t *m, char *buf, size_t cap);
 /* The sentence the text and markdown reports use: "1000 (line 13)". */
 void au_mstate_describe(const au_mstate_t *m, char *buf, size_t cap);
-void au_json_str(FILE *out, const char *s);
 
 #endif

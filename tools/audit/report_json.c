@@ -6,51 +6,6 @@
  */
 #include "audit.h"
 
-/* Length of the valid UTF-8 sequence at p, 0 when it is not one. */
-static size_t utf8_len(const unsigned char *p)
-{
-    int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
-    if (p[0] >= 0xf5)
-        return 0;
-    for (int i = 1; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    /* no overlong forms, no surrogates, nothing above U+10FFFF */
-    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-        return 0;
-    return (size_t)n;
-}
-
-/* Source text is not always UTF-8: what is not becomes U+FFFD, so that
- * the report stays valid JSON whatever the files hold. */
-void au_json_str(FILE *out, const char *s)
-{
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            fprintf(out, "\\%c", *p);
-        } else if (*p < 0x20 || *p == 0x7f) {
-            fprintf(out, "\\u%04x", *p);
-        } else if (*p < 0x80) {
-            fputc(*p, out);
-        } else {
-            size_t n = utf8_len(p);
-            if (n == 0) {
-                fputs("\\ufffd", out);
-            } else {
-                fwrite(p, 1, n, out);
-                p += n - 1;
-            }
-        }
-    }
-    fputc('"', out);
-}
-
 static void mitigation(FILE *out, const au_mstate_t *m, const char *key, int last)
 {
     fprintf(out, "        \"%s\": {\"status\": \"%s\", \"source\": \"%s\", \"value\": ", key,
@@ -60,7 +15,7 @@ static void mitigation(FILE *out, const au_mstate_t *m, const char *key, int las
     else
         fputs("null", out);
     fputs(", \"text\": ", out);
-    au_json_str(out, m->status == AU_ST_NOT_SET || m->status == AU_ST_NOT_NEEDED ? NULL
+    cli_json_string(out, m->status == AU_ST_NOT_SET || m->status == AU_ST_NOT_NEEDED ? NULL
                                                                                  : m->text);
     if (m->line)
         fprintf(out, ", \"line\": %u}", m->line);
@@ -75,13 +30,13 @@ static void endpoints(FILE *out, const au_socket_t *s)
     for (size_t i = 0; i < s->nep; i++) {
         fprintf(out, "%s{\"line\": %u, \"kind\": \"%s\", \"endpoint\": ", i ? ", " : "",
                 s->ep[i].line, s->ep[i].bind ? "bind" : "connect");
-        au_json_str(out, s->ep[i].text);
+        cli_json_string(out, s->ep[i].text);
         fprintf(out, ", \"literal\": %s}", s->ep[i].known ? "true" : "false");
     }
     fputs("],\n      \"operations\": [", out);
     for (size_t i = 0; i < s->nio; i++) {
         fprintf(out, "%s{\"line\": %u, \"call\": ", i ? ", " : "", s->io[i].line);
-        au_json_str(out, s->io[i].call);
+        cli_json_string(out, s->io[i].call);
         fprintf(out, ", \"direction\": \"%s\", \"can_block_forever\": %s}",
                 s->io[i].send ? "send" : "recv", s->io[i].blocking ? "true" : "false");
     }
@@ -91,16 +46,16 @@ static void endpoints(FILE *out, const au_socket_t *s)
 static void socket_obj(FILE *out, const au_result_t *r, const au_socket_t *s, int last)
 {
     fputs("    {\n      \"file\": ", out);
-    au_json_str(out, r->files[s->file].path);
+    cli_json_string(out, r->files[s->file].path);
     fprintf(out, ",\n      \"line\": %u,\n      \"column\": %u,\n", s->line, s->col);
     fprintf(out, "      \"language\": \"%s\",\n      \"api\": \"%s\",\n",
             au_lang_name(s->lang), au_api_name(s->api));
     fputs("      \"type\": ", out);
-    au_json_str(out, s->type >= 0 ? au_type_name(s->type) : NULL);
+    cli_json_string(out, s->type >= 0 ? au_type_name(s->type) : NULL);
     fputs(",\n      \"variable\": ", out);
-    au_json_str(out, s->var[0] ? s->var : NULL);
+    cli_json_string(out, s->var[0] ? s->var : NULL);
     fputs(",\n      \"zguard_name\": ", out);
-    au_json_str(out, s->managed && s->zname[0] ? s->zname : NULL);
+    cli_json_string(out, s->managed && s->zname[0] ? s->zname : NULL);
     fprintf(out, ",\n      \"managed_by_zguard\": %s,\n      \"mitigations\": {\n",
             s->managed ? "true" : "false");
     for (int m = 0; m < AU_M_COUNT; m++)
@@ -114,16 +69,16 @@ static void finding_obj(FILE *out, const au_result_t *r, const au_finding_t *x, 
 {
     fprintf(out, "    {\"rule\": \"%s\", \"severity\": \"%s\", \"file\": ",
             au_rule_info(x->rule)->id, au_sev_name(x->severity));
-    au_json_str(out, r->files[x->file].path);
+    cli_json_string(out, r->files[x->file].path);
     fprintf(out, ", \"line\": %u, \"column\": %u, \"message\": ", x->line, x->col);
-    au_json_str(out, x->message);
+    cli_json_string(out, x->message);
     fputs(", \"socket\": ", out);
     if (x->socket >= 0)
         fprintf(out, "%ld", x->socket);
     else
         fputs("null", out);
     fprintf(out, ", \"suppressed\": %s, \"justification\": ", x->suppressed ? "true" : "false");
-    au_json_str(out, x->suppressed ? x->justification : NULL);
+    cli_json_string(out, x->suppressed ? x->justification : NULL);
     fprintf(out, "}%s\n", last ? "" : ",");
 }
 
@@ -149,14 +104,14 @@ static void summary(FILE *out, const au_result_t *r)
 void au_report_json(FILE *out, const au_result_t *r, const au_report_opts_t *o)
 {
     fprintf(out, "{\n  \"audit_format\": %d,\n  \"zguard\": ", AU_FORMAT_VERSION);
-    au_json_str(out, zg_version_string());
+    cli_json_string(out, zg_version_string());
     fputs(",\n  \"paths\": [", out);
     for (size_t i = 0; i < o->npaths; i++) {
         fputs(i ? ", " : "", out);
-        au_json_str(out, o->paths[i]);
+        cli_json_string(out, o->paths[i]);
     }
     fputs("],\n  \"policy\": ", out);
-    au_json_str(out, r->policy_file);
+    cli_json_string(out, r->policy_file);
     fprintf(out, ",\n  \"fail_on\": \"%s\",\n", au_sev_name(o->fail_on));
     summary(out, r);
     fputs(r->nsockets ? "  \"sockets\": [\n" : "  \"sockets\": [", out);
@@ -170,7 +125,7 @@ void au_report_json(FILE *out, const au_result_t *r, const au_report_opts_t *o)
     fputs("  \"errors\": [", out);
     for (size_t i = 0; i < r->nerrors; i++) {
         fputs(i ? ", " : "", out);
-        au_json_str(out, r->errors[i]);
+        cli_json_string(out, r->errors[i]);
     }
     fprintf(out, "],\n  \"exit\": %d\n}\n", o->exit_code);
 }

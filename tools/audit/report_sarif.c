@@ -45,11 +45,11 @@ static void rules(FILE *out)
     for (int i = 0; i < AU_R_COUNT; i++) {
         const au_rule_info_t *ri = au_rule_info((au_rule_t)i);
         fprintf(out, "            {\"id\": \"%s\", \"shortDescription\": {\"text\": ", ri->id);
-        au_json_str(out, ri->title);
+        cli_json_string(out, ri->title);
         fputs("}, \"fullDescription\": {\"text\": ", out);
-        au_json_str(out, ri->help);
+        cli_json_string(out, ri->help);
         fputs("}, \"help\": {\"text\": ", out);
-        au_json_str(out, ri->help);
+        cli_json_string(out, ri->help);
         fprintf(out, "}, \"defaultConfiguration\": {\"level\": \"%s\"}, "
                 "\"properties\": {\"security-severity\": \"%s\", \"tags\": [\"security\", "
                 "\"zeromq\"]}}%s\n", level(ri->severity), security_severity(ri->severity),
@@ -63,14 +63,14 @@ static void result(FILE *out, const au_result_t *r, const au_finding_t *x, int l
     fprintf(out, "        {\"ruleId\": \"%s\", \"ruleIndex\": %d, \"level\": \"%s\", "
             "\"message\": {\"text\": ", au_rule_info(x->rule)->id, (int)x->rule,
             level(x->severity));
-    au_json_str(out, x->message);
+    cli_json_string(out, x->message);
     fputs("}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", out);
     uri(out, r->files[x->file].path);
     fprintf(out, "}, \"region\": {\"startLine\": %u, \"startColumn\": %u}}}]", x->line,
             x->col);
     if (x->suppressed) {
         fputs(", \"suppressions\": [{\"kind\": \"inSource\", \"justification\": ", out);
-        au_json_str(out, x->justification ? x->justification : "");
+        cli_json_string(out, x->justification ? x->justification : "");
         fputs("}]", out);
     }
     fprintf(out, "}%s\n", last ? "" : ",");
@@ -82,7 +82,7 @@ static void invocation(FILE *out, const au_result_t *r)
             "\"toolExecutionNotifications\": [", r->nerrors ? "false" : "true");
     for (size_t i = 0; i < r->nerrors; i++) {
         fprintf(out, "%s{\"level\": \"error\", \"message\": {\"text\": ", i ? ", " : "");
-        au_json_str(out, r->errors[i]);
+        cli_json_string(out, r->errors[i]);
         fputs("}}", out);
     }
     fputs("]}],\n", out);
@@ -95,7 +95,7 @@ void au_report_sarif(FILE *out, const au_result_t *r, const au_report_opts_t *o)
           "  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n"
           "      \"tool\": {\n        \"driver\": {\n"
           "          \"name\": \"zguard audit\",\n          \"semanticVersion\": ", out);
-    au_json_str(out, zg_version_string());
+    cli_json_string(out, zg_version_string());
     fputs(",\n", out);
     rules(out);
     fputs("        }\n      },\n", out);

@@ -529,14 +529,6 @@ static void walk_tree(au_file_t *f, TSTree *tree)
 
 /* ---- one file ----------------------------------------------------------------------------- */
 
-static size_t count_lines(const char *text, size_t len)
-{
-    size_t n = 0;
-    for (const char *p = text; (p = memchr(p, '\n', len - (size_t)(p - text))) != NULL; p++)
-        n++;
-    return n + (len > 0 && text[len - 1] != '\n');
-}
-
 static long add_file(au_result_t *r, const char *name, au_lang_t lang,
                      const char *text, size_t len)
 {
@@ -551,7 +543,7 @@ static long add_file(au_result_t *r, const char *name, au_lang_t lang,
         return -1;
     fi->lang = lang;
     fi->bytes = len;
-    fi->lines = count_lines(text, len);
+    fi->lines = cli_count_lines(text, len);
     r->lines += fi->lines;
     r->bytes += len;
     return (long)r->nfiles++;
