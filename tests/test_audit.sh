@@ -11,20 +11,7 @@
 set -u
 zguard=$1 src=$2 python=$3
 corpus=$src/tests/audit
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0 checks=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# expect CODE CMD...: runs CMD, output in $tmp/out and $tmp/err
-expect() {
-    want=$1; shift
-    checks=$((checks + 1))
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, want $want: $(head -c 600 "$tmp/err")"
-}
-contains() { grep -q -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 600 "$1")"; }
+. "$(dirname "$0")/cli_lib.sh"
 
 # ---- the corpus, exactly ---------------------------------------------------------
 n=0

@@ -4,18 +4,8 @@
 # docs/key-rotation.md.
 set -u
 zguard=$1 python=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 2
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-expect() {
-    want=$1; shift
-    "$@" >out 2>err
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, want $want: $(cat err)"
-}
-contains() { grep -q -- "$2" "$1" || fail "$1 lacks '$2': $(cat "$1")"; }
+. "$(dirname "$0")/cli_lib.sh"
+cd "$tmp" || exit 2 # expect writes out and err here
 
 expect 0 "$zguard" auth --help
 contains out "usage: zguard auth check DIR"

@@ -5,24 +5,10 @@
 # never from argv, and `key show --json` read by Python's json.
 set -u
 zguard=$1 python=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
+. "$(dirname "$0")/cli_lib.sh"
+cli_detach=1 # no terminal: a passphrase comes from a file or the environment
 unset ZGUARD_PASSPHRASE_FILE CREDENTIALS_DIRECTORY
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# expect CODE CMD...: runs CMD without a terminal, output in $tmp/out, $tmp/err
-expect() {
-    want=$1; shift
-    setsid "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, want $want: $(cat "$tmp/err")"
-}
-contains() { grep -q -- "$2" "$1" || fail "$1 lacks '$2': $(cat "$1")"; }
-# keys in Z85 have regex characters: these match the text as it is
-has() { grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(cat "$1")"; }
-lacks() { grep -qF -- "$2" "$1" && fail "$1 has '$2': $(cat "$1")"; }
-one_line() { [ "$(wc -l <"$1")" -eq 1 ] || fail "$1 is not one line: $(cat "$1")"; }
 mode() { stat -c %a "$1"; }
 sum() { sha256sum "$1" | cut -c1-64; }
 
