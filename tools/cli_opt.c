@@ -8,6 +8,8 @@
 #include <string.h>
 
 static int verror(FILE *out, const char *cmd, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static int verror(FILE *out, const char *cmd, const char *fmt, va_list ap)
 {
     fprintf(out, "%s: ", cmd);
     vfprintf(out, fmt, ap);
