@@ -183,6 +183,8 @@ bench_env_t *bench_env_new(void);
 void bench_env_destroy(bench_env_t **env);
 /* Removes the temporary directory only (a failed run's last act). */
 void bench_env_remove_dir(bench_env_t *env);
+/* rm -r DIR (nothing when DIR is empty): temporary directories. */
+void bench_remove_tree(const char *dir);
 
 /* A zguard policy for the benchmarks: the bench's common values, NULL
  * (insecure = yes) or CURVE with the env's keys ([type.<server>] the
@@ -286,7 +288,7 @@ int bench_hwm_child(int argc, char **argv);
 #define BENCH_HWM_CHILD_ROLE "--hwm-child"
 
 /* `zguard-bench gate ARGS...`: the gate vs a bare zmq_proxy hop vs direct
- * (bench_gate.c, which also builds alone as bench/bench_gate). */
+ * (bench_gate.c). */
 int bench_gate_main(int argc, char **argv);
 
 #endif

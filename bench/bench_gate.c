@@ -54,7 +54,6 @@
 #include <zguard.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -228,21 +227,6 @@ static int prepare_keys(bg_t *b)
     int rc = c && mkdir(b->allow, 0755) == 0 ? zg_cert_save_public(c, pub) : -1;
     zg_cert_destroy(&c);
     return rc == 0 ? 0 : fail(b, "allowlist %s: %s", b->allow, zg_last_error());
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void remove_dir(bg_t *b)
-{
-    if (b->dir[0])
-        nftw(b->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 /* ---- the gate's policy ------------------------------------------------------ */
@@ -1115,7 +1099,7 @@ int bench_gate(const bench_gate_opts_t *opts, FILE *out)
     }
     if (b->client_ctx)
         zmq_ctx_term(b->client_ctx);
-    remove_dir(b);
+    bench_remove_tree(b->dir);
     for (int c = 0; c < NCONT; c++)
         free(b->lat[c].us);
     free(b->round_lat.us);
@@ -1216,7 +1200,6 @@ static int take_option(const cli_opts_t *p, int c, bench_gate_opts_t *o,
 }
 
 /* `zguard-bench gate ARGS...`, `zguard bench gate`. */
-int bench_gate_main(int argc, char **argv);
 int bench_gate_main(int argc, char **argv)
 {
     static const cli_opt_t opts[] = {

@@ -154,10 +154,16 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
     return remove(path);
 }
 
+void bench_remove_tree(const char *dir)
+{
+    if (dir && dir[0])
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void bench_env_remove_dir(bench_env_t *e)
 {
-    if (e && e->dir[0])
-        nftw(e->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (e)
+        bench_remove_tree(e->dir);
 }
 
 void bench_env_destroy(bench_env_t **env)
