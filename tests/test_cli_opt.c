@@ -72,6 +72,18 @@ static void run_destroy(run_t **rp)
     *rp = NULL;
 }
 
+/* The next option of r is refused with "zguard test: WHAT (see ...)", the
+ * whole message, one line; r is destroyed. */
+static void refused(run_t *r, const char *what)
+{
+    char want[512];
+    snprintf(want, sizeof want, "zguard test: %s (see 'zguard test --help')\n",
+             what);
+    assert_int_equal(next(r), CLI_OPT_ERROR);
+    assert_string_equal(r->msg, want);
+    run_destroy(&r);
+}
+
 static void test_value_forms(void **state)
 {
     (void)state;
@@ -104,19 +116,11 @@ static void test_exact_names_only(void **state)
      * ambiguous one: both refused, as are other cases and bundled flags */
     const char *prefixes[] = {"--front", "--frontend-k", "--jso", "--JSON",
                               "--json-x", "-json"};
-    const char *want[] = {
-        "zguard test: unknown option '--front' (see 'zguard test --help')\n",
-        "zguard test: unknown option '--frontend-k' (see 'zguard test --help')\n",
-        "zguard test: unknown option '--jso' (see 'zguard test --help')\n",
-        "zguard test: unknown option '--JSON' (see 'zguard test --help')\n",
-        "zguard test: unknown option '--json-x' (see 'zguard test --help')\n",
-        "zguard test: -j takes no value (see 'zguard test --help')\n"};
-    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
-        run_t *r = run_new(table, (char *)prefixes[i], "v", NULL);
-        assert_int_equal(next(r), CLI_OPT_ERROR);
-        assert_string_equal(r->msg, want[i]);
-        run_destroy(&r);
-    }
+    const char *want[] = {"unknown option '--front'", "unknown option '--frontend-k'",
+                          "unknown option '--jso'", "unknown option '--JSON'",
+                          "unknown option '--json-x'", "-j takes no value"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+        refused(run_new(table, (char *)prefixes[i], "v", NULL), want[i]);
     /* the longer of two names that share a start is its own option */
     run_t *r = run_new(table, "--frontend-key", "k", NULL);
     assert_int_equal(next(r), O_FRONTEND_KEY);
@@ -127,16 +131,8 @@ static void test_exact_names_only(void **state)
 static void test_unknown_option_not_echoing_its_value(void **state)
 {
     (void)state;
-    run_t *r = run_new(table, "--bogus=s3cret", NULL);
-    assert_int_equal(next(r), CLI_OPT_ERROR);
-    assert_string_equal(
-        r->msg, "zguard test: unknown option '--bogus' (see 'zguard test --help')\n");
-    run_destroy(&r);
-    r = run_new(table, "-x", NULL);
-    assert_int_equal(next(r), CLI_OPT_ERROR);
-    assert_string_equal(
-        r->msg, "zguard test: unknown option '-x' (see 'zguard test --help')\n");
-    run_destroy(&r);
+    refused(run_new(table, "--bogus=s3cret", NULL), "unknown option '--bogus'");
+    refused(run_new(table, "-x", NULL), "unknown option '-x'");
 }
 
 static void test_missing_value(void **state)
@@ -144,21 +140,10 @@ static void test_missing_value(void **state)
     (void)state;
     run_t *r = run_new(table, "--json", "--frontend", NULL);
     assert_int_equal(next(r), O_JSON);
-    assert_int_equal(next(r), CLI_OPT_ERROR);
-    assert_string_equal(
-        r->msg, "zguard test: --frontend needs a value (see 'zguard test --help')\n");
-    run_destroy(&r);
-    r = run_new(table, "-c", NULL);
-    assert_int_equal(next(r), CLI_OPT_ERROR);
-    assert_string_equal(r->msg,
-                        "zguard test: -c needs a value (see 'zguard test --help')\n");
-    run_destroy(&r);
+    refused(r, "--frontend needs a value");
+    refused(run_new(table, "-c", NULL), "-c needs a value");
     /* a flag refuses one */
-    r = run_new(table, "--json=yes", NULL);
-    assert_int_equal(next(r), CLI_OPT_ERROR);
-    assert_string_equal(
-        r->msg, "zguard test: --json takes no value (see 'zguard test --help')\n");
-    run_destroy(&r);
+    refused(run_new(table, "--json=yes", NULL), "--json takes no value");
 }
 
 static void test_value_taken_as_is(void **state)
@@ -210,23 +195,14 @@ static void test_passphrase_refused_unechoed(void **state)
     (void)state;
     static const cli_opt_t with_file[] = {
         {"passphrase-file", 0, "FILE", O_PASS_FILE}, {NULL, 0, NULL, 0}};
-    const char *want =
-        "zguard test: a passphrase is never taken from the command line: "
-        "use --passphrase-file FILE, ZGUARD_PASSPHRASE_FILE or the terminal; "
-        "every user can read a command line (see 'zguard test --help')\n";
-    const char *forms[][2] = {{"--passphrase", "s3cret"}, {"--passphrase=s3cret", NULL}};
-    for (int i = 0; i < 2; i++) {
-        run_t *r = run_new(with_file, (char *)forms[i][0], (char *)forms[i][1], NULL);
-        assert_int_equal(next(r), CLI_OPT_ERROR);
-        assert_string_equal(r->msg, want);
-        run_destroy(&r);
-    }
+    const char *why = "a passphrase is never taken from the command line: "
+                      "use --passphrase-file FILE, ZGUARD_PASSPHRASE_FILE or "
+                      "the terminal; every user can read a command line";
+    refused(run_new(with_file, "--passphrase", "s3cret", NULL), why);
+    refused(run_new(with_file, "--passphrase=s3cret", NULL), why);
     /* a command without passphrases: just an unknown option */
-    run_t *r = run_new(table, "--passphrase", "s3cret", NULL);
-    assert_int_equal(next(r), CLI_OPT_ERROR);
-    assert_string_equal(
-        r->msg, "zguard test: unknown option '--passphrase' (see 'zguard test --help')\n");
-    run_destroy(&r);
+    refused(run_new(table, "--passphrase", "s3cret", NULL),
+            "unknown option '--passphrase'");
 }
 
 static void test_wants_help(void **state)
