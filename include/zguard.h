@@ -203,6 +203,8 @@ typedef enum zg_field {
     ZG_FIELD_ALERT_TIMEOUTS,      /* send + receive timeouts per minute */
     ZG_FIELD_ALERT_AUTH_FAILURES, /* failed handshakes per minute */
     ZG_FIELD_ALERT_NO_PEERS,      /* raise when the last peer goes */
+    ZG_FIELD_MAX_PEERS,           /* connections a bound socket accepts */
+    ZG_FIELD_MAX_PEERS_PER_IP,    /* ... from one address (0: no limit) */
     ZG_FIELD_COUNT
 } zg_field_t;
 
@@ -433,6 +435,8 @@ typedef struct zg_auth_stats {
     uint64_t dropped;  /* messages of users who lost access, dropped */
     uint64_t reloads;  /* allowlist loads, the first included */
     uint64_t keys;     /* keys in the allowlist now */
+    uint64_t denied_rate;    /* over [auth] handshake_rate_per_ip */
+    uint64_t denied_lockout; /* address locked out: auth_failures_per_ip */
 } zg_auth_stats_t;
 
 /* Fills *out (size: sizeof *out, so that an older caller gets the fields
@@ -518,6 +522,9 @@ typedef struct zg_counters {
     int64_t queue_out, queue_in; /* fullest peer pipe; -1: not known (exact
                                     mode needs libzmq's draft API) */
     unsigned alerts;          /* bit per raised alert, ZG_ALERT_BIT_* */
+    /* connections closed as soon as accepted: over max_peers, or over
+     * max_peers_per_ip from one address */
+    uint64_t refused_max_peers, refused_per_ip;
 } zg_counters_t;
 
 #define ZG_ALERT_BIT_MUTE 1u

@@ -16,12 +16,15 @@
  * X-Zguard-Key), and zg_recv drops messages of a lost key and closes their
  * connection, so an open session does not outlive its key.
  */
+#include "zg_addrs.h"
 #include "zg_allowlist.h"
 #include "zg_auth.h"
 #include "zg_cidr.h"
 #include "zg_ctx.h"
 #include "zg_error.h"
+#include "zg_loglimit.h"
 #include "zg_sock.h"
+#include "zg_value.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -52,6 +55,8 @@ typedef enum reason {
     R_ADDRESS,
     R_MECHANISM,
     R_MALFORMED,
+    R_RATE,    /* over handshake_rate_per_ip: not looked at */
+    R_LOCKOUT, /* locked out after auth_failures_per_ip: not looked at */
     R_COUNT
 } reason_t;
 
@@ -65,7 +70,10 @@ struct zg_auth {
     zg_cidr_t *allow_ip, *deny_ip;
     size_t nallow_ip, ndeny_ip;
     zg_allowlist_t *list; /* the thread's */
+    zg_addrs_t *addrs;    /* the thread's: per-address rate and lockout */
+    zg_loglimit_t logged; /* the thread's: denials, once per address a minute */
     int64_t reload_due;   /* ms, 0 = none */
+    int64_t lockout_ms, lockout_failures; /* for the log line */
     pthread_mutex_t pipe_lock; /* pipe: any thread may ask for a reload */
     pthread_mutex_t lock;      /* guards lost */
     char **lost;
@@ -73,11 +81,6 @@ struct zg_auth {
     _Atomic uint64_t generation; /* bumped whenever a user is lost */
     _Atomic uint64_t decisions[R_COUNT], reloads, keys, dropped;
 };
-
-static int64_t now_ms(void)
-{
-    return (int64_t)(zg_now_ns() / 1000000);
-}
 
 /* ---- the lost set, shared with receivers ---------------------------------- */
 
@@ -256,7 +259,10 @@ static const char *reason_text(reason_t r)
     static const char *const t[] = {"allowed",       "unknown key",
                                     "revoked key",   "expired key",
                                     "address denied", "mechanism not CURVE",
-                                    "malformed request"};
+                                    "malformed request",
+                                    "too many handshakes from this address",
+                                    "address locked out after failed "
+                                    "handshakes"};
     return t[r];
 }
 
@@ -264,6 +270,11 @@ static reason_t decide(zg_auth_t *a, const char *address, const char *mech,
                        const zmq_msg_t *cred, const zg_allow_entry_t **who)
 {
     *who = NULL;
+    /* before anything else: a locked-out or too eager address costs no
+     * key lookup */
+    zg_addr_verdict_t v = zg_addrs_admit(a->addrs, address, zg_now_ms());
+    if (v != ZG_ADDR_OK)
+        return v == ZG_ADDR_RATE ? R_RATE : R_LOCKOUT;
     if (strcmp(mech, "CURVE") != 0)
         return R_MECHANISM;
     if (!cred || zmq_msg_size(cred) != ZG_KEY_BYTES)
@@ -334,16 +345,40 @@ static void reply(zg_auth_t *a, const zmq_msg_t *request_id, reason_t r,
     zmq_msg_close(&id);
 }
 
+/* Allowed: every time (INFO). Denied: once per address and reason a
+ * minute, with how many were held back: a storm must not flood the log. */
 static void log_decision(zg_auth_t *a, reason_t r, const char *user,
                          const char *address, const zmq_msg_t *cred)
 {
-    char key[ZG_KEY_TEXT_MAX] = "-";
+    uint64_t held = 0;
+    if (r != R_ALLOW && !zg_loglimit_pass(&a->logged, reason_text(r), address,
+                                          zg_now_ms(), &held))
+        return;
+    char key[ZG_KEY_TEXT_MAX] = "-", more[64] = "";
     if (cred && zmq_msg_size((zmq_msg_t *)cred) == ZG_KEY_BYTES)
         zmq_z85_encode(key, zmq_msg_data((zmq_msg_t *)cred), ZG_KEY_BYTES);
+    if (held)
+        snprintf(more, sizeof more, " (and %llu more in the last minute)",
+                 (unsigned long long)held);
     zg_log(a->ctx, r == R_ALLOW ? ZG_LOG_INFO : ZG_LOG_WARNING,
-           "auth: %s user=%s key=%s address=%s%s%s",
+           "auth: %s user=%s key=%s address=%s%s%s%s",
            r == R_ALLOW ? "allow" : "deny", user[0] ? user : "-", key, address,
-           r == R_ALLOW ? "" : " reason=", r == R_ALLOW ? "" : reason_text(r));
+           r == R_ALLOW ? "" : " reason=", r == R_ALLOW ? "" : reason_text(r),
+           more);
+}
+
+/* A refusal for the key or the mechanism counts toward the address's
+ * lockout; rate and lockout refusals do not (they looked at nothing). */
+static void count_failure(zg_auth_t *a, reason_t r, const char *address)
+{
+    if (r == R_ALLOW || r == R_RATE || r == R_LOCKOUT)
+        return;
+    if (zg_addrs_failed(a->addrs, address, zg_now_ms()))
+        zg_log(a->ctx, ZG_LOG_WARNING,
+               "auth: address %s locked out for %llds after %lld failed "
+               "handshakes",
+               address, (long long)(a->lockout_ms / 1000),
+               (long long)a->lockout_failures);
 }
 
 /* Up to ZAP_FRAMES_MAX frames into f; any beyond are read and dropped. */
@@ -384,6 +419,7 @@ static void handle_request(zg_auth_t *a)
                      : R_MALFORMED;
     atomic_fetch_add(&a->decisions[r], 1);
     log_decision(a, r, who ? who->user : "", address, n >= 7 ? &f[6] : NULL);
+    count_failure(a, r, address);
     if (n >= 2)
         reply(a, &f[1], r, who);
     for (int i = 0; i < n; i++)
@@ -398,7 +434,7 @@ static void drain_inotify(zg_auth_t *a)
     while (read(a->inotify, buf, sizeof buf) > 0)
         ;
     if (!a->reload_due)
-        a->reload_due = now_ms() + RELOAD_SETTLE_MS;
+        a->reload_due = zg_now_ms() + RELOAD_SETTLE_MS;
 }
 
 /* Returns false when told to stop. */
@@ -422,9 +458,9 @@ static void *run(void *arg)
                                {a->pipe_peer, 0, ZMQ_POLLIN, 0},
                                {NULL, a->inotify, ZMQ_POLLIN, 0}};
     int nitems = a->inotify >= 0 ? 3 : 2;
-    int64_t next_tick = now_ms() + TICK_MS;
+    int64_t next_tick = zg_now_ms() + TICK_MS;
     for (;;) {
-        int64_t now = now_ms(), due = next_tick;
+        int64_t now = zg_now_ms(), due = next_tick;
         if (a->reload_due && a->reload_due < due)
             due = a->reload_due;
         if (zmq_poll(items, nitems, due > now ? (long)(due - now) : 0) < 0 &&
@@ -436,7 +472,7 @@ static void *run(void *arg)
             break;
         if (nitems == 3 && (items[2].revents & ZMQ_POLLIN))
             drain_inotify(a);
-        now = now_ms();
+        now = zg_now_ms();
         if (a->reload_due && now >= a->reload_due) {
             a->reload_due = 0;
             reload(a);
@@ -462,6 +498,7 @@ static void auth_free(zg_auth_t *a)
     if (a->inotify >= 0)
         close(a->inotify);
     zg_allowlist_destroy(&a->list);
+    zg_addrs_destroy(&a->addrs);
     for (size_t i = 0; i < a->nlost; i++)
         free(a->lost[i]);
     free(a->lost);
@@ -519,6 +556,25 @@ static int open_sockets(zg_auth_t *a)
     return 0;
 }
 
+/* [auth]'s per-address limits, checked by the policy parser; unset:
+ * off, a window of a minute, a lockout of five minutes, a burst of one
+ * second's worth. */
+static zg_addr_limits_t addr_limits(const zg_policy_t *p)
+{
+    int64_t v[ZG_AUTH_LIMITS] = {[ZG_AUTH_WINDOW] = 60000,
+                                 [ZG_AUTH_LOCKOUT] = 300000};
+    for (int l = 0; l < ZG_AUTH_LIMITS; l++) {
+        const char *text = zg_policy_auth(p, zg_auth_limit_info(l)->key, NULL);
+        if (text)
+            v[l] = strtoll(text, NULL, 10);
+    }
+    if (!zg_policy_auth(p, "handshake_burst_per_ip", NULL))
+        v[ZG_AUTH_BURST] = v[ZG_AUTH_RATE] > 0 ? v[ZG_AUTH_RATE] : 1;
+    return (zg_addr_limits_t){v[ZG_AUTH_RATE], v[ZG_AUTH_BURST],
+                              v[ZG_AUTH_FAILURES], v[ZG_AUTH_WINDOW],
+                              v[ZG_AUTH_LOCKOUT]};
+}
+
 zg_auth_t *zg_auth_start(zg_ctx_t *ctx)
 {
     const zg_policy_t *p = ctx->policy;
@@ -540,9 +596,13 @@ zg_auth_t *zg_auth_start(zg_ctx_t *ctx)
     pthread_mutex_init(&a->lock, NULL);
     pthread_mutex_init(&a->pipe_lock, NULL);
     const char *revoked = zg_policy_auth(p, "revoked", NULL);
+    zg_addr_limits_t limits = addr_limits(p);
+    a->lockout_ms = limits.lockout_ms;
+    a->lockout_failures = limits.failures;
+    a->addrs = zg_addrs_new(ZG_ADDRS_CAPACITY, &limits);
     a->dir = strdup(dir);
     a->revoked = revoked ? strdup(revoked) : NULL;
-    if (!a->dir || (revoked && !a->revoked) ||
+    if (!a->dir || (revoked && !a->revoked) || !a->addrs ||
         parse_rules(p, "allow_ip", &a->allow_ip, &a->nallow_ip) != 0 ||
         parse_rules(p, "deny_ip", &a->deny_ip, &a->ndeny_ip) != 0 ||
         open_sockets(a) != 0)
@@ -596,6 +656,7 @@ void zg_auth_stats(zg_auth_t *a, zg_auth_stats_t *out)
     *out = (zg_auth_stats_t){D(R_ALLOW),   D(R_UNKNOWN),   D(R_REVOKED),
                              D(R_EXPIRED), D(R_ADDRESS),   D(R_MECHANISM),
                              D(R_MALFORMED), atomic_load(&a->dropped),
-                             atomic_load(&a->reloads), atomic_load(&a->keys)};
+                             atomic_load(&a->reloads), atomic_load(&a->keys),
+                             D(R_RATE),    D(R_LOCKOUT)};
 #undef D
 }

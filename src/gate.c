@@ -94,11 +94,6 @@ void zg_gate_types(zg_gate_pattern_t pattern, int *frontend, int *backend)
     *backend = patterns[pattern].back;
 }
 
-static int64_t now_ms(void)
-{
-    return (int64_t)(zg_now_ns() / 1000000);
-}
-
 static void count(_Atomic uint64_t *c, int64_t delta)
 {
     uint64_t v = atomic_load_explicit(c, memory_order_relaxed);
@@ -233,7 +228,7 @@ zg_gate_t *zg_gate_new(zg_ctx_t *ctx)
 static void note(zg_gate_t *g, gate_note_t *n, const char *what)
 {
     n->count++;
-    int64_t t = now_ms();
+    int64_t t = zg_now_ms();
     if (t - n->last_ms < GATE_LOG_EVERY_MS)
         return;
     zg_log(g->ctx, ZG_LOG_WARNING, "gate: %s (%llu since the last such line)",
@@ -418,7 +413,7 @@ static int step(zg_gate_t *g, bool reading, long timeout)
         if (reading)
             return 1;
         /* already stopping: the bound stays the backend's LINGER */
-        int64_t left = g->close_by_ms - now_ms();
+        int64_t left = g->close_by_ms - zg_now_ms();
         zg_log(g->ctx, ZG_LOG_NOTICE,
                "gate: asked again to stop: still delivering what was taken, "
                "at most %lldms more",
@@ -444,13 +439,13 @@ static bool settled(zg_gate_t *g)
  * and replies still due are passed on, within the backend's LINGER. */
 static int drain(zg_gate_t *g)
 {
-    int64_t t = now_ms();
+    int64_t t = zg_now_ms();
     g->close_by_ms = t + g->linger_ms;
     zg_log(g->ctx, ZG_LOG_NOTICE,
            "gate: stopping: frontend no longer read; delivering what was "
            "taken within %lldms",
            (long long)g->linger_ms);
-    while (!settled(g) && (t = now_ms()) < g->close_by_ms)
+    while (!settled(g) && (t = zg_now_ms()) < g->close_by_ms)
         if (step(g, false, (long)(g->close_by_ms - t)) < 0)
             return -1;
     return 0;
@@ -464,7 +459,7 @@ int zg_gate_run(zg_gate_t *g)
     if (rc < 0) {
         zg_error_set("gate: %s", zmq_strerror(errno));
         zg_log(g->ctx, ZG_LOG_ERROR, "%s", zg_last_error());
-        g->close_by_ms = now_ms();
+        g->close_by_ms = zg_now_ms();
         return -1;
     }
     return drain(g);
@@ -511,7 +506,7 @@ static void close_within(void **sock, int64_t close_by_ms)
     if (!*sock)
         return;
     if (close_by_ms) {
-        int64_t left = close_by_ms - now_ms();
+        int64_t left = close_by_ms - zg_now_ms();
         int linger = left > 0 ? (int)left : 0;
         zmq_setsockopt(*sock, ZMQ_LINGER, &linger, sizeof linger);
     }

@@ -309,11 +309,33 @@ static void connections(buf_t *b, const zg_ctx_t *ctx)
                  reasons, ZG_FAIL_REASONS, failure_value);
 }
 
-static void auth(buf_t *b, zg_ctx_t *ctx)
+/* Connections the monitor closed as soon as they were accepted (max_peers,
+ * max_peers_per_ip), per socket and summed for the decisions family. */
+static void refusals(buf_t *b, const zg_ctx_t *ctx, uint64_t sum[2])
+{
+    family(b, "zguard_connections_refused_total", "counter",
+           "Connections closed as soon as accepted: max_peers reached, or "
+           "max_peers_per_ip from one address.");
+    sum[0] = sum[1] = 0;
+    for (const zg_sock_t *s = ctx->socks; s; s = s->next) {
+        uint64_t n[2] = {load(&s->mon.refused_max_peers),
+                         load(&s->mon.refused_per_ip)};
+        for (int i = 0; i < 2; i++) {
+            put(b, "zguard_connections_refused_total{");
+            put_socket(b, s);
+            put(b, ",reason=\"%s\"} %llu\n", i ? "per_ip_limit" : "max_peers",
+                (unsigned long long)n[i]);
+            sum[i] += n[i];
+        }
+    }
+}
+
+static void auth(buf_t *b, zg_ctx_t *ctx, const uint64_t refused[2])
 {
     zg_auth_stats_t st;
-    if (zg_ctx_auth_stats(ctx, &st, sizeof st) != 0)
-        return;
+    bool running = zg_ctx_auth_stats(ctx, &st, sizeof st) == 0;
+    if (!running)
+        memset(&st, 0, sizeof st);
     struct {
         const char *result, *reason;
         uint64_t n;
@@ -323,13 +345,20 @@ static void auth(buf_t *b, zg_ctx_t *ctx)
              {"deny", "expired", st.denied_expired},
              {"deny", "address", st.denied_address},
              {"deny", "mechanism", st.denied_mechanism},
-             {"deny", "malformed", st.denied_malformed}};
+             {"deny", "malformed", st.denied_malformed},
+             {"deny", "rate", st.denied_rate},
+             {"deny", "lockout", st.denied_lockout},
+             {"deny", "max_peers", refused[0]},
+             {"deny", "per_ip_limit", refused[1]}};
     family(b, "zguard_auth_decisions_total", "counter",
-           "Decisions of the ZAP authenticator.");
+           "Who may connect: the ZAP authenticator's decisions, and the "
+           "connections the connection limits refused.");
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         put(b,
             "zguard_auth_decisions_total{result=\"%s\",reason=\"%s\"} %llu\n",
             d[i].result, d[i].reason, (unsigned long long)d[i].n);
+    if (!running)
+        return;
     family(b, "zguard_auth_keys", "gauge", "Keys in the allowlist.");
     put(b, "zguard_auth_keys %llu\n", (unsigned long long)st.keys);
     family(b, "zguard_auth_dropped_messages_total", "counter",
@@ -357,8 +386,10 @@ static void render_text(zg_ctx_t *ctx, buf_t *b)
     peers_and_alerts(b, ctx);
     queue_depth(b, ctx);
     connections(b, ctx);
+    uint64_t refused[2];
+    refusals(b, ctx, refused);
     pthread_mutex_unlock(&ctx->lock);
-    auth(b, ctx);
+    auth(b, ctx, refused);
 }
 
 /* ---- the JSON snapshot --------------------------------------------------------- */

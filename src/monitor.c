@@ -19,6 +19,7 @@
 #include "zg_alert.h"
 #include "zg_ctx.h"
 #include "zg_error.h"
+#include "zg_loglimit.h"
 #include "zg_monitor.h"
 #include "zg_sock.h"
 
@@ -64,9 +65,18 @@ bool zg_monitor_exact(void)
     return draft.pipes_stats != NULL;
 }
 
+/* A connection's address as max_peers_per_ip compares them: IPv4 as
+ * v4-mapped IPv6; known = false for ipc and what getpeername cannot tell. */
+typedef struct peer_ip {
+    uint8_t b[16];
+    bool known;
+} peer_ip_t;
+
 typedef struct peer {
     int fd;
-    bool up; /* handshake done */
+    bool up;       /* handshake done */
+    bool accepted; /* an incoming connection: counts toward max_peers */
+    peer_ip_t ip;
 } peer_t;
 
 typedef struct watch {
@@ -77,6 +87,7 @@ typedef struct watch {
     zg_alerts_t *alerts;
     int64_t batch_out, batch_in; /* fullest pipes since the last tick */
     bool batch;
+    zg_loglimit_t logged; /* security lines: one per peer and reason a minute */
 } watch_t;
 
 struct zg_monitor {
@@ -134,7 +145,7 @@ static peer_t *peer_of(watch_t *w, int fd, bool add)
         w->peers = grown;
         w->cap = cap;
     }
-    w->peers[w->npeers] = (peer_t){fd, false};
+    w->peers[w->npeers] = (peer_t){.fd = fd};
     return &w->peers[w->npeers++];
 }
 
@@ -172,26 +183,46 @@ static const char *fail_text(zg_fail_reason_t r)
 }
 
 /* getpeername on the event's descriptor: best effort, the connection may
- * already be gone (and the number reused) by the time this thread looks. */
-static void peer_address(int fd, char *buf, size_t cap)
+ * already be gone (and the number reused) by the time this thread looks.
+ * text gets "host:port" ("?" when unknown, "local" for ipc), host the
+ * address alone, ip the address to compare. */
+static void peer_address(int fd, char *text, size_t cap, char *host,
+                         size_t host_cap, peer_ip_t *ip)
 {
     struct sockaddr_storage a;
     socklen_t len = sizeof a;
-    snprintf(buf, cap, "?");
+    memset(ip, 0, sizeof *ip);
+    snprintf(text, cap, "?");
+    snprintf(host, host_cap, "?");
     if (getpeername(fd, (struct sockaddr *)&a, &len) != 0)
         return;
-    char host[INET6_ADDRSTRLEN];
     if (a.ss_family == AF_INET) {
         struct sockaddr_in *in = (struct sockaddr_in *)&a;
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-        snprintf(buf, cap, "%s:%u", host, ntohs(in->sin_port));
+        inet_ntop(AF_INET, &in->sin_addr, host, (socklen_t)host_cap);
+        snprintf(text, cap, "%s:%u", host, ntohs(in->sin_port));
+        ip->b[10] = ip->b[11] = 0xff; /* v4-mapped */
+        memcpy(ip->b + 12, &in->sin_addr, 4);
+        ip->known = true;
     } else if (a.ss_family == AF_INET6) {
         struct sockaddr_in6 *in = (struct sockaddr_in6 *)&a;
-        inet_ntop(AF_INET6, &in->sin6_addr, host, sizeof host);
-        snprintf(buf, cap, "[%s]:%u", host, ntohs(in->sin6_port));
+        inet_ntop(AF_INET6, &in->sin6_addr, host, (socklen_t)host_cap);
+        snprintf(text, cap, "[%s]:%u", host, ntohs(in->sin6_port));
+        memcpy(ip->b, &in->sin6_addr, 16);
+        ip->known = true;
     } else {
-        snprintf(buf, cap, "local");
+        snprintf(text, cap, "local");
+        snprintf(host, host_cap, "local");
     }
+}
+
+/* "1.2.3.4:5678" -> "1.2.3.4", "[::1]:5678" -> "[::1]": a peer reconnects
+ * from a new port each time, and it is the same peer. */
+static void without_port(const char *remote, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", remote);
+    char *colon = strrchr(out, ':');
+    if (colon && (!strchr(out, '[') || colon[-1] == ']'))
+        *colon = '\0';
 }
 
 static void on_failure(zg_monitor_t *m, watch_t *w, zg_endpoint_stats_t *e,
@@ -199,12 +230,92 @@ static void on_failure(zg_monitor_t *m, watch_t *w, zg_endpoint_stats_t *e,
 {
     zg_fail_reason_t r = classify(event, value);
     atomic_fetch_add(&e->failed[r], 1);
-    char label[ZG_NAME_MAX + 32];
+    char peer[80], label[ZG_NAME_MAX + 32], more[64] = "";
+    without_port(remote, peer, sizeof peer);
+    uint64_t held;
+    if (!zg_loglimit_pass(&w->logged, zg_fail_reason_name(r), peer,
+                          zg_now_ms(), &held))
+        return; /* counted above; said once a minute per peer and reason */
+    if (held)
+        snprintf(more, sizeof more, " (and %llu more in the last minute)",
+                 (unsigned long long)held);
     zg_log(m->ctx, r == ZG_FAIL_TIMEOUT ? ZG_LOG_INFO : ZG_LOG_WARNING,
-           "%s: handshake failed on %s%s%s: %s (%s 0x%llx)",
+           "%s: handshake failed on %s%s%s: %s (%s 0x%llx)%s",
            zg_sock_label(w->sock, label, sizeof label), e->endpoint,
            remote[0] ? " from " : "", remote, fail_text(r),
-           zg_fail_reason_name(r), (unsigned long long)value);
+           zg_fail_reason_name(r), (unsigned long long)value, more);
+}
+
+/* ---- connection limits ------------------------------------------------------ */
+
+typedef enum refusal { REFUSE_NONE, REFUSE_MAX_PEERS, REFUSE_PER_IP } refusal_t;
+
+/* Over max_peers, or over max_peers_per_ip from this address? Only
+ * accepted connections count; an unknown address is never "the same". */
+static refusal_t admit(const watch_t *w, const peer_ip_t *ip)
+{
+    int64_t max = w->sock->policy.value[ZG_FIELD_MAX_PEERS];
+    int64_t per_ip = w->sock->policy.value[ZG_FIELD_MAX_PEERS_PER_IP];
+    int64_t all = 0, same = 0;
+    for (size_t i = 0; i < w->npeers; i++) {
+        const peer_t *p = &w->peers[i];
+        if (!p->accepted)
+            continue;
+        all++;
+        same += ip->known && p->ip.known && memcmp(p->ip.b, ip->b, 16) == 0;
+    }
+    if (max > 0 && all >= max)
+        return REFUSE_MAX_PEERS;
+    if (per_ip > 0 && ip->known && same >= per_ip)
+        return REFUSE_PER_IP;
+    return REFUSE_NONE;
+}
+
+/* Closed before anything is read from it: libzmq sees the end of the
+ * connection and cleans up, as for a revoked key's (io.c). */
+static void refuse(zg_monitor_t *m, watch_t *w, int fd, refusal_t why,
+                   const char *host, const char *local)
+{
+    shutdown(fd, SHUT_RDWR);
+    zg_monstats_t *st = &w->sock->mon;
+    atomic_fetch_add(why == REFUSE_MAX_PEERS ? &st->refused_max_peers
+                                             : &st->refused_per_ip,
+                     1);
+    const char *reason = why == REFUSE_MAX_PEERS ? "max_peers" : "per_ip_limit";
+    uint64_t held;
+    if (!zg_loglimit_pass(&w->logged, reason, host, zg_now_ms(), &held))
+        return;
+    char label[ZG_NAME_MAX + 32], more[64] = "";
+    if (held)
+        snprintf(more, sizeof more, " (and %llu more in the last minute)",
+                 (unsigned long long)held);
+    int64_t limit = w->sock->policy.value[why == REFUSE_MAX_PEERS
+                                              ? ZG_FIELD_MAX_PEERS
+                                              : ZG_FIELD_MAX_PEERS_PER_IP];
+    zg_log(m->ctx, ZG_LOG_WARNING,
+           "%s: refused a connection from %s on %s: %s %lld reached%s",
+           zg_sock_label(w->sock, label, sizeof label), host, local,
+           why == REFUSE_MAX_PEERS ? "max_peers" : "max_peers_per_ip",
+           (long long)limit, more);
+}
+
+static void on_accepted(zg_monitor_t *m, watch_t *w, int fd,
+                        const char *local)
+{
+    char addr[80], host[INET6_ADDRSTRLEN];
+    peer_ip_t ip;
+    peer_address(fd, addr, sizeof addr, host, sizeof host, &ip);
+    refusal_t why = admit(w, &ip);
+    if (why != REFUSE_NONE) {
+        refuse(m, w, fd, why, host, local);
+        return;
+    }
+    peer_t *p = peer_of(w, fd, true);
+    if (p) {
+        p->accepted = true;
+        p->ip = ip;
+    }
+    zg_log(m->ctx, ZG_LOG_DEBUG, "accepted %s on %s", addr, local);
 }
 
 static void on_accept_failed(zg_monitor_t *m, watch_t *w, uint64_t err)
@@ -249,13 +360,10 @@ static void on_event(zg_monitor_t *m, watch_t *w, uint64_t event,
 {
     uint64_t value = nvalues ? values[0] : 0;
     zg_endpoint_stats_t *e = endpoint_stats(w->sock, local);
-    char addr[80];
     switch (event) {
     case ZMQ_EVENT_ACCEPTED:
         atomic_fetch_add(&e->accepted, 1);
-        peer_of(w, (int)value, true);
-        peer_address((int)value, addr, sizeof addr);
-        zg_log(m->ctx, ZG_LOG_DEBUG, "accepted %s on %s", addr, local);
+        on_accepted(m, w, (int)value, local);
         break;
     case ZMQ_EVENT_CONNECTED:
         atomic_fetch_add(&e->connected, 1);
@@ -398,7 +506,7 @@ static int add_watch(zg_monitor_t *m, zg_sock_t *s)
     char ep[64];
     monitor_endpoint(s, ep, sizeof ep);
     int zero = 0;
-    if (!w || !(w->alerts = zg_alerts_new((int64_t)(zg_now_ns() / 1000000))) ||
+    if (!w || !(w->alerts = zg_alerts_new(zg_now_ms())) ||
         /* zguard-audit: ignore hwm-not-set, timeout-not-set, maxmsgsize-not-set -- reads libzmq's own monitor events (inproc, fixed size) only after zmq_poll; libzmq drops events at the HWM, it never blocks on them */
         !(w->reader = zmq_socket(m->ctx->zmq, ZMQ_PAIR)) ||
         zmq_setsockopt(w->reader, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
@@ -471,7 +579,7 @@ static void *run(void *arg)
     zg_monitor_t *m = arg;
     zmq_pollitem_t *items = NULL;
     size_t cap = 0;
-    int64_t next_tick = (int64_t)(zg_now_ns() / 1000000) + TICK_MS;
+    int64_t next_tick = zg_now_ms() + TICK_MS;
     for (;;) {
         if (cap < m->nwatches + 1) {
             cap = (m->nwatches + 1) * 2;
@@ -485,7 +593,7 @@ static void *run(void *arg)
             items[i + 1] =
                 (zmq_pollitem_t){m->watches[i]->reader, 0, ZMQ_POLLIN, 0};
         size_t n = m->nwatches;
-        int64_t now = (int64_t)(zg_now_ns() / 1000000);
+        int64_t now = zg_now_ms();
         if (zmq_poll(items, (int)n + 1,
                      next_tick > now ? (long)(next_tick - now) : 0) < 0 &&
             errno != EINTR)
@@ -495,7 +603,7 @@ static void *run(void *arg)
                 drain(m, m->watches[i]);
         if ((items[0].revents & ZMQ_POLLIN) && !handle_command(m))
             break;
-        now = (int64_t)(zg_now_ns() / 1000000);
+        now = zg_now_ms();
         if (now >= next_tick) {
             tick(m, now);
             next_tick = now + TICK_MS;

@@ -96,6 +96,8 @@ static int64_t builtin_value(zg_field_t f, int type)
     case ZG_FIELD_ALERT_TIMEOUTS: return 10;
     case ZG_FIELD_ALERT_AUTH_FAILURES: return 10;
     case ZG_FIELD_ALERT_NO_PEERS: return 0;
+    case ZG_FIELD_MAX_PEERS: return 1000;
+    case ZG_FIELD_MAX_PEERS_PER_IP: return 0;
     default: return 0; /* key files: none */
     }
 }
@@ -160,6 +162,14 @@ static const char *builtin_rationale(zg_field_t f)
                "client or an attack";
     case ZG_FIELD_ALERT_NO_PEERS:
         return "off: many sockets legitimately have no peer for a while";
+    case ZG_FIELD_MAX_PEERS:
+        return "a bound socket accepts at most 1000 connections: a flood of "
+               "connections is cut before it takes every file descriptor "
+               "(Debian's default limit is 1024) from the process";
+    case ZG_FIELD_MAX_PEERS_PER_IP:
+        return "off: clients behind one NAT or on this machine share an "
+               "address; set it where each client has its own, so that one "
+               "address cannot take max_peers alone";
     case ZG_FIELD_CURVE_KEYS:
     case ZG_FIELD_CURVE_SERVER_KEY:
         return "no keys by default: under security = curve, endpoints outside "

@@ -210,14 +210,41 @@ static bool check_endpoint(parser_t *ps, const zg_ini_item_t *it, char **out)
     return true;
 }
 
+/* A per-address limit: checked as a field is, stored as the number
+ * (milliseconds for durations) for the authenticator to read. */
+static bool check_auth_limit(parser_t *ps, const zg_ini_item_t *it,
+                             char **out)
+{
+    const zg_field_info_t *info = NULL;
+    for (int l = 0; l < ZG_AUTH_LIMITS && !info; l++)
+        if (strcmp(zg_auth_limit_info(l)->key, it->key) == 0)
+            info = zg_auth_limit_info(l);
+    int64_t v;
+    const char *why;
+    if (!info || zg_value_parse(info, it->value, &v, &why) != 0) {
+        PERR(ps, it->line, it->key, "'%.*s%s' %s", SHOWN(it->value),
+             info ? why : "is not a limit");
+        return false;
+    }
+    char text[32];
+    snprintf(text, sizeof text, "%lld", (long long)v);
+    *out = strdup(text);
+    return true;
+}
+
 static const struct plain_info {
     const char *name;
     const char *keys[PLAIN_KEYS_MAX];
     plain_check_fn *check[PLAIN_KEYS_MAX];
 } plains[PLAINS] = {
     [PLAIN_AUTH] = {"auth",
-                    {"allow", "revoked", "allow_ip", "deny_ip"},
-                    {check_path, check_path, check_cidr, check_cidr}},
+                    {"allow", "revoked", "allow_ip", "deny_ip",
+                     "handshake_rate_per_ip", "handshake_burst_per_ip",
+                     "auth_failures_per_ip", "auth_failure_window",
+                     "lockout"},
+                    {check_path, check_path, check_cidr, check_cidr,
+                     check_auth_limit, check_auth_limit, check_auth_limit,
+                     check_auth_limit, check_auth_limit}},
     [PLAIN_METRICS] = {"metrics",
                        {"listen", "monitor", "pipe_stats", NULL},
                        {check_listen, check_yes_no, check_yes_no, NULL}},

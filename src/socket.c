@@ -36,6 +36,11 @@ uint64_t zg_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+int64_t zg_now_ms(void)
+{
+    return (int64_t)(zg_now_ns() / 1000000);
+}
+
 const char *zg_sock_label(const zg_sock_t *sock, char *buf, size_t cap)
 {
     char type[16];
@@ -458,6 +463,8 @@ static void monitor_counters(const zg_monstats_t *m, zg_counters_t *out)
     out->queue_out = atomic_load(&m->queue_out);
     out->queue_in = atomic_load(&m->queue_in);
     out->alerts = atomic_load(&m->alerts);
+    out->refused_max_peers = atomic_load(&m->refused_max_peers);
+    out->refused_per_ip = atomic_load(&m->refused_per_ip);
 }
 
 int zg_socket_counters(void *zsock, zg_counters_t *caller, size_t size)

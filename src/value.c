@@ -121,9 +121,44 @@ static const zg_field_info_t fields[ZG_FIELD_COUNT] = {
                                       "it off)"},
     [ZG_FIELD_ALERT_NO_PEERS] = {"alert_no_peers", ZG_KIND_BOOL, 0, 1, 1, NULL,
                                  false, 0, 0, false, 1, false, BOOL_HELP},
+    [ZG_FIELD_MAX_PEERS] = {"max_peers", ZG_KIND_COUNT, 0, INT_MAX, 1, NULL,
+                            true, 0, 0, false, 1, false,
+                            "a number of connections, e.g. 1000"},
+    [ZG_FIELD_MAX_PEERS_PER_IP] = {"max_peers_per_ip", ZG_KIND_COUNT, 0,
+                                   INT_MAX, 1, NULL, false, 0, 0, false, 1,
+                                   false,
+                                   "a number of connections from one address "
+                                   "(0 turns it off)"},
     [ZG_FIELD_RETRIES] = {"retries", ZG_KIND_COUNT, 0, 100, 1, NULL, false, 0,
                           0, false, 1, false, "a number from 0 to 100"},
 };
+
+/* [auth]'s per-address limits: context-wide, read by the authenticator,
+ * with the same syntax and range checks as a socket's fields. */
+static const zg_field_info_t auth_limits[ZG_AUTH_LIMITS] = {
+    [ZG_AUTH_RATE] = {"handshake_rate_per_ip", ZG_KIND_COUNT, 0, 1000000, 1,
+                      NULL, false, 0, 0, false, 1, false,
+                      "handshakes per second from one address (0 turns it "
+                      "off)"},
+    [ZG_AUTH_BURST] = {"handshake_burst_per_ip", ZG_KIND_COUNT, 1, 1000000, 1,
+                       NULL, false, 0, 0, false, 1, false,
+                       "handshakes one address may make at once"},
+    [ZG_AUTH_FAILURES] = {"auth_failures_per_ip", ZG_KIND_COUNT, 0, 1000000,
+                          1, NULL, false, 0, 0, false, 1, false,
+                          "failed handshakes from one address before it is "
+                          "locked out (0 turns it off)"},
+    [ZG_AUTH_WINDOW] = {"auth_failure_window", ZG_KIND_DURATION, 1000,
+                        86400000, 1, NULL, false, 0, 0, false, 1, false,
+                        DURATION_HELP " (1s to 24h)"},
+    [ZG_AUTH_LOCKOUT] = {"lockout", ZG_KIND_DURATION, 1000, 86400000, 1,
+                         NULL, false, 0, 0, false, 1, false,
+                         DURATION_HELP " (1s to 24h)"},
+};
+
+const zg_field_info_t *zg_auth_limit_info(zg_auth_limit_t which)
+{
+    return (unsigned)which < ZG_AUTH_LIMITS ? &auth_limits[which] : NULL;
+}
 
 const zg_field_info_t *zg_field_info(zg_field_t field)
 {

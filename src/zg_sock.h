@@ -65,6 +65,7 @@ typedef struct zg_monstats {
     zg_endpoint_stats_t endpoints[ZG_ENDPOINTS_MAX + 1]; /* last: "other" */
     _Atomic int nendpoints;
     _Atomic uint64_t accept_failed, accept_emfile;
+    _Atomic uint64_t refused_max_peers, refused_per_ip; /* monitor.c */
     _Atomic int64_t peers;               /* handshaken connections now */
     _Atomic int64_t queue_out, queue_in; /* fullest peer pipe; -1: unknown */
     _Atomic uint64_t mute_permille;      /* share of the alert window mute */
@@ -105,6 +106,8 @@ struct zg_sock {
 
 /* "socket 'orders-in' (PULL)" or "unnamed PULL socket", for messages. */
 const char *zg_sock_label(const zg_sock_t *sock, char *buf, size_t cap);
+/* The monotonic clock (CLOCK_MONOTONIC), in ns and in ms. */
 uint64_t zg_now_ns(void);
+int64_t zg_now_ms(void);
 
 #endif

@@ -38,6 +38,17 @@ typedef struct zg_field_info {
 } zg_field_info_t;
 
 const zg_field_info_t *zg_field_info(zg_field_t field);
+
+/* The [auth] section's per-address limits (auth.c enforces them). */
+typedef enum zg_auth_limit {
+    ZG_AUTH_RATE,     /* handshake_rate_per_ip: per second, 0 = off */
+    ZG_AUTH_BURST,    /* handshake_burst_per_ip */
+    ZG_AUTH_FAILURES, /* auth_failures_per_ip: 0 = off */
+    ZG_AUTH_WINDOW,   /* auth_failure_window, ms */
+    ZG_AUTH_LOCKOUT,  /* lockout, ms */
+    ZG_AUTH_LIMITS
+} zg_auth_limit_t;
+const zg_field_info_t *zg_auth_limit_info(zg_auth_limit_t which);
 int zg_field_from_key(const char *key); /* -1 if unknown */
 /* 0 on success; on failure -1 and *why names the problem. */
 int zg_value_parse(const zg_field_info_t *info, const char *text,
