@@ -261,8 +261,7 @@ static const char *reason_text(reason_t r)
                                     "address denied", "mechanism not CURVE",
                                     "malformed request",
                                     "too many handshakes from this address",
-                                    "address locked out after failed "
-                                    "handshakes"};
+                                    "address locked out"};
     return t[r];
 }
 

@@ -26,6 +26,20 @@
 #include <sodium.h>
 #include <stdbool.h>
 
+typedef struct watched {
+    void *sock, *monitor;
+} watched_t;
+
+/* The socket first: stopping its monitor sends a last event, which would
+ * wait forever for a reader that is gone. */
+static void watched_close(watched_t *w)
+{
+    zg_close(&w->sock);
+    if (w->monitor)
+        zmq_close(w->monitor);
+    w->monitor = NULL;
+}
+
 typedef struct fixture {
     char dir[64];
     zg_ctx_t *server_ctx, *client_ctx;
@@ -34,6 +48,8 @@ typedef struct fixture {
     pthread_mutex_t log_lock;
     pthread_cond_t loaded; /* an allowlist (re)load was logged */
     int loads;
+    watched_t watched[24]; /* clients with monitors; teardown closes them */
+    int nwatched;
 } fixture_t;
 
 static void on_log(void *arg, zg_log_level_t level, const char *line)
@@ -185,6 +201,8 @@ static int teardown(void **state)
     fixture_t *f = *state;
     if (f->monitor)
         zmq_close(f->monitor);
+    for (int i = 0; i < f->nwatched; i++)
+        watched_close(&f->watched[i]);
     zg_ctx_destroy(&f->client_ctx);
     zg_ctx_destroy(&f->server_ctx);
     char cmd[128];
@@ -196,43 +214,55 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The server, bound on an ephemeral port, and a monitor on it. */
-static void *start_server(fixture_t *f, const char *extra_auth, char *ep,
-                          size_t cap)
+/* The server, bound on an ephemeral port, with zguard's own monitor (which
+ * enforces the connection limits). extra follows [auth]'s keys in the
+ * policy: more [auth] keys, or sections of its own. */
+static void *server_socket(fixture_t *f, const char *extra, char *ep,
+                           size_t cap)
 {
-    f->server_ctx = ctx_for(f, extra_auth);
+    f->server_ctx = ctx_for(f, extra);
     f->client_ctx = ctx_for(f, NULL);
     void *s = zg_socket(f->server_ctx, ZMQ_ROUTER, "server");
     if (!s)
         fprintf(stderr, "%s\n", zg_last_error());
     assert_non_null(s);
-    assert_int_equal(zmq_socket_monitor(s, "inproc://monitor", ZMQ_EVENT_ALL),
-                     0);
-    f->monitor = zmq_socket(zg_ctx_zmq(f->server_ctx), ZMQ_PAIR);
-    assert_int_equal(zmq_connect(f->monitor, "inproc://monitor"), 0);
     assert_int_equal(zg_bind(s, "tcp://127.0.0.1:*"), 0);
     zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &cap);
     return s;
 }
 
-/* Waits (up to 5 s) for a monitor event of one of the kinds in mask. */
-static int wait_event(fixture_t *f, int mask, uint32_t *value)
+/* The same, with the test's monitor in place of zguard's (libzmq keeps
+ * one monitor per socket). */
+static void *start_server(fixture_t *f, const char *extra_auth, char *ep,
+                          size_t cap)
+{
+    void *s = server_socket(f, extra_auth, ep, cap);
+    assert_int_equal(zmq_socket_monitor(s, "inproc://monitor", ZMQ_EVENT_ALL),
+                     0);
+    f->monitor = zmq_socket(zg_ctx_zmq(f->server_ctx), ZMQ_PAIR);
+    assert_int_equal(zmq_connect(f->monitor, "inproc://monitor"), 0);
+    return s;
+}
+
+/* Waits (up to 5 s) for an event of one of the kinds in mask on a monitor
+ * stream. */
+static int wait_on(void *monitor, int mask, uint32_t *value)
 {
     uint64_t deadline = tu_now_ms() + 5000;
     while (tu_now_ms() < deadline) {
-        zmq_pollitem_t it = {f->monitor, 0, ZMQ_POLLIN, 0};
+        zmq_pollitem_t it = {monitor, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&it, 1, 100) <= 0)
             continue;
         zmq_msg_t m;
         zmq_msg_init(&m);
-        zmq_msg_recv(&m, f->monitor, 0);
+        zmq_msg_recv(&m, monitor, 0);
         uint16_t event;
         uint32_t v;
         memcpy(&event, zmq_msg_data(&m), 2);
         memcpy(&v, (char *)zmq_msg_data(&m) + 2, 4);
         zmq_msg_close(&m);
         zmq_msg_init(&m);
-        zmq_msg_recv(&m, f->monitor, 0); /* the endpoint */
+        zmq_msg_recv(&m, monitor, 0); /* the endpoint */
         zmq_msg_close(&m);
         if (event & mask) {
             if (value)
@@ -241,6 +271,11 @@ static int wait_event(fixture_t *f, int mask, uint32_t *value)
         }
     }
     return 0;
+}
+
+static int wait_event(fixture_t *f, int mask, uint32_t *value)
+{
+    return wait_on(f->monitor, mask, value);
 }
 
 static void *client(fixture_t *f, const char *name, const char *ep)
@@ -675,6 +710,153 @@ static void test_no_allowlist_no_server(void **state)
     zg_close(&s);
 }
 
+/* ---- limits per address ------------------------------------------------ */
+
+/* A client connecting from a source address (any 127.0.0.0/8 address is
+ * this machine), with a monitor of its own to see how its handshakes end.
+ * The fixture owns it, to close it should the test fail. */
+static watched_t *watch_client(fixture_t *f, const char *name,
+                               const char *source, const char *ep)
+{
+    assert_true(f->nwatched < 24);
+    watched_t *w = &f->watched[f->nwatched];
+    char mon[64], from[192];
+    snprintf(mon, sizeof mon, "inproc://client-monitor-%d", f->nwatched++);
+    w->sock = zg_socket(f->client_ctx, ZMQ_DEALER, name);
+    assert_non_null(w->sock);
+    assert_int_equal(zmq_socket_monitor(w->sock, mon, ZMQ_EVENT_ALL), 0);
+    w->monitor = zmq_socket(zg_ctx_zmq(f->client_ctx), ZMQ_PAIR);
+    assert_int_equal(zmq_connect(w->monitor, mon), 0);
+    snprintf(from, sizeof from, "tcp://%s:0;%s", source, ep + strlen("tcp://"));
+    assert_int_equal(zg_connect(w->sock, from), 0);
+    return w;
+}
+
+/* How the client's next handshake ends: succeeded, or refused by the
+ * authenticator (FAILED_AUTH). */
+static int handshake_outcome(watched_t *w)
+{
+    return wait_on(w->monitor,
+                   ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH,
+                   NULL);
+}
+
+/* max_peers_per_ip: a third connection from 127.0.0.1 is closed while
+ * 127.0.0.2 is served; max_peers: the fourth connection in all is closed.
+ * The monitor closes them as it learns of them, so a refused client may
+ * see its handshake finish first: what it sees for sure is the close. */
+static void test_connection_limits(void **state)
+{
+    fixture_t *f = *state;
+    char ep[128], user[64];
+    void *s = server_socket(
+        f, "[type.router]\nmax_peers = 3\nmax_peers_per_ip = 2\n", ep,
+        sizeof ep);
+    watched_t *a1 = watch_client(f, "alice", "127.0.0.1", ep);
+    assert_int_equal(handshake_outcome(a1), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    watched_t *a2 = watch_client(f, "alice", "127.0.0.1", ep);
+    assert_int_equal(handshake_outcome(a2), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    watched_t *a3 = watch_client(f, "alice", "127.0.0.1", ep);
+    assert_int_equal(wait_on(a3->monitor, ZMQ_EVENT_DISCONNECTED, NULL),
+                     ZMQ_EVENT_DISCONNECTED);
+    watched_t *b1 = watch_client(f, "alice", "127.0.0.2", ep);
+    assert_int_equal(handshake_outcome(b1), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    assert_int_equal(exchange(b1->sock, s, user, sizeof user), ZG_OK);
+    watched_t *b2 = watch_client(f, "alice", "127.0.0.2", ep);
+    assert_int_equal(wait_on(b2->monitor, ZMQ_EVENT_DISCONNECTED, NULL),
+                     ZMQ_EVENT_DISCONNECTED);
+    zg_counters_t c;
+    assert_int_equal(zg_socket_counters(s, &c, sizeof c), 0);
+    assert_true(c.refused_per_ip >= 1);
+    assert_true(c.refused_max_peers >= 1);
+    log_has(f, "refused a connection from 127.0.0.1");
+    log_has(f, "max_peers_per_ip 2 reached");
+    log_has(f, "refused a connection from 127.0.0.2");
+    log_has(f, "max_peers 3 reached");
+    zg_close(&s);
+}
+
+/* handshake_rate_per_ip 1/s, burst 2: the third handshake from one address
+ * within the second is refused before its key is looked at; another
+ * address is not affected. */
+static void test_handshake_rate(void **state)
+{
+    fixture_t *f = *state;
+    char ep[128];
+    void *s = server_socket(
+        f, "handshake_rate_per_ip = 1\nhandshake_burst_per_ip = 2\n", ep,
+        sizeof ep);
+    uint64_t t0 = tu_now_ms();
+    watched_t *c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = watch_client(f, "alice", "127.0.0.3", ep);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(handshake_outcome(c[i]),
+                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    int third = handshake_outcome(c[2]);
+    if (tu_now_ms() - t0 < 1000) /* a token back takes a second */
+        assert_int_equal(third, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+    watched_t *other = watch_client(f, "alice", "127.0.0.5", ep);
+    assert_int_equal(handshake_outcome(other), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    zg_auth_stats_t st;
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
+    assert_true(st.denied_rate >= 1);
+    log_has(f, "address=127.0.0.3 reason=too many handshakes from this address");
+    zg_close(&s);
+}
+
+/* auth_failures_per_ip 3, lockout 1s: after three refused keys the address
+ * is refused without a look at the key, the right key included, until the
+ * lockout ends; another address is served meanwhile. A libzmq client does
+ * not try again after its key was refused, so each attempt is a new one. */
+static void test_lockout(void **state)
+{
+    fixture_t *f = *state;
+    char ep[128];
+    void *s = server_socket(f,
+                            "auth_failures_per_ip = 3\n"
+                            "auth_failure_window = 10s\nlockout = 1s\n",
+                            ep, sizeof ep);
+    for (int i = 0; i < 3; i++) {
+        watched_t *m = watch_client(f, "mallory", "127.0.0.4", ep);
+        assert_int_equal(handshake_outcome(m), ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+        watched_close(m);
+    }
+    uint64_t locked = tu_now_ms();
+    zg_auth_stats_t st;
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
+    assert_int_equal(st.denied_unknown, 3);
+    log_has(f, "auth: address 127.0.0.4 locked out for 1s after 3 failed "
+               "handshakes");
+
+    watched_t *other = watch_client(f, "alice", "127.0.0.6", ep);
+    assert_int_equal(handshake_outcome(other), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    /* alice from the locked address: refused until the second is over */
+    int outcome = 0, refused = 0;
+    uint64_t open_after = 0;
+    while (outcome != ZMQ_EVENT_HANDSHAKE_SUCCEEDED &&
+           tu_now_ms() - locked < 4000) {
+        watched_t *a = watch_client(f, "alice", "127.0.0.4", ep);
+        outcome = handshake_outcome(a);
+        open_after = tu_now_ms() - locked;
+        if (outcome == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            refused++;
+            watched_close(a);
+            struct timespec pace = {0, 150 * 1000000}; /* one try per 150 ms */
+            nanosleep(&pace, NULL);
+        }
+    }
+    assert_int_equal(outcome, ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    assert_true(refused >= 1);
+    assert_true(open_after >= 900); /* the lockout's second, less timing */
+    assert_true(open_after < 2500);
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
+    assert_int_equal(st.denied_lockout, (uint64_t)refused);
+    assert_int_equal(st.denied_unknown, 3); /* never looked at again */
+    zg_close(&s);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -695,6 +877,9 @@ int main(void)
         T(test_server_key_failover),
         T(test_pyzmq_client_talks),
         T(test_no_allowlist_no_server),
+        T(test_connection_limits),
+        T(test_handshake_rate),
+        T(test_lockout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
