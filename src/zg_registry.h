@@ -1,17 +1,68 @@
 /*
- * zg_registry.h - registry.c: libzmq socket -> zguard state, lock-free lookups
- * (the one process-wide table), and the library's one-time init.
+ * zg_registry.h - registry.c: finds zguard's state for a plain libzmq
+ * socket pointer (the one process-wide table), and the library's one-time
+ * init.
+ *
+ * Sockets stay libzmq `void *`, so every zg_send() must find the socket's
+ * policy and counters from the pointer alone, from any thread. The lookup
+ * is inline here because it is on that hot path: a call into registry.c
+ * would cost as much as the lookup. See registry.c for how the table is
+ * written and why a reader never sees a freed table.
  */
 #ifndef ZG_REGISTRY_H
 #define ZG_REGISTRY_H
 
-#include "zguard.h"
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct zg_sock zg_sock_t; /* zg_sock.h */
 
 void zg_init(void); /* the library's one-time init; idempotent */
+
+typedef struct zg_reg_slot {
+    _Atomic(void *) key;        /* once set, a slot keeps its key */
+    _Atomic(zg_sock_t *) value; /* NULL when the socket was forgotten */
+} zg_reg_slot_t;
+
+typedef struct zg_reg_table {
+    size_t mask;                /* slots - 1; slots are a power of two */
+    struct zg_reg_table *older; /* retired tables, kept for readers */
+    zg_reg_slot_t slots[];
+} zg_reg_table_t;
+
+/* The current table (NULL before the first socket), published with release
+ * by registry.c, the only writer. */
+extern _Atomic(zg_reg_table_t *) zg_registry_table;
+
+static inline size_t zg_registry_slot(const void *key, size_t mask)
+{
+    uint64_t h = (uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 32) & mask;
+}
+
+/* zguard's state of zsock, or NULL if zguard does not know it (or it is
+ * NULL: NULL is the key of an empty slot, whose value is NULL). Lock-free,
+ * any thread. */
+static inline zg_sock_t *zg_registry_get(void *zsock)
+{
+    zg_reg_table_t *t =
+        atomic_load_explicit(&zg_registry_table, memory_order_acquire);
+    if (!t)
+        return NULL;
+    size_t mask = t->mask;
+    for (size_t i = zg_registry_slot(zsock, mask);; i = (i + 1) & mask) {
+        void *k = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
+        if (k == zsock)
+            return atomic_load_explicit(&t->slots[i].value,
+                                        memory_order_acquire);
+        if (!k)
+            return NULL;
+    }
+}
+
+/* Owning thread, under the registry's lock: add or forget a socket. */
 int zg_registry_put(void *zsock, zg_sock_t *sock);
-zg_sock_t *zg_registry_get(void *zsock);
 void zg_registry_del(void *zsock);
 
 #endif
