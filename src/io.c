@@ -9,7 +9,8 @@
  * every call across the library boundary shows in a 64-byte benchmark
  * (`zguard bench instr`).
  *
- * The hot path, per call: the inline registry lookup, libzmq's call, two
+ * The hot path, per call: the socket's state from the thread's registry
+ * cache (registry.h; the table on a miss), libzmq's call, two
  * relaxed counter updates (a receive also asks libzmq whether more frames
  * follow), and two flags tested once each, both false for most sockets:
  * "a CURVE server, whose peers' keys can lose access" and "exact mode,
@@ -150,10 +151,10 @@ ZG_COLD static zg_status_t send_slow(zg_sock_t *s, zmq_msg_t *msg,
 
 zg_status_t zg_send(void *zsock, const void *buf, size_t len, int flags)
 {
-    zg_sock_t *s = zg_registry_get(zsock);
+    zg_sock_t *s = zg_registry_find(zsock);
     if (ZG_UNLIKELY(!s))
         return not_hardened();
-    if (ZG_LIKELY(zmq_send(zsock, buf, len, flags | ZMQ_DONTWAIT) >= 0)) {
+    if (ZG_LIKELY(zmq_send(s->zsock, buf, len, flags | ZMQ_DONTWAIT) >= 0)) {
         sent(s, len, flags);
         return ZG_OK;
     }
@@ -162,10 +163,10 @@ zg_status_t zg_send(void *zsock, const void *buf, size_t len, int flags)
 
 zg_status_t zg_msg_send(void *zsock, zmq_msg_t *msg, int flags)
 {
-    zg_sock_t *s = zg_registry_get(zsock);
+    zg_sock_t *s = zg_registry_find(zsock);
     if (ZG_UNLIKELY(!s))
         return not_hardened();
-    int n = zmq_msg_send(msg, zsock, flags | ZMQ_DONTWAIT);
+    int n = zmq_msg_send(msg, s->zsock, flags | ZMQ_DONTWAIT);
     if (ZG_LIKELY(n >= 0)) {
         sent(s, (size_t)n, flags);
         return ZG_OK;
@@ -218,10 +219,8 @@ ZG_COLD static zg_status_t drop_lost_peer(zg_sock_t *s, zmq_msg_t *msg)
 }
 
 /* Only after some user lost access is there anything to check; then each
- * connection is looked up once per change (metadata is per connection).
- * Out of line: only CURVE servers (s->auth) come here. */
-__attribute__((noinline)) static bool peer_lost(zg_sock_t *s,
-                                                const zmq_msg_t *msg)
+ * connection is looked up once per change (metadata is per connection). */
+static bool peer_lost(zg_sock_t *s, const zmq_msg_t *msg)
 {
     uint64_t gen = zg_auth_generation(s->auth);
     if (gen == 0)
@@ -245,20 +244,32 @@ static inline void received(zg_sock_t *s, const zmq_msg_t *msg, int n)
     sample(s);
 }
 
+/* A CURVE server's frame: the lost-key check first. Out of line, so the
+ * common path keeps nothing live across it. */
+__attribute__((noinline)) static zg_status_t received_checked(zg_sock_t *s,
+                                                             zmq_msg_t *msg,
+                                                             int n)
+{
+    if (peer_lost(s, msg))
+        return drop_lost_peer(s, msg);
+    received(s, msg, n);
+    return ZG_OK;
+}
+
 /* A receive is one libzmq call, bounded by RCVTIMEO: unlike a send, waiting
  * for a message is no sign of pressure, so it is not probed or timed.
  * Inline in both receive calls, so each is one frame on the stack. */
 static inline __attribute__((always_inline)) zg_status_t
 msg_recv(void *zsock, zmq_msg_t *msg, int flags, int *n)
 {
-    zg_sock_t *s = zg_registry_get(zsock);
+    zg_sock_t *s = zg_registry_find(zsock);
     if (ZG_UNLIKELY(!s))
         return not_hardened();
-    *n = zmq_msg_recv(msg, zsock, flags);
+    *n = zmq_msg_recv(msg, s->zsock, flags);
     if (ZG_UNLIKELY(*n < 0))
         return recv_failed(s, flags);
-    if (ZG_UNLIKELY(s->auth != NULL) && peer_lost(s, msg))
-        return drop_lost_peer(s, msg);
+    if (ZG_UNLIKELY(s->auth != NULL))
+        return received_checked(s, msg, *n);
     received(s, msg, *n);
     return ZG_OK;
 }

@@ -23,6 +23,10 @@ typedef zg_reg_slot_t slot_t;
 typedef zg_reg_table_t table_t;
 
 _Atomic(table_t *) zg_registry_table;
+_Atomic uint64_t zg_registry_gen;
+_Thread_local zg_reg_cache_t zg_registry_cache;
+
+_Static_assert(ZG_REGISTRY_WAYS == 2, "zg_registry_find checks two ways");
 
 static struct {
     pthread_mutex_t lock;
@@ -34,6 +38,24 @@ void zg_init(void)
 {
     /* Nothing to do yet beyond the static initialisers; kept as the one
      * place later process-wide set-up (libsodium) belongs. */
+}
+
+zg_sock_t *zg_registry_miss(void *zsock)
+{
+    zg_reg_cache_t *c = &zg_registry_cache;
+    /* the generation before the lookup: a socket forgotten meanwhile
+     * empties this cache on the next call */
+    uint64_t gen = atomic_load_explicit(&zg_registry_gen, memory_order_acquire);
+    if (c->gen != gen)
+        *c = (zg_reg_cache_t){.gen = gen};
+    zg_sock_t *s = zg_registry_get(zsock);
+    if (s) {
+        c->key[1] = c->key[0];
+        c->value[1] = c->value[0];
+        c->key[0] = zsock;
+        c->value[0] = s;
+    }
+    return s;
 }
 
 /* Under the lock: the slot holding key, or the empty slot where it goes. */
@@ -115,6 +137,8 @@ void zg_registry_del(void *zsock)
             atomic_store_explicit(&s->value, NULL, memory_order_release);
             registry.live--;
         }
+        /* every thread's cache may hold zsock: all are stale now */
+        atomic_fetch_add_explicit(&zg_registry_gen, 1, memory_order_release);
     }
     pthread_mutex_unlock(&registry.lock);
 }

@@ -61,6 +61,52 @@ static inline zg_sock_t *zg_registry_get(void *zsock)
     }
 }
 
+/* ---- the hot path's per-thread cache ----------------------------------------
+ * Each thread remembers the last two sockets it looked up (a sender and a
+ * receiver in one loop both stay), so most calls skip the table. A cache
+ * is only as good as its invalidation: zg_registry_gen changes whenever a
+ * socket is forgotten (closed, zg_forget, failed hardening), and a cache
+ * whose generation differs is emptied before use. A pointer that libzmq
+ * frees and hands out again, even for a socket zguard knows under another
+ * state, can therefore never hit a stale entry: it was forgotten first. A
+ * thread that uses a socket another thread forgot has synchronised with
+ * that thread (libzmq sockets move between threads only with a full
+ * barrier), so it sees the new generation. Misses are not cached. */
+#define ZG_REGISTRY_WAYS 2
+
+typedef struct zg_reg_cache {
+    uint64_t gen;                        /* zg_registry_gen when filled */
+    void *key[ZG_REGISTRY_WAYS];         /* most recently used first */
+    zg_sock_t *value[ZG_REGISTRY_WAYS];
+} zg_reg_cache_t;
+
+/* initial-exec: one %fs-relative access, no __tls_get_addr call (the few
+ * bytes fit the static TLS glibc keeps for libraries loaded later). */
+extern _Thread_local zg_reg_cache_t zg_registry_cache
+    __attribute__((tls_model("initial-exec")));
+extern _Atomic uint64_t zg_registry_gen;
+
+/* The table lookup, then the cache filled; out of line. */
+zg_sock_t *zg_registry_miss(void *zsock);
+
+/* zg_registry_get through the calling thread's cache: the hot path's. */
+static inline zg_sock_t *zg_registry_find(void *zsock)
+{
+    zg_reg_cache_t *c = &zg_registry_cache;
+    if (__builtin_expect(c->gen == atomic_load_explicit(&zg_registry_gen,
+                                                        memory_order_acquire),
+                         1)) {
+        /* misses are not cached: a hit is never NULL (and the compiler,
+         * told so, skips the caller's test on this path) */
+        zg_sock_t *s = c->key[0] == zsock   ? c->value[0]
+                       : c->key[1] == zsock ? c->value[1]
+                                            : NULL;
+        if (s)
+            return s;
+    }
+    return zg_registry_miss(zsock);
+}
+
 /* Owning thread, under the registry's lock: add or forget a socket. */
 int zg_registry_put(void *zsock, zg_sock_t *sock);
 void zg_registry_del(void *zsock);
