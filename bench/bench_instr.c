@@ -140,7 +140,8 @@ __attribute__((noinline)) static void loop_zguard_msg(instr_loop_t *l, long n)
         if (zg_msg_send(l->tx, &m, 0) != ZG_OK)
             loop_die("zg_msg_send", i);
         zmq_msg_init(&m);
-        if (zg_msg_recv(l->rx, &m, 0) != ZG_OK || zmq_msg_size(&m) != INSTR_SIZE)
+        if (zg_msg_recv(l->rx, &m, 0) != ZG_OK ||
+            zmq_msg_size(&m) != INSTR_SIZE)
             loop_die("zg_msg_recv", i);
         zmq_msg_close(&m);
     }
@@ -310,11 +311,16 @@ static void run_child(const char *dir, long n)
     snprintf(out, sizeof out, "--callgrind-out-file=%s/" INSTR_OUT, dir);
     snprintf(log, sizeof log, "--log-file=%s/valgrind.log", dir);
     snprintf(count, sizeof count, "%ld", n);
-    char *argv[] = {"valgrind",         "--tool=callgrind",
-                    "--collect-atstart=no", "--separate-threads=yes",
-                    out,                log,
-                    self,               "instr",
-                    INSTR_CHILD_ROLE,   count,
+    char *argv[] = {"valgrind",
+                    "--tool=callgrind",
+                    "--collect-atstart=no",
+                    "--separate-threads=yes",
+                    out,
+                    log,
+                    self,
+                    "instr",
+                    INSTR_CHILD_ROLE,
+                    count,
                     NULL};
     pid_t pid = fork();
     if (pid < 0)
@@ -348,8 +354,7 @@ static void report(const instr_counts_t *c, long n)
     printf("  %-11s %-28s %10s\n", "contestant", "calls", "instr/msg");
     for (size_t i = 0; i < NROWS; i++)
         printf("  %-11s %-28s %10.1f\n", rows[i].name, rows[i].calls, per[i]);
-    printf("\n  %-22s %8s %8s  %s\n", "", "ratio", "extra",
-           "target");
+    printf("\n  %-22s %8s %8s  %s\n", "", "ratio", "extra", "target");
     for (size_t i = 0; i + 1 < NROWS; i += 2) {
         double ratio = per[i] / per[i + 1];
         char pair[40];

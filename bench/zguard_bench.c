@@ -348,8 +348,9 @@ int main(int argc, char **argv)
 #ifdef ZG_BENCH_INSTR
         return bench_instr_main(argc - 1, argv + 1);
 #else
-        fprintf(stderr, "%s instr: not built here: valgrind/callgrind.h was "
-                        "missing (apt-get install valgrind, then rebuild)\n",
+        fprintf(stderr,
+                "%s instr: not built here: valgrind/callgrind.h was "
+                "missing (apt-get install valgrind, then rebuild)\n",
                 bench_prog());
         return 2;
 #endif

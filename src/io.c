@@ -246,9 +246,8 @@ static inline void received(zg_sock_t *s, const zmq_msg_t *msg, int n)
 
 /* A CURVE server's frame: the lost-key check first. Out of line, so the
  * common path keeps nothing live across it. */
-__attribute__((noinline)) static zg_status_t received_checked(zg_sock_t *s,
-                                                             zmq_msg_t *msg,
-                                                             int n)
+__attribute__((noinline)) static zg_status_t
+received_checked(zg_sock_t *s, zmq_msg_t *msg, int n)
 {
     if (peer_lost(s, msg))
         return drop_lost_peer(s, msg);

@@ -79,7 +79,8 @@ static table_t *table_new(size_t nslots)
 /* Under the lock: a table with room for one more key, dropping dead keys. */
 static table_t *table_with_room(void)
 {
-    table_t *old = atomic_load_explicit(&zg_registry_table, memory_order_relaxed);
+    table_t *old =
+        atomic_load_explicit(&zg_registry_table, memory_order_relaxed);
     size_t cap = old ? old->mask + 1 : 0;
     if (old && (registry.used + 1) * 2 <= cap)
         return old;
@@ -130,7 +131,8 @@ int zg_registry_put(void *zsock, zg_sock_t *sock)
 void zg_registry_del(void *zsock)
 {
     pthread_mutex_lock(&registry.lock);
-    table_t *t = atomic_load_explicit(&zg_registry_table, memory_order_relaxed);
+    table_t *t =
+        atomic_load_explicit(&zg_registry_table, memory_order_relaxed);
     if (t) {
         slot_t *s = probe(t, zsock);
         if (atomic_load_explicit(&s->value, memory_order_relaxed)) {

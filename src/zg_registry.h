@@ -75,8 +75,8 @@ static inline zg_sock_t *zg_registry_get(void *zsock)
 #define ZG_REGISTRY_WAYS 2
 
 typedef struct zg_reg_cache {
-    uint64_t gen;                        /* zg_registry_gen when filled */
-    void *key[ZG_REGISTRY_WAYS];         /* most recently used first */
+    uint64_t gen;                /* zg_registry_gen when filled */
+    void *key[ZG_REGISTRY_WAYS]; /* most recently used first */
     zg_sock_t *value[ZG_REGISTRY_WAYS];
 } zg_reg_cache_t;
 
