@@ -10,8 +10,8 @@
  * (`zguard bench instr`).
  *
  * The hot path, per call: the socket's state from the thread's registry
- * cache (registry.h; the table on a miss), libzmq's call, two
- * relaxed counter updates (a receive also asks libzmq whether more frames
+ * cache (zg_registry.h; the table on a miss), libzmq's call, two relaxed
+ * counter updates (a receive also asks libzmq whether more frames
  * follow), and two flags tested once each, both false for most sockets:
  * "a CURVE server, whose peers' keys can lose access" and "exact mode,
  * sample the pipes". Everything else (errors, the mute path, the lost-key
