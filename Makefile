@@ -22,7 +22,7 @@ NPM_PKG := $(if $(shell command -v npm 2>/dev/null),,npm)
 # there: `make audit` installs them, and so does `make test`.
 BUILD_PKGS := cmake make gcc pkg-config libzmq3-dev libsodium-dev libmicrohttpd-dev
 AUDIT_PKGS := libtree-sitter-dev $(NPM_PKG)
-TEST_PKGS := $(BUILD_PKGS) $(AUDIT_PKGS) clang libclang-rt-14-dev libcmocka-dev python3 python3-zmq python3-prometheus-client libczmq-dev
+TEST_PKGS := $(BUILD_PKGS) $(AUDIT_PKGS) clang libclang-rt-14-dev libcmocka-dev python3 python3-zmq python3-prometheus-client libczmq-dev valgrind
 
 ifeq ($(SANITIZE),1)
 BUILD := build-asan
@@ -94,12 +94,14 @@ fuzz: deps-test
 	cmake --build build-fuzz$(ZMQ_TAG) -j $(JOBS)
 	tests/fuzz/run.sh build-fuzz$(ZMQ_TAG) $(FUZZ_SECONDS)
 
-# zguard-bench compares with CZMQ: libczmq-dev before CMake looks for it
-bench: BUILD_PKGS += libczmq-dev
+# zguard-bench compares with CZMQ: libczmq-dev before CMake looks for it;
+# `zguard bench instr` runs under valgrind (callgrind)
+bench: BUILD_PKGS += libczmq-dev valgrind
 bench: all
 	$(BUILD)/zguard bench
 	$(BUILD)/zguard bench gate
 	$(BUILD)/zguard bench hwm
+	$(BUILD)/zguard bench instr
 	if [ -x $(BUILD)/bench/bench_audit ]; then $(BUILD)/bench/bench_audit; fi
 
 # ldconfig: a program linked with `pkg-config --libs zguard` finds

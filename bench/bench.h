@@ -10,6 +10,7 @@
  * bench_setup.c       temp directory, keys, policies, contestants' sockets
  * bench_stats.c       medians, percentiles, ratios, paired verdicts
  * bench_scen_*.c      one family of scenarios each
+ * bench_instr.c       instructions per message (zguard bench instr)
  */
 #ifndef ZG_BENCH_H
 #define ZG_BENCH_H
@@ -290,5 +291,9 @@ int bench_hwm_child(int argc, char **argv);
 /* `zguard-bench gate ARGS...`: the gate vs a bare zmq_proxy hop vs direct
  * (bench_gate.c). */
 int bench_gate_main(int argc, char **argv);
+
+/* `zguard-bench instr ARGS...`: instructions per message under callgrind
+ * (bench_instr.c); runs itself as `zguard-bench instr --instr-child N`. */
+int bench_instr_main(int argc, char **argv);
 
 #endif

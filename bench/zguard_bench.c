@@ -25,6 +25,8 @@ static const char usage[] =
     "       zguard bench hwm [...]    the HWM advisor (zguard bench hwm --help)\n"
     "       zguard bench gate [...]   zguard gate vs a bare zmq_proxy hop vs\n"
     "                                 direct, over CURVE (--help)\n"
+    "       zguard bench instr [...]  instructions per message, zguard vs raw\n"
+    "                                 libzmq, counted by callgrind (--help)\n"
     "\n"
     "Compares zguard with raw libzmq and with CZMQ on this machine, in one\n"
     "run. Each scenario runs its contestants interleaved, A B C, then B A C,\n"
@@ -342,6 +344,17 @@ int main(int argc, char **argv)
         return bench_hwm_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "gate") == 0)
         return bench_gate_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "instr") == 0) {
+#ifdef ZG_BENCH_INSTR
+        return bench_instr_main(argc - 1, argv + 1);
+#else
+        fprintf(stderr,
+                "%s instr: not built here: valgrind/callgrind.h was "
+                "missing (apt-get install valgrind, then rebuild)\n",
+                bench_prog());
+        return 2;
+#endif
+    }
     bench_opts_t o = {0};
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)

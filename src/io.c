@@ -6,7 +6,16 @@
  * libzmq bounds by SNDTIMEO, so the cost of knowing "how often did we hit
  * the HWM, and for how long" is paid only when it happened. A receive is one
  * blocking call bounded by RCVTIMEO. Sizes come from libzmq's return values:
- * every call across the library boundary shows in a 64-byte benchmark.
+ * every call across the library boundary shows in a 64-byte benchmark
+ * (`zguard bench instr`).
+ *
+ * The hot path, per call: the socket's state from the thread's registry
+ * cache (zg_registry.h; the table on a miss), libzmq's call, two relaxed
+ * counter updates (a receive also asks libzmq whether more frames
+ * follow), and two flags tested once each, both false for most sockets:
+ * "a CURVE server, whose peers' keys can lose access" and "exact mode,
+ * sample the pipes". Everything else (errors, the mute path, the lost-key
+ * check, sampling) is out of line.
  */
 #include "zg_auth.h"
 #include "zg_ctx.h"
@@ -46,6 +55,8 @@ const char *zg_status_str(zg_status_t status)
 }
 
 #define ZG_COLD __attribute__((noinline, cold))
+#define ZG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ZG_LIKELY(x) __builtin_expect(!!(x), 1)
 
 ZG_COLD static zg_status_t not_hardened(void)
 {
@@ -77,17 +88,23 @@ static zg_status_t fail(zg_sock_t *s, int err, zg_status_t st)
 
 /* Exact mode: every ZG_SAMPLE_EVERY operations, and whenever the socket
  * was found mute, the owning thread asks libzmq for its pipe depths. */
-static inline void sample(zg_sock_t *s)
+ZG_COLD static void sample_slow(zg_sock_t *s)
 {
-    if (s->sample_pipes && (++s->ops & (ZG_SAMPLE_EVERY - 1)) == 0)
+    if ((++s->ops & (ZG_SAMPLE_EVERY - 1)) == 0)
         zg_monitor_sample(s);
 }
 
-static void sent(zg_sock_t *s, size_t len, int flags)
+static inline void sample(zg_sock_t *s)
+{
+    if (ZG_UNLIKELY(s->sample_pipes))
+        sample_slow(s);
+}
+
+/* A frame went out; a message when it was the last (no SNDMORE). */
+static inline void sent(zg_sock_t *s, size_t len, int flags)
 {
     zg_stat_add(&s->stats.bytes_sent, len);
-    if (!(flags & ZMQ_SNDMORE))
-        zg_stat_add(&s->stats.msgs_sent, 1);
+    zg_stat_add(&s->stats.msgs_sent, !(flags & ZMQ_SNDMORE));
     sample(s);
 }
 
@@ -134,10 +151,10 @@ ZG_COLD static zg_status_t send_slow(zg_sock_t *s, zmq_msg_t *msg,
 
 zg_status_t zg_send(void *zsock, const void *buf, size_t len, int flags)
 {
-    zg_sock_t *s = zg_registry_get(zsock);
-    if (!s)
+    zg_sock_t *s = zg_registry_find(zsock);
+    if (ZG_UNLIKELY(!s))
         return not_hardened();
-    if (zmq_send(zsock, buf, len, flags | ZMQ_DONTWAIT) >= 0) {
+    if (ZG_LIKELY(zmq_send(s->zsock, buf, len, flags | ZMQ_DONTWAIT) >= 0)) {
         sent(s, len, flags);
         return ZG_OK;
     }
@@ -146,11 +163,11 @@ zg_status_t zg_send(void *zsock, const void *buf, size_t len, int flags)
 
 zg_status_t zg_msg_send(void *zsock, zmq_msg_t *msg, int flags)
 {
-    zg_sock_t *s = zg_registry_get(zsock);
-    if (!s)
+    zg_sock_t *s = zg_registry_find(zsock);
+    if (ZG_UNLIKELY(!s))
         return not_hardened();
-    int n = zmq_msg_send(msg, zsock, flags | ZMQ_DONTWAIT);
-    if (n >= 0) {
+    int n = zmq_msg_send(msg, s->zsock, flags | ZMQ_DONTWAIT);
+    if (ZG_LIKELY(n >= 0)) {
         sent(s, (size_t)n, flags);
         return ZG_OK;
     }
@@ -218,22 +235,41 @@ static bool peer_lost(zg_sock_t *s, const zmq_msg_t *msg)
     return false;
 }
 
-/* A receive is one libzmq call, bounded by RCVTIMEO: unlike a send, waiting
- * for a message is no sign of pressure, so it is not probed or timed. */
-static zg_status_t msg_recv(void *zsock, zmq_msg_t *msg, int flags, int *n)
+/* A frame of n bytes came in; a message when it was the last. zmq_msg_get
+ * (ZMQ_MORE) is what zmq_msg_more calls, one call fewer. */
+static inline void received(zg_sock_t *s, const zmq_msg_t *msg, int n)
 {
-    zg_sock_t *s = zg_registry_get(zsock);
-    if (!s)
-        return not_hardened();
-    *n = zmq_msg_recv(msg, zsock, flags);
-    if (*n < 0)
-        return recv_failed(s, flags);
-    if (s->auth && peer_lost(s, msg))
-        return drop_lost_peer(s, msg);
-    zg_stat_add(&s->stats.bytes_received, (uint64_t)*n);
-    if (!zmq_msg_more(msg))
-        zg_stat_add(&s->stats.msgs_received, 1);
+    zg_stat_add(&s->stats.bytes_received, (uint64_t)n);
+    zg_stat_add(&s->stats.msgs_received, !zmq_msg_get(msg, ZMQ_MORE));
     sample(s);
+}
+
+/* A CURVE server's frame: the lost-key check first. Out of line, so the
+ * common path keeps nothing live across it. */
+__attribute__((noinline)) static zg_status_t
+received_checked(zg_sock_t *s, zmq_msg_t *msg, int n)
+{
+    if (peer_lost(s, msg))
+        return drop_lost_peer(s, msg);
+    received(s, msg, n);
+    return ZG_OK;
+}
+
+/* A receive is one libzmq call, bounded by RCVTIMEO: unlike a send, waiting
+ * for a message is no sign of pressure, so it is not probed or timed.
+ * Inline in both receive calls, so each is one frame on the stack. */
+static inline __attribute__((always_inline)) zg_status_t
+msg_recv(void *zsock, zmq_msg_t *msg, int flags, int *n)
+{
+    zg_sock_t *s = zg_registry_find(zsock);
+    if (ZG_UNLIKELY(!s))
+        return not_hardened();
+    *n = zmq_msg_recv(msg, s->zsock, flags);
+    if (ZG_UNLIKELY(*n < 0))
+        return recv_failed(s, flags);
+    if (ZG_UNLIKELY(s->auth != NULL))
+        return received_checked(s, msg, *n);
+    received(s, msg, *n);
     return ZG_OK;
 }
 
@@ -243,23 +279,26 @@ zg_status_t zg_msg_recv(void *zsock, zmq_msg_t *msg, int flags)
     return msg_recv(zsock, msg, flags, &n);
 }
 
+ZG_COLD static zg_status_t truncated(size_t size, size_t cap)
+{
+    zg_error_set("frame of %zu bytes cut to a %zu-byte buffer", size, cap);
+    return ZG_ETRUNCATED;
+}
+
 zg_status_t zg_recv(void *zsock, void *buf, size_t cap, size_t *len, int flags)
 {
     zmq_msg_t msg;
     zmq_msg_init(&msg);
-    int n;
+    int n = 0;
     zg_status_t st = msg_recv(zsock, &msg, flags, &n);
-    if (st == ZG_OK) {
+    if (ZG_LIKELY(st == ZG_OK)) {
         size_t size = (size_t)n;
         if (size && cap)
             memcpy(buf, zmq_msg_data(&msg), size < cap ? size : cap);
         if (len)
             *len = size;
-        if (size > cap) {
-            zg_error_set("frame of %zu bytes cut to a %zu-byte buffer", size,
-                         cap);
-            st = ZG_ETRUNCATED;
-        }
+        if (ZG_UNLIKELY(size > cap))
+            st = truncated(size, cap);
     }
     zmq_msg_close(&msg);
     return st;

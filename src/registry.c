@@ -4,10 +4,11 @@
  * Sockets stay libzmq `void *`, so zg_send() must find a socket's policy and
  * counters from the pointer alone, on every message, from any thread. A
  * mutex there would cost more than the send itself, so lookups are
- * lock-free: an open-addressing table whose slots are written under a mutex
- * and read with acquire loads. Growing publishes a new table; old tables are
- * kept (they total less than the newest) because a reader may still be in
- * one. This table is the library's one process-wide state.
+ * lock-free (inline, in zg_registry.h): an open-addressing table whose
+ * slots are written here under a mutex and read with acquire loads. Growing
+ * publishes a new table; old tables are kept (they total less than the
+ * newest) because a reader may still be in one. This table is the
+ * library's one process-wide state.
  */
 #include "zg_registry.h"
 #include "zg_sock.h"
@@ -18,20 +19,17 @@
 
 #define REGISTRY_MIN_SLOTS 64
 
-typedef struct slot {
-    _Atomic(void *) key;        /* once set, a slot keeps its key */
-    _Atomic(zg_sock_t *) value; /* NULL when the socket was forgotten */
-} slot_t;
+typedef zg_reg_slot_t slot_t;
+typedef zg_reg_table_t table_t;
 
-typedef struct table {
-    size_t mask;
-    struct table *older; /* retired tables, kept for readers still in them */
-    slot_t slots[];
-} table_t;
+_Atomic(table_t *) zg_registry_table;
+_Atomic uint64_t zg_registry_gen;
+_Thread_local zg_reg_cache_t zg_registry_cache;
+
+_Static_assert(ZG_REGISTRY_WAYS == 2, "zg_registry_find checks two ways");
 
 static struct {
     pthread_mutex_t lock;
-    _Atomic(table_t *) table;
     size_t used; /* slots with a key, in the current table */
     size_t live; /* slots with a value */
 } registry = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -42,31 +40,28 @@ void zg_init(void)
      * place later process-wide set-up (libsodium) belongs. */
 }
 
-static size_t slot_of(const void *key, size_t mask)
+zg_sock_t *zg_registry_miss(void *zsock)
 {
-    uint64_t h = (uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ULL;
-    return (size_t)(h >> 32) & mask;
-}
-
-zg_sock_t *zg_registry_get(void *zsock)
-{
-    table_t *t = atomic_load_explicit(&registry.table, memory_order_acquire);
-    if (!t || !zsock)
-        return NULL;
-    for (size_t i = slot_of(zsock, t->mask);; i = (i + 1) & t->mask) {
-        void *k = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
-        if (k == zsock)
-            return atomic_load_explicit(&t->slots[i].value,
-                                        memory_order_acquire);
-        if (!k)
-            return NULL;
+    zg_reg_cache_t *c = &zg_registry_cache;
+    /* the generation before the lookup: a socket forgotten meanwhile
+     * empties this cache on the next call */
+    uint64_t gen = atomic_load_explicit(&zg_registry_gen, memory_order_acquire);
+    if (c->gen != gen)
+        *c = (zg_reg_cache_t){.gen = gen};
+    zg_sock_t *s = zg_registry_get(zsock);
+    if (s) {
+        c->key[1] = c->key[0];
+        c->value[1] = c->value[0];
+        c->key[0] = zsock;
+        c->value[0] = s;
     }
+    return s;
 }
 
 /* Under the lock: the slot holding key, or the empty slot where it goes. */
 static slot_t *probe(table_t *t, void *key)
 {
-    for (size_t i = slot_of(key, t->mask);; i = (i + 1) & t->mask) {
+    for (size_t i = zg_registry_slot(key, t->mask);; i = (i + 1) & t->mask) {
         void *k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
         if (k == key || !k)
             return &t->slots[i];
@@ -84,7 +79,8 @@ static table_t *table_new(size_t nslots)
 /* Under the lock: a table with room for one more key, dropping dead keys. */
 static table_t *table_with_room(void)
 {
-    table_t *old = atomic_load_explicit(&registry.table, memory_order_relaxed);
+    table_t *old =
+        atomic_load_explicit(&zg_registry_table, memory_order_relaxed);
     size_t cap = old ? old->mask + 1 : 0;
     if (old && (registry.used + 1) * 2 <= cap)
         return old;
@@ -107,7 +103,7 @@ static table_t *table_with_room(void)
         registry.used++;
     }
     t->older = old;
-    atomic_store_explicit(&registry.table, t, memory_order_release);
+    atomic_store_explicit(&zg_registry_table, t, memory_order_release);
     return t;
 }
 
@@ -135,13 +131,16 @@ int zg_registry_put(void *zsock, zg_sock_t *sock)
 void zg_registry_del(void *zsock)
 {
     pthread_mutex_lock(&registry.lock);
-    table_t *t = atomic_load_explicit(&registry.table, memory_order_relaxed);
+    table_t *t =
+        atomic_load_explicit(&zg_registry_table, memory_order_relaxed);
     if (t) {
         slot_t *s = probe(t, zsock);
         if (atomic_load_explicit(&s->value, memory_order_relaxed)) {
             atomic_store_explicit(&s->value, NULL, memory_order_release);
             registry.live--;
         }
+        /* every thread's cache may hold zsock: all are stale now */
+        atomic_fetch_add_explicit(&zg_registry_gen, 1, memory_order_release);
     }
     pthread_mutex_unlock(&registry.lock);
 }

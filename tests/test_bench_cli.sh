@@ -2,7 +2,8 @@
 # test_bench_cli.sh ZGUARD PYTHON - `zguard bench` as a user meets it: the
 # help, usage errors naming the argument (exit 2), --list, and one cheap
 # scenario run with --quick --json whose output must be valid JSON of the
-# documented shape. A smoke test: nothing about speed is asserted.
+# documented shape, and `zguard bench instr` (help, a usage error, a short
+# run). A smoke test: nothing about speed is asserted.
 set -u
 zguard=$1 python=$2
 . "$(dirname "$0")/cli_lib.sh"
@@ -98,6 +99,27 @@ contains "$tmp/err" "'--frobnicate'"
 expect 0 "$zguard" bench gate --quick --only sync --rounds 1 --seconds 0.05 --json
 "$python" -m json.tool "$tmp/out" >/dev/null 2>"$tmp/json-err" ||
     fail "bench gate --json output is not JSON: $(cat "$tmp/json-err")"
+
+# instructions per message under callgrind: the usage and one short run
+# with all four counts and both ratios (no figure is asserted); its
+# temporary directory is removed afterwards
+expect 0 "$zguard" bench instr --help
+contains "$tmp/out" "callgrind"
+expect 2 "$zguard" bench instr --messages 5
+contains "$tmp/err" "zguard bench instr: \-\-messages: '5' is not a number from 1000 to 1000000"
+expect 2 "$zguard" bench instr --frobnicate
+contains "$tmp/err" "unknown option '\-\-frobnicate'"
+mkdir "$tmp/i"
+expect 0 env TMPDIR="$tmp/i" "$zguard" bench instr --messages 1000
+for row in "raw  *zmq_send / zmq_recv  *[0-9.]*$" \
+    "zguard  *zg_send / zg_recv  *[0-9.]*$" \
+    "raw msg  *zmq_msg_send / zmq_msg_recv  *[0-9.]*$" \
+    "zguard msg  *zg_msg_send / zg_msg_recv  *[0-9.]*$" \
+    "zguard / raw  *[0-9]\.[0-9]* .*>= 0.97: \(meets\|below\)" \
+    "zguard msg / raw msg  *[0-9]\.[0-9]* .*>= 0.97: \(meets\|below\)"; do
+    contains "$tmp/out" "^  $row"
+done
+[ -z "$(ls -A "$tmp/i")" ] || fail "bench instr left $(ls -A "$tmp/i")"
 
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "bench cli: all good"

@@ -1,11 +1,13 @@
 /*
  * test_io.c - send and receive at the limits: a PUSH at its HWM times out as
  * "mute" after SNDTIMEO, a PUB drops, a ROUTER_MANDATORY send reports no
- * route, a receive times out after RCVTIMEO, and each is counted.
+ * route, a receive times out after RCVTIMEO, and each is counted; a socket
+ * forgotten and hardened again reaches only its new state.
  */
 #include "testutil.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/time.h>
@@ -304,6 +306,80 @@ static void test_closed_and_unknown(void **state)
     zmq_ctx_term(zctx);
 }
 
+/* The hot path finds a socket's state through a per-thread cache
+ * (src/registry.h). A socket zguard forgets, and hardens again under the
+ * same pointer, must never reach the old state from any thread's cache: a
+ * send after zg_forget is refused, and after zg_harden it counts on the new
+ * state (with the old one, freed, ASan would report it; without ASan the
+ * old counter would move instead). */
+typedef struct cache_thread {
+    void *push;
+    pthread_barrier_t step;
+    zg_status_t before, after;
+} cache_thread_t;
+
+static void *cache_thread_main(void *arg)
+{
+    cache_thread_t *t = arg;
+    t->before = zg_send(t->push, "x", 1, ZMQ_DONTWAIT); /* fills its cache */
+    pthread_barrier_wait(&t->step); /* the main thread forgets the socket */
+    pthread_barrier_wait(&t->step);
+    t->after = zg_send(t->push, "x", 1, ZMQ_DONTWAIT);
+    return NULL;
+}
+
+static const char two_names[] = "version = 1\n"
+                                "[defaults]\n"
+                                "security = none\n"
+                                "insecure = yes\n"
+                                "rationale = in-process test traffic only\n"
+                                "[socket.first]\n"
+                                "type = push\n"
+                                "[socket.second]\n"
+                                "type = push\n";
+
+static void test_state_follows_forget(void **state)
+{
+    (void)state;
+    zg_ctx_t *ctx = tu_ctx(two_names);
+    void *push = zmq_socket(zg_ctx_zmq(ctx), ZMQ_PUSH);
+    assert_non_null(push);
+    assert_int_equal(zg_harden(ctx, push, "first"), 0);
+    /* no peer: mute, counted on the socket's state */
+    assert_int_equal(zg_send(push, "x", 1, ZMQ_DONTWAIT), ZG_EMUTE);
+    assert_int_equal(counters(push).hwm_reached, 1);
+
+    cache_thread_t t = {.push = push};
+    pthread_t th;
+    assert_int_equal(pthread_barrier_init(&t.step, NULL, 2), 0);
+    assert_int_equal(pthread_create(&th, NULL, cache_thread_main, &t), 0);
+    pthread_barrier_wait(&t.step);
+    assert_int_equal(zg_forget(push), 0);
+    /* this thread's cache held it too */
+    assert_int_equal(zg_send(push, "x", 1, ZMQ_DONTWAIT), ZG_ENOPOLICY);
+    pthread_barrier_wait(&t.step);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    pthread_barrier_destroy(&t.step);
+    assert_int_equal(t.before, ZG_EMUTE);
+    assert_int_equal(t.after, ZG_ENOPOLICY);
+
+    /* hardened again: the same pointer, a new state */
+    assert_int_equal(zg_harden(ctx, push, "second"), 0);
+    assert_int_equal(zg_send(push, "x", 1, ZMQ_DONTWAIT), ZG_EMUTE);
+    assert_contains(zg_last_error(), "'second'");
+    assert_int_equal(counters(push).hwm_reached, 1);
+    assert_string_equal(zg_socket_name(push), "second");
+    zg_close(&push);
+
+    /* closed: a socket libzmq makes next often gets the same memory; it
+     * is not zguard's */
+    void *raw = zmq_socket(zg_ctx_zmq(ctx), ZMQ_PUSH);
+    assert_non_null(raw);
+    assert_int_equal(zg_send(raw, "x", 1, ZMQ_DONTWAIT), ZG_ENOPOLICY);
+    zmq_close(raw);
+    zg_ctx_destroy(&ctx);
+}
+
 static void test_req_state_errors(void **state)
 {
     (void)state;
@@ -341,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_truncation_reported),
         cmocka_unit_test(test_interrupted),
         cmocka_unit_test(test_closed_and_unknown),
+        cmocka_unit_test(test_state_follows_forget),
         cmocka_unit_test(test_req_state_errors),
         cmocka_unit_test(test_status_strings),
     };
