@@ -54,7 +54,7 @@ TESTS ?=
 TESTS_FLAG = $(if $(TESTS),-DZG_BUILD_TESTS=$(TESTS),$(if $(wildcard $(BUILD)/CMakeCache.txt),,-DZG_BUILD_TESTS=OFF))
 
 .PHONY: all demo test audit fuzz bench install clean deps-build deps-test
-.PHONY: test-deb
+.PHONY: test-deb test-alerts
 
 all: deps-build
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) $(TESTS_FLAG) -DZG_PYTHON=$(PYTHON)
@@ -115,6 +115,13 @@ install: all
 # scripts/test-deb installs the build dependencies debian/control names).
 test-deb:
 	scripts/test-deb
+
+# The Prometheus rules (contrib/prometheus/): promtool comes with Debian's
+# prometheus package, which only this target installs.
+test-alerts:
+	@scripts/deps.sh prometheus
+	promtool check rules contrib/prometheus/zguard-alerts.yml
+	promtool test rules contrib/prometheus/zguard-alerts.test.yml
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-clang .fuzz build*-libzmq-*
