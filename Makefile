@@ -54,6 +54,7 @@ TESTS ?=
 TESTS_FLAG = $(if $(TESTS),-DZG_BUILD_TESTS=$(TESTS),$(if $(wildcard $(BUILD)/CMakeCache.txt),,-DZG_BUILD_TESTS=OFF))
 
 .PHONY: all demo test audit fuzz bench install clean deps-build deps-test
+.PHONY: test-deb test-alerts
 
 all: deps-build
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) $(TESTS_FLAG) -DZG_PYTHON=$(PYTHON)
@@ -110,6 +111,19 @@ install: all
 	cmake --install $(BUILD)
 	@if [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; \
 	else echo "run ldconfig as root if programs cannot find libzguard.so.0"; fi
+
+# Debian packages (debian/): built from HEAD with dpkg-buildpackage, checked
+# by lintian, installed on this machine, used, and purged (root;
+# scripts/test-deb installs the build dependencies debian/control names).
+test-deb:
+	scripts/test-deb
+
+# The Prometheus rules (contrib/prometheus/): promtool comes with Debian's
+# prometheus package, which only this target installs.
+test-alerts:
+	@scripts/deps.sh prometheus
+	promtool check rules contrib/prometheus/zguard-alerts.yml
+	promtool test rules contrib/prometheus/zguard-alerts.test.yml
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-clang .fuzz build*-libzmq-*
