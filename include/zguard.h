@@ -362,9 +362,10 @@ ZG_EXPORT void zg_passphrase_destroy(zg_passphrase_t **pass);
 /*
  * Log and alert callbacks run on whichever thread has something to say: the
  * application's, the authenticator's, the monitor's, the gate's. zguard
- * holds none of its locks while calling them, so they may call zguard's
- * query functions, but they must be thread-safe and must not destroy the
- * context they report on.
+ * holds none of the locks its query functions take while calling them, so
+ * they may call those (zg_ctx_auth_stats, zg_socket_counters, ...), but
+ * they must be thread-safe, and must not create or close sockets or
+ * destroy the context they report on.
  */
 
 /* Levels are syslog's, so zg_log_syslog can pass them through. */
@@ -465,8 +466,10 @@ ZG_EXPORT void zg_ctx_set_passphrase(zg_ctx_t *ctx, zg_passphrase_t **pass);
 /* Hardened sockets                                                          */
 /*
  * A hardened socket is a plain libzmq socket and keeps libzmq's rule: one
- * thread uses it at a time (zg_socket_counters and zg_socket_name excepted:
- * any thread). Close it with zg_close, or zmq_close after zg_forget.
+ * thread uses it at a time. zg_socket_counters and zg_socket_name may be
+ * called from any thread while the socket is open, never at the same time
+ * as its owner closes it. Close it with zg_close, or zmq_close after
+ * zg_forget.
  */
 
 /* A libzmq socket of `type` with the whole policy for (type, name) applied

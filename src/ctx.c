@@ -198,21 +198,27 @@ void zg_ctx_set_passphrase(zg_ctx_t *ctx, zg_passphrase_t **pass)
 
 /* ---- the authenticator ----------------------------------------------------- */
 
+/* Started once, under auth_lock (starting logs, and takes long); read
+ * without it, so that a log sink called while it starts may still ask for
+ * the authenticator's numbers. It stops only in zg_ctx_destroy. */
 zg_auth_t *zg_ctx_auth(zg_ctx_t *ctx)
 {
+    zg_auth_t *a = atomic_load(&ctx->auth);
+    if (a)
+        return a;
     pthread_mutex_lock(&ctx->auth_lock);
-    if (!ctx->auth)
-        ctx->auth = zg_auth_start(ctx);
-    zg_auth_t *a = ctx->auth;
+    a = atomic_load(&ctx->auth);
+    if (!a) {
+        a = zg_auth_start(ctx);
+        atomic_store(&ctx->auth, a);
+    }
     pthread_mutex_unlock(&ctx->auth_lock);
     return a;
 }
 
 static zg_auth_t *running_auth(zg_ctx_t *ctx)
 {
-    pthread_mutex_lock(&ctx->auth_lock);
-    zg_auth_t *a = ctx->auth;
-    pthread_mutex_unlock(&ctx->auth_lock);
+    zg_auth_t *a = atomic_load(&ctx->auth);
     if (!a) {
         errno = ENOENT;
         zg_error_set("no authenticator runs in this context: it starts with "
@@ -283,7 +289,8 @@ void zg_ctx_destroy(zg_ctx_t **ctxp)
             zg_forget(s->zsock);
         }
     }
-    zg_auth_stop(&ctx->auth);
+    zg_auth_t *auth = atomic_exchange(&ctx->auth, NULL);
+    zg_auth_stop(&auth);
     zg_monitor_stop(&ctx->monitor);
     if (ctx->owns_zmq)
         while (zmq_ctx_term(ctx->zmq) != 0 && errno == EINTR)

@@ -2,12 +2,11 @@
  * policy.c - what every socket must have, from built-in defaults and a file.
  *
  * Four layers, later ones win: built-in values per socket type, [defaults],
- * [type.<socket type>], [socket.<name>]. A value that removes a bound (HWM 0,
- * an infinite timeout or linger, no MAXMSGSIZE, no handshake limit) or
- * security is refused unless its own section says `unbounded = yes` or
- * `insecure = yes` and gives a rationale: nothing is unbounded by accident.
- * Every problem is reported with file, line and key; parsing goes on after an
- * error so that one run shows them all.
+ * [type.<socket type>], [socket.<name>]. This file holds the model: the
+ * built-in values and their rationales, the sections, the getters, and the
+ * resolution of a socket's effective values through the layers. Reading a
+ * file is policy_parse.c's; what a policy must satisfy (nothing unbounded
+ * or insecure by accident) is policy_check.c's.
  */
 #include "policy_impl.h"
 #include "zg_abi.h"

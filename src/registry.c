@@ -7,8 +7,10 @@
  * lock-free (inline, in zg_registry.h): an open-addressing table whose
  * slots are written here under a mutex and read with acquire loads. Growing
  * publishes a new table; old tables are kept (they total less than the
- * newest) because a reader may still be in one. This table is the
- * library's one process-wide state.
+ * newest) because a reader may still be in one. This table (with its
+ * generation and each thread's cache of the last sockets it used) is the
+ * library's process-wide state; the others are set once and never change
+ * (monitor.c's draft-API functions, libsodium's initialisation).
  */
 #include "zg_registry.h"
 #include "zg_sock.h"

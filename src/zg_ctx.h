@@ -13,6 +13,7 @@
 #include "zg_sock.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #define ZG_EARLY_LOG_MAX 8 /* warnings kept until a log sink is set */
@@ -42,7 +43,8 @@ struct zg_ctx {
     /* Not under lock: starting the authenticator and decrypting secrets
      * take long and log, so each has its own. */
     pthread_mutex_t auth_lock;
-    zg_auth_t *auth; /* started by the first CURVE server */
+    _Atomic(zg_auth_t *) auth; /* started by the first CURVE server:
+                                  zg_ctx_auth */
     pthread_mutex_t cert_lock;
     zg_passphrase_t *pass;
     struct zg_cert_cache *certs; /* key files read, by path */

@@ -1,21 +1,22 @@
 /*
  * zguard_tools.h - the library internals the zguard command and its
- * companions (tools/, bench/) may use, and the only src/ header they
- * include. Installed nowhere: these functions live in libzguard.a, which
+ * companions in tools/ may use, and the only src/ header tools/ or bench/
+ * may include (bench/ needs none: zguard-bench links libzguard.so). Installed nowhere: these functions live in libzguard.a, which
  * the tools link, and are hidden in libzguard.so, so no application can
  * come to depend on them. Whatever an application could want belongs in
  * include/zguard.h instead.
  *
  * What the tools use, by area:
- *   zg_advisory.h   versions and the advisory database (doctor, gate)
+ *   zg_advisory.h   versions and the advisory database (doctor)
  *   zg_allowlist.h  an allowlist directory as the authenticator reads it
  *                   (zguard auth check)
  *   zg_keys.h       certificate files written and read (key, keygen, the
- *                   demo's attackers, which need a secret key as bytes)
+ *                   demo's attackers and zguard-zmtp-peer, which need a
+ *                   secret key as bytes)
  *   zg_gate.h       pattern names and socket types (zguard gate)
  *   zg_file.h       bounded reads of small text files
  *   zg_error.h      the thread's last error and printf-checked formats
- *   zg_policy.h     resolved policy values (doctor's policy checks)
+ *   zg_policy.h     ZG_TYPE_COUNT (doctor walks every socket type)
  */
 #ifndef ZGUARD_TOOLS_H
 #define ZGUARD_TOOLS_H

@@ -857,6 +857,34 @@ static void test_lockout(void **state)
     zg_close(&s);
 }
 
+/* zguard.h: a log sink may call zguard's query functions. The
+ * authenticator logs while it starts; a sink that asks for its numbers
+ * then must not wait for the start to finish (it used to: a deadlock). */
+static void querying_sink(void *arg, zg_log_level_t level, const char *line)
+{
+    (void)level;
+    (void)line;
+    zg_auth_stats_t st;
+    if (zg_ctx_auth_stats(arg, &st, sizeof st) == 0)
+        assert_true(st.keys <= 2);
+}
+
+static void test_log_sink_may_query(void **state)
+{
+    fixture_t *f = *state;
+    f->server_ctx = ctx_for(f, NULL);
+    zg_ctx_set_log(f->server_ctx, ZG_LOG_DEBUG, querying_sink, f->server_ctx);
+    alarm(20); /* a deadlock fails the test instead of hanging the suite */
+    void *s = zg_socket(f->server_ctx, ZMQ_ROUTER, "server");
+    assert_non_null(s);
+    assert_int_equal(zg_bind(s, "tcp://127.0.0.1:*"), 0);
+    alarm(0);
+    zg_auth_stats_t st;
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &st, sizeof st), 0);
+    assert_int_equal(st.keys, 2);
+    zg_close(&s);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -880,6 +908,7 @@ int main(void)
         T(test_connection_limits),
         T(test_handshake_rate),
         T(test_lockout),
+        T(test_log_sink_may_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
