@@ -159,10 +159,13 @@ static int elf_needed(const unsigned char *img, size_t len,
     }
     const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff);
     const Elf64_Phdr *dyn = NULL;
-    for (int i = 0; i < eh->e_phnum; i++)
+    bool interp = false; /* static-pie has a dynamic section, no loader */
+    for (int i = 0; i < eh->e_phnum; i++) {
         if (ph[i].p_type == PT_DYNAMIC)
             dyn = &ph[i];
-    if (!dyn) {
+        interp |= ph[i].p_type == PT_INTERP;
+    }
+    if (!dyn || !interp) {
         *why = "is linked statically: a preload cannot reach a libzmq "
                "inside it";
         return -1;

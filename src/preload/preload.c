@@ -136,9 +136,20 @@ ZG_EXPORTED void *zmq_ctx_new(void)
     return ready() ? ctx_wrap(zg_real_zmq_ctx_new()) : NULL;
 }
 
+/* As libzmq's own zmq_init, which calls zmq_ctx_new through its exported
+ * symbol: here, that would wrap the context twice. */
 ZG_EXPORTED void *zmq_init(int io_threads)
 {
-    return ready() ? ctx_wrap(zg_real_zmq_init(io_threads)) : NULL;
+    if (io_threads < 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    void *zmq = ready() ? zg_real_zmq_ctx_new() : NULL;
+    if (zmq && zmq_ctx_set(zmq, ZMQ_IO_THREADS, io_threads) != 0) {
+        zg_real_zmq_ctx_term(zmq);
+        return NULL;
+    }
+    return ctx_wrap(zmq);
 }
 
 /* zguard's threads and sockets leave the context before libzmq waits for
@@ -182,14 +193,16 @@ ZG_EXPORTED int zmq_ctx_term(void *zmq)
     return ctx_end(zmq, zg_real_zmq_ctx_term);
 }
 
+/* libzmq's zmq_ctx_destroy and zmq_term are zmq_ctx_term (and call it
+ * through its exported symbol: calling them would end the context twice). */
 ZG_EXPORTED int zmq_ctx_destroy(void *zmq)
 {
-    return ctx_end(zmq, zg_real_zmq_ctx_destroy);
+    return ctx_end(zmq, zg_real_zmq_ctx_term);
 }
 
 ZG_EXPORTED int zmq_term(void *zmq)
 {
-    return ctx_end(zmq, zg_real_zmq_term);
+    return ctx_end(zmq, zg_real_zmq_ctx_term);
 }
 
 ZG_EXPORTED int zmq_ctx_shutdown(void *zmq)

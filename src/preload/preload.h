@@ -10,10 +10,7 @@
  * preload calls these, and never the wrappers). */
 bool zg_real_ready(void);
 void *zg_real_zmq_ctx_new(void);
-void *zg_real_zmq_init(int io_threads);
 int zg_real_zmq_ctx_term(void *ctx);
-int zg_real_zmq_ctx_destroy(void *ctx);
-int zg_real_zmq_term(void *ctx);
 int zg_real_zmq_ctx_shutdown(void *ctx);
 void *zg_real_zmq_socket(void *ctx, int type);
 int zg_real_zmq_setsockopt(void *s, int option, const void *value,
@@ -25,8 +22,6 @@ int zg_real_zmq_send(void *s, const void *buf, size_t len, int flags);
 int zg_real_zmq_recv(void *s, void *buf, size_t len, int flags);
 int zg_real_zmq_msg_send(zmq_msg_t *msg, void *s, int flags);
 int zg_real_zmq_msg_recv(zmq_msg_t *msg, void *s, int flags);
-int zg_real_zmq_sendmsg(void *s, zmq_msg_t *msg, int flags);
-int zg_real_zmq_recvmsg(void *s, zmq_msg_t *msg, int flags);
 
 typedef struct app_ctx {
     void *zmq;

@@ -16,10 +16,7 @@
 /* X(return type, name, parameters, arguments, value on failure) */
 #define REAL_FUNCTIONS(X)                                                     \
     X(void *, zmq_ctx_new, (void), (), NULL)                                  \
-    X(void *, zmq_init, (int n), (n), NULL)                                   \
     X(int, zmq_ctx_term, (void *c), (c), -1)                                  \
-    X(int, zmq_ctx_destroy, (void *c), (c), -1)                               \
-    X(int, zmq_term, (void *c), (c), -1)                                      \
     X(int, zmq_ctx_shutdown, (void *c), (c), -1)                              \
     X(void *, zmq_socket, (void *c, int t), (c, t), NULL)                     \
     X(int, zmq_setsockopt, (void *s, int o, const void *v, size_t l),         \
@@ -31,9 +28,7 @@
       -1)                                                                     \
     X(int, zmq_recv, (void *s, void *b, size_t l, int f), (s, b, l, f), -1)   \
     X(int, zmq_msg_send, (zmq_msg_t * m, void *s, int f), (m, s, f), -1)      \
-    X(int, zmq_msg_recv, (zmq_msg_t * m, void *s, int f), (m, s, f), -1)      \
-    X(int, zmq_sendmsg, (void *s, zmq_msg_t *m, int f), (s, m, f), -1)        \
-    X(int, zmq_recvmsg, (void *s, zmq_msg_t *m, int f), (s, m, f), -1)
+    X(int, zmq_msg_recv, (zmq_msg_t * m, void *s, int f), (m, s, f), -1)
 
 #define POINTER(ret, name, params, args, fail) ret(*name) params;
 static struct {
