@@ -321,6 +321,20 @@ class RunTest(unittest.TestCase):
         self.assertTrue(any("auth: deny" in l and "reason=unknown key" in l
                             for l in server.err), server.err)
 
+    def test_pyzmq_zero_copy_and_its_garbage_collector(self):
+        """pyzmq's own inproc sockets (the garbage collector of zero-copy
+        sends) keep working: they are left as pyzmq made them."""
+        plain = self._write("plain.ini", POLICY_HEAD.replace("64KiB", "1MiB") + """security = none
+insecure = yes
+rationale = one machine, one process: zero-copy sends are under test here
+""")
+        p = self.start(run_args(plain, PYTHON, PY_APP, "zerocopy",
+                                "ipc://%s/zc" % self.dir))
+        self.assertEqual(p.wait(), 0, p.lines + p.err)
+        self.assertEqual(p.lines[0], EXPECTED.replace("mechanism=2", "mechanism=0")
+                         .replace("maxmsgsize=65536", "maxmsgsize=1048576"))
+        self.assertIn("tracked 102400", p.lines)
+
     # ---- refusals ------------------------------------------------------------
 
     def test_sndhwm_zero_refused(self):

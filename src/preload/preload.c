@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ENV_POLICY "ZGUARD_POLICY"
 #define ZG_EXPORTED __attribute__((visibility("default")))
@@ -88,6 +89,8 @@ static bool ready(void)
 
 /* ---- contexts ---------------------------------------------------------- */
 
+/* A context made in this process: one inherited through fork() has no
+ * zguard threads here (and libzmq forbids using it): it is passed through. */
 static app_ctx_t *ctx_find(void *zmq)
 {
     pthread_mutex_lock(&lock);
@@ -95,7 +98,7 @@ static app_ctx_t *ctx_find(void *zmq)
     while (c && c->zmq != zmq)
         c = c->next;
     pthread_mutex_unlock(&lock);
-    return c;
+    return c && c->pid == getpid() ? c : NULL;
 }
 
 static void *ctx_wrap(void *zmq)
@@ -110,9 +113,16 @@ static void *ctx_wrap(void *zmq)
     zmq_ctx_set(zmq, ZMQ_MAX_SOCKETS,
                 ZMQ_MAX_SOCKETS_DFLT * ZG_SOCKETS_PER_SOCKET);
     app_ctx_t *c = calloc(1, sizeof *c);
-    zg_ctx_t *zg = !c      ? NULL
-                   : serve ? zg_ctx_wrap(zmq, policy)
-                           : zg_ctx_wrap_quiet(zmq, policy);
+    zg_ctx_t *zg = c && serve ? zg_ctx_wrap(zmq, policy) : NULL;
+    if (c && !zg) {
+        /* metrics are for people: a second process of the program (its
+         * children inherit the preload) cannot have the same port, and
+         * runs protected without them */
+        if (serve)
+            say(ZG_LOG_WARNING, "%s: this process (%d) serves no metrics",
+                zg_last_error(), (int)getpid());
+        zg = zg_ctx_wrap_quiet(zmq, policy);
+    }
     if (!zg) {
         say(ZG_LOG_ERROR, "zmq_ctx_new: refused: %s",
             c ? zg_last_error() : "out of memory");
@@ -122,6 +132,7 @@ static void *ctx_wrap(void *zmq)
         return NULL;
     }
     zg_ctx_set_log(zg, ZG_LOG_WARNING, zg_log_stderr, NULL);
+    c->pid = getpid();
     c->zmq = zmq;
     c->zg = zg;
     pthread_mutex_lock(&lock);
@@ -220,7 +231,7 @@ static app_sock_t *sock_find(void *zsock)
     while (a && a->zsock != zsock)
         a = a->next;
     pthread_mutex_unlock(&lock);
-    return a;
+    return a && a->ctx->pid == getpid() ? a : NULL;
 }
 
 static app_sock_t *sock_take(void *zsock)
@@ -233,6 +244,8 @@ static app_sock_t *sock_take(void *zsock)
     if (a)
         *p = a->next;
     pthread_mutex_unlock(&lock);
+    if (a && a->ctx->pid != getpid())
+        a->hardened = false; /* the parent's: forget it, nothing more */
     return a;
 }
 

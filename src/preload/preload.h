@@ -27,6 +27,7 @@ typedef struct app_ctx {
     void *zmq;
     zg_ctx_t *zg;
     bool released; /* zguard's part ended (shutdown or term) */
+    pid_t pid;     /* the process that made it */
     struct app_ctx *next;
 } app_ctx_t;
 

@@ -3,6 +3,9 @@ tests (tests/test_run.py): the same modes as plain_app.c, printing its own
 socket options as it reads them back.
 
     python3 plain_app.py rep|req|pub|sub ENDPOINT [N]
+    python3 plain_app.py zerocopy ENDPOINT   PUSH and PULL in this process:
+        one 100 KiB zero-copy send, tracked until libzmq lets go of it
+        (pyzmq's garbage-collector thread and its inproc sockets at work)
 """
 import sys
 
@@ -18,10 +21,33 @@ def print_options(s):
               s.getsockopt(zmq.MECHANISM)), flush=True)
 
 
+def zerocopy(ctx, ep):
+    pull = ctx.socket(zmq.PULL)
+    push = ctx.socket(zmq.PUSH)
+    try:
+        pull.bind(ep)
+        push.connect(ep)
+        print_options(push)
+        data = b"z" * (100 * 1024)
+        tracker = push.send(data, copy=False, track=True)
+        got = pull.recv()
+        tracker.wait(10)  # zmq.NotDone if the garbage collector is stuck
+        print("tracked %d" % len(got), flush=True)
+    finally:
+        push.close()
+        pull.close()
+    return 0
+
+
 def main():
     mode, ep = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     ctx = zmq.Context()
+    if mode == "zerocopy":
+        try:
+            return zerocopy(ctx, ep)
+        finally:
+            ctx.term()
     kind = {"rep": zmq.REP, "req": zmq.REQ, "pub": zmq.PUB, "sub": zmq.SUB}[mode]
     s = ctx.socket(kind)
     try:
