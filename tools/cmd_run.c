@@ -358,8 +358,25 @@ static int find_preload(char *out, size_t cap)
     return -1;
 }
 
-/* LD_PRELOAD with the preload first (a path with ':' or ' ' cannot be
- * written there: the loader splits on both). */
+/* A sanitizer runtime must be the first library of all (ASan refuses to
+ * start otherwise): one already in LD_PRELOAD stays in front. */
+static bool is_sanitizer_runtime(const char *entry, size_t n)
+{
+    static const char *const names[] = {"libasan.so", "libtsan.so",
+                                        "libubsan.so", "libclang_rt."};
+    const char *base = entry;
+    for (size_t i = 0; i < n; i++)
+        if (entry[i] == '/')
+            base = entry + i + 1;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strncmp(base, names[i], strlen(names[i])) == 0)
+            return true;
+    return false;
+}
+
+/* LD_PRELOAD with the preload before what was there (but after sanitizer
+ * runtimes). A path with ':' or ' ' cannot be written there: the loader
+ * splits on both. */
 static int set_env(const char *preload, const char *policy,
                    const char *pass_file)
 {
@@ -369,12 +386,27 @@ static int set_env(const char *preload, const char *policy,
         return -1;
     }
     const char *old = getenv("LD_PRELOAD");
-    size_t cap = strlen(preload) + (old ? strlen(old) : 0) + 2;
+    old = old ? old : "";
+    size_t cap = strlen(preload) + strlen(old) + 3;
     char *v = malloc(cap);
     if (!v)
         return -1;
-    snprintf(v, cap, "%s%s%s", preload, old && *old ? ":" : "",
-             old ? old : "");
+    size_t used = 0;
+    for (int pass = 0; pass < 3; pass++) { /* runtimes, preload, the rest */
+        if (pass == 1) {
+            used += (size_t)snprintf(v + used, cap - used, "%s%s",
+                                     used ? ":" : "", preload);
+            continue;
+        }
+        for (const char *p = old; *p;) {
+            size_t n = strcspn(p, ": ");
+            if (n && is_sanitizer_runtime(p, n) == (pass == 0))
+                used += (size_t)snprintf(v + used, cap - used, "%s%.*s",
+                                         used ? ":" : "", (int)n, p);
+            p += n;
+            p += *p != '\0';
+        }
+    }
     int rc = setenv("LD_PRELOAD", v, 1);
     free(v);
     char abs[PATH_MAX];
