@@ -2,10 +2,11 @@
 and plain_app.py, which know nothing of zguard and print the socket options
 they read back themselves).
 
-    python3 tests/test_run.py PATH/TO/zguard PATH/TO/plain-app PATH/TO/static-app
+    python3 tests/test_run.py PATH/TO/zguard PATH/TO/plain-app \
+        PATH/TO/static-app PATH/TO/czmq-app
 
-- With a CURVE policy on both ends, a REQ/REP pair (C and pyzmq, either
-  side) and a PUB/SUB pair talk through a TCP relay in this test that sees
+- With a CURVE policy on both ends, a REQ/REP pair (libzmq C, CZMQ and
+  pyzmq, each on either side) and a PUB/SUB pair talk through a TCP relay in this test that sees
   no plaintext; the same programs without `zguard run` talk in plaintext
   and the relay sees it.
 - Every socket reads back the policy's HWM, timeouts, MAXMSGSIZE and
@@ -30,7 +31,7 @@ import unittest
 
 import test_gate_lib as lib
 
-ZGUARD = PLAIN_APP = STATIC_APP = None
+ZGUARD = PLAIN_APP = STATIC_APP = CZMQ_APP = None
 PY_APP = os.path.join(lib.PEERS, "plain_app.py")
 PYTHON = sys.executable
 # pyzmq under `zguard run`; in a sanitized build the C program instead:
@@ -277,9 +278,10 @@ class RunTest(unittest.TestCase):
 
     # ---- CURVE on both ends: encrypted, bounded, visible -------------------
 
-    def reqrep(self, server_app, client_app):
+    def reqrep(self, server_app, client_app, server_expected=EXPECTED,
+               client_expected=EXPECTED):
         server, port, options = self.server(server_app, "rep", 3)
-        self.assertEqual(options, EXPECTED)
+        self.assertEqual(options, server_expected)
         stats = subprocess.run([ZGUARD, "stats", "127.0.0.1:%d" % self.metrics],
                                capture_output=True, text=True, timeout=DEADLINE)
         self.assertEqual(stats.returncode, 0, stats.stderr)
@@ -287,8 +289,7 @@ class RunTest(unittest.TestCase):
         relay = Relay(port)
         self.addCleanup(relay.close)
         client = self.client(client_app, "req", relay.port, 3, self.client_policy)
-        self.assertEqual(client.wait_line("options"),
-                         EXPECTED)
+        self.assertEqual(client.wait_line("options"), client_expected)
         self.assertEqual(client.wait(), 0, client.lines + client.err)
         self.assertEqual(server.wait(), 0, server.lines + server.err)
         self.assertIn("reply world 2", client.lines)
@@ -301,6 +302,15 @@ class RunTest(unittest.TestCase):
 
     def test_reqrep_pyzmq_server_c_client(self):
         self.reqrep(PY_UNDER_RUN, [PLAIN_APP])
+
+    def test_reqrep_czmq_server_c_client(self):
+        # CZMQ sets LINGER 0 on every socket: a tighter bound, kept
+        self.reqrep([CZMQ_APP], [PLAIN_APP],
+                    server_expected=EXPECTED.replace("linger=250", "linger=0"))
+
+    def test_reqrep_pyzmq_server_czmq_client(self):
+        self.reqrep(PY_UNDER_RUN, [CZMQ_APP],
+                    client_expected=EXPECTED.replace("linger=250", "linger=0"))
 
     def test_pubsub_encrypted(self):
         pub, port, options = self.server([PLAIN_APP], "pub", 0)
@@ -411,10 +421,11 @@ rationale = one machine, one process: zero-copy sends are under test here
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 4:
-        print("usage: %s PATH/TO/zguard PATH/TO/plain-app PATH/TO/static-app" % sys.argv[0])
+    if len(sys.argv) < 5:
+        print("usage: %s PATH/TO/zguard PATH/TO/plain-app PATH/TO/static-app "
+              "PATH/TO/czmq-app" % sys.argv[0])
         sys.exit(2)
-    ZGUARD, PLAIN_APP, STATIC_APP = (os.path.abspath(a) for a in sys.argv[1:4])
+    ZGUARD, PLAIN_APP, STATIC_APP, CZMQ_APP = (os.path.abspath(a) for a in sys.argv[1:5])
     lib.ZGUARD = ZGUARD
     PY_UNDER_RUN = [PLAIN_APP] if sanitizer_runtime() else [PYTHON, PY_APP]
-    unittest.main(argv=[sys.argv[0]] + sys.argv[4:], verbosity=2)
+    unittest.main(argv=[sys.argv[0]] + sys.argv[5:], verbosity=2)
