@@ -13,13 +13,13 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define CMD "zguard run"
 #define PRELOAD_NAME "libzguard-preload.so"
 #define NEEDED_MAX 64
 #define ELF_READ_MAX (64 * 1024 * 1024)
@@ -51,6 +51,8 @@ static const char usage[] =
     "libzmq later and cannot be checked), a policy that does not load, an\n"
     "encrypted key whose passphrase cannot be had.\n"
     "\n"
+    "The -- is required: everything after it is the program's.\n"
+    "\n"
     "  --policy FILE          the policy (default: the built-in one)\n"
     "  --passphrase-file F    passphrase of encrypted secret keys in the\n"
     "                         policy; else $ZGUARD_PASSPHRASE_FILE or the\n"
@@ -66,35 +68,41 @@ typedef struct run_args {
     char **cmd;
 } run_args_t;
 
+/* Options up to `--`, the program after it. The `--` is required, so that
+ * an option of the program (its own --policy, say) is never taken for
+ * zguard's. */
 static int parse(int argc, char **argv, run_args_t *a)
 {
-    static const struct option opts[] = {
-        {"policy", required_argument, NULL, 'p'},
-        {"passphrase-file", required_argument, NULL, 'f'},
-        {"observe", no_argument, NULL, 'o'},
-        {"report", required_argument, NULL, 'r'},
+    enum { OPT_POLICY, OPT_PASS, OPT_OBSERVE, OPT_REPORT };
+    static const cli_opt_t opts[] = {
+        {"policy", 0, "FILE", OPT_POLICY},
+        {"passphrase-file", 0, "F", OPT_PASS},
+        {"observe", 0, NULL, OPT_OBSERVE},
+        {"report", 0, "FILE", OPT_REPORT},
         {NULL, 0, NULL, 0}};
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    int dd = 1;
+    while (dd < argc && strcmp(argv[dd], "--") != 0)
+        dd++;
+    if (dd >= argc - 1)
+        return cli_usage_error(CMD, "no program to run: zguard run "
+                               "[OPTIONS] -- CMD [ARGS...]");
+    cli_opts_t op = {.cmd = CMD, .table = opts, .argc = dd, .argv = argv};
+    for (int c; (c = cli_opt_next(&op)) != CLI_OPT_END;) {
         switch (c) {
-        case 'p': a->policy = optarg; break;
-        case 'f': a->pass_file = optarg; break;
-        case 'o':
-        case 'r':
-            return cli_usage_error("zguard run", "observe mode (--observe, "
-                                   "--report) is not built yet: see "
-                                   "docs/run.md");
-        default:
-            return cli_usage_error("zguard run", "unknown option '%s'",
-                                   argv[optind - 1]);
+        case OPT_POLICY: a->policy = op.value; break;
+        case OPT_PASS: a->pass_file = op.value; break;
+        case OPT_OBSERVE:
+        case OPT_REPORT:
+            return cli_usage_error(CMD, "observe mode (--observe, --report) "
+                                   "is not built yet: see docs/run.md");
+        default: return CLI_EXIT_USAGE;
         }
     }
-    if (optind >= argc)
-        return cli_usage_error("zguard run", "no program to run: zguard run "
-                               "[OPTIONS] -- CMD [ARGS...]");
-    a->cmd = argv + optind;
+    if (op.nargs)
+        return cli_usage_error(CMD, "'%s' before '--': the program and its "
+                               "arguments go after it",
+                               cli_opt_args(&op)[0]);
+    a->cmd = argv + dd + 1;
     return EXIT_OK;
 }
 
@@ -324,7 +332,8 @@ static int check_keys(const zg_policy_t *p, const char *pass_file)
         int type = i < n ? zg_policy_socket_type(p, name) : (int)(i - n);
         if (i >= n && !zg_type_name(type))
             break;
-        if (zg_policy_settings(p, type, name, set) != 0 ||
+        if (zg_policy_settings(p, type, name, set, ZG_FIELD_COUNT,
+                               sizeof set[0]) != 0 ||
             !set[ZG_FIELD_CURVE_KEYS].str)
             continue;
         rc = check_secret("zguard run", set[ZG_FIELD_CURVE_KEYS].str,

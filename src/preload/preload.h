@@ -4,7 +4,16 @@
 #ifndef ZG_PRELOAD_H
 #define ZG_PRELOAD_H
 
-#include "zg_internal.h"
+#include "zg_ctx.h"
+#include "zg_error.h"
+#include "zg_monitor.h"
+#include "zg_policy.h"
+#include "zg_registry.h"
+#include "zg_sock.h"
+#include "zg_value.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
 
 /* real.c: libzmq's definitions (see real.h for why libzguard's copy in the
  * preload calls these, and never the wrappers). */
