@@ -19,6 +19,7 @@ they read back themselves).
 Every wait is for an event with a deadline: a line the program prints, a
 process exit, bytes reaching the relay.
 """
+import json
 import os
 import shutil
 import socket
@@ -158,16 +159,18 @@ class Program:
         self.lines = []
         self.err = []
         self.cond = threading.Condition()
-        threading.Thread(target=self._read, args=(self.proc.stdout, self.lines),
-                         daemon=True).start()
-        threading.Thread(target=self._read, args=(self.proc.stderr, self.err),
-                         daemon=True).start()
+        self.readers = [threading.Thread(target=self._read, args=a, daemon=True)
+                        for a in ((self.proc.stdout, self.lines),
+                                  (self.proc.stderr, self.err))]
+        for t in self.readers:
+            t.start()
 
     def _read(self, stream, into):
         for line in stream:
             with self.cond:
                 into.append(line.rstrip("\n"))
                 self.cond.notify_all()
+        stream.close()
 
     def wait_line(self, prefix, timeout=DEADLINE):
         with self.cond:
@@ -179,9 +182,10 @@ class Program:
             return next(l for l in self.lines if l.startswith(prefix))
 
     def wait(self, timeout=DEADLINE):
+        """The exit status, once every line the program wrote is read."""
         rc = self.proc.wait(timeout)
-        with self.cond:  # the readers reach the end of the pipes
-            self.cond.wait_for(lambda: self.proc.stdout.closed or True, 0)
+        for t in self.readers:
+            t.join(timeout)
         return rc
 
     def stop(self):
@@ -369,6 +373,49 @@ rationale = one machine, one process: zero-copy sends are under test here
         self.assertEqual(p.lines[0], EXPECTED.replace("mechanism=2", "mechanism=0")
                          .replace("maxmsgsize=65536", "maxmsgsize=1048576"))
         self.assertIn("tracked 102400", p.lines)
+
+    def test_matching_rules(self):
+        """The type must match, the first matching section wins, an
+        unmatched socket gets its type's values; policy doc shows the
+        patterns."""
+        policy = self._write("match.ini", """version = 1
+[defaults]
+security = none
+insecure = yes
+rationale = one machine: the matching rule is under test, not CURVE
+
+[type.rep]
+sndhwm = 21
+
+[socket.wrong-type]
+type = req
+bind = tcp://127.0.0.1:*
+sndhwm = 31
+
+[socket.first]
+type = rep
+bind = tcp://127.0.0.1:*
+sndhwm = 41
+
+[socket.second]
+type = rep
+bind = tcp://127.0.0.1:*
+sndhwm = 51
+""")
+        got = {}
+        for ep in ("tcp://127.0.0.1:%d" % lib.free_port(), "ipc://%s/m" % self.dir):
+            p = self.start(run_args(policy, PLAIN_APP, "rep", ep, "0"))
+            got[ep[:3]] = p.wait_line("options")
+            self.assertEqual(p.wait(), 0, p.lines + p.err)
+        self.assertIn("sndhwm=41 ", got["tcp"])
+        self.assertIn("sndhwm=21 ", got["ipc"])
+        doc = subprocess.run([ZGUARD, "policy", "doc", "--format", "json", policy],
+                             capture_output=True, text=True, timeout=DEADLINE)
+        self.assertEqual(doc.returncode, 0, doc.stderr)
+        sockets = {s["name"]: s for s in json.loads(doc.stdout)["sockets"]}
+        self.assertEqual(sockets["first"]["bind"],
+                         {"pattern": "tcp://127.0.0.1:*", "line": 17})
+        self.assertNotIn("connect", sockets["first"])
 
     # ---- refusals ------------------------------------------------------------
 

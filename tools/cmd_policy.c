@@ -122,30 +122,22 @@ static void section_of(const doc_item_t *it, const zg_setting_t *s, char *buf,
 
 /* The endpoints by which `zguard run` knows this socket in an unmodified
  * program ([socket.NAME] bind = / connect =). */
-static void md_matches(const zg_policy_t *p, const char *name)
+static void doc_matches(const zg_policy_t *p, const char *name, int json)
 {
     for (int bind = 1; bind >= 0; bind--) {
         unsigned line;
         const char *pat = zg_policy_socket_pattern(p, name, bind, &line);
         if (!pat)
             continue;
-        printf("Under `zguard run`: the first such socket that %s `",
-               bind ? "binds to" : "connects to");
-        cli_md_cell(stdout, pat);
-        printf("` (line %u).\n\n", line);
-    }
-}
-
-static void json_matches(const zg_policy_t *p, const char *name)
-{
-    for (int bind = 1; bind >= 0; bind--) {
-        unsigned line;
-        const char *pat = zg_policy_socket_pattern(p, name, bind, &line);
-        if (!pat)
-            continue;
-        printf("\"%s\": {\"pattern\": ", bind ? "bind" : "connect");
-        cli_json_string(stdout, pat);
-        printf(", \"line\": %u}, ", line);
+        if (json) {
+            printf("\"%s\": {\"pattern\": ", bind ? "bind" : "connect");
+            cli_json_string(stdout, pat);
+            printf(", \"line\": %u}, ", line);
+        } else {
+            printf("Under `zguard run`: the first such socket that %s `%s` "
+                   "(line %u).\n\n",
+                   bind ? "binds to" : "connects to", pat, line);
+        }
     }
 }
 
@@ -159,7 +151,7 @@ static void md_item(const zg_policy_t *p, const doc_item_t *it,
     else
         printf("### %s\n\n", type);
     if (it->name)
-        md_matches(p, it->name);
+        doc_matches(p, it->name, 0);
     printf("| setting | value | from | rationale |\n|---|---|---|---|\n");
     for (int f = 0; f < ZG_FIELD_COUNT; f++) {
         const zg_setting_t *s = &set[f];
@@ -189,7 +181,7 @@ static void json_item(const zg_policy_t *p, const doc_item_t *it,
         printf("\"name\": ");
         cli_json_string(stdout, it->name);
         printf(", ");
-        json_matches(p, it->name);
+        doc_matches(p, it->name, 1);
     }
     printf("\"type\": \"%s\", \"settings\": [", zg_type_name(it->type));
     int n = 0;
