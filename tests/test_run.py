@@ -417,6 +417,19 @@ sndhwm = 51
                          {"pattern": "tcp://127.0.0.1:*", "line": 17})
         self.assertNotIn("connect", sockets["first"])
 
+    def test_ctx_term_returns_with_a_thread_in_recv(self):
+        """zmq_ctx_term ends zguard's part of the context first (monitor,
+        authenticator: a CURVE server here), so the program's usual shutdown
+        - a thread blocked in a receive gets ETERM and closes its socket -
+        still returns."""
+        policy = self._write("term.ini", SERVER_POLICY.format(
+            metrics=lib.free_port()).replace("type = rep", "type = pull"))
+        p = self.start(run_args(policy, PLAIN_APP, "term",
+                                "tcp://127.0.0.1:%d" % lib.free_port(),
+                                pass_file=self.pass_file))
+        self.assertEqual(p.wait(), 0, p.lines + p.err)
+        self.assertEqual(p.lines, [EXPECTED, "terminated"])
+
     # ---- refusals ------------------------------------------------------------
 
     def test_sndhwm_zero_refused(self):

@@ -9,8 +9,12 @@
  *   plain-app pub ENDPOINT        bind, publish "tick I" every 10 ms until killed
  *   plain-app sub ENDPOINT N      connect, subscribe, receive N ticks
  *   plain-app sndhwm0 ENDPOINT    set SNDHWM 0 (exit 4 if refused), then bind
+ *   plain-app term ENDPOINT       a thread waits in zmq_recv on a bound PULL
+ *                                 until zmq_ctx_term ends it (ETERM) and it
+ *                                 closes the socket: libzmq's usual shutdown
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +127,33 @@ static int sndhwm0(void *s, const char *ep)
     return 0;
 }
 
+static void *wait_for_term(void *s)
+{
+    char buf[64];
+    while (zmq_recv(s, buf, sizeof buf, 0) >= 0 || errno != ETERM)
+        ; /* EAGAIN: a receive timeout, if someone set one */
+    zmq_close(s);
+    return NULL;
+}
+
+/* The socket is bound before the thread starts, the thread is waiting (or
+ * about to) when zmq_ctx_term runs: either way term must end it. */
+static int term(void *ctx, void *s, const char *ep)
+{
+    if (zmq_bind(s, ep) != 0)
+        return fail("bind");
+    print_options(s);
+    pthread_t t;
+    if (pthread_create(&t, NULL, wait_for_term, s) != 0)
+        return fail("pthread_create");
+    if (zmq_ctx_term(ctx) != 0)
+        return fail("zmq_ctx_term");
+    pthread_join(t, NULL);
+    printf("terminated\n");
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -139,6 +170,10 @@ int main(int argc, char **argv)
                : !strcmp(mode, "sub") ? ZMQ_SUB
                : !strcmp(mode, "pub") ? ZMQ_PUB
                                       : ZMQ_PUSH;
+    if (!strcmp(mode, "term")) {
+        void *pull = zmq_socket(ctx, ZMQ_PULL);
+        return pull ? term(ctx, pull, ep) : fail("zmq_socket");
+    }
     void *s = zmq_socket(ctx, type);
     if (!s)
         return fail("zmq_socket");
