@@ -449,6 +449,17 @@ sndhwm = 51
         self.assertTrue(any("requires CURVE" in l and "tcp://127.0.0.1:%d" % port in l
                             for l in p.err), p.err)
 
+    def test_inproc_socket_that_reaches_out_is_hardened(self):
+        """A socket left alone for its first (inproc) endpoint is hardened
+        when it binds tcp: here refused, for want of CURVE."""
+        port = lib.free_port()
+        p = self.start(run_args(self.client_policy, PLAIN_APP, "twobind",
+                                "tcp://127.0.0.1:%d" % port))
+        self.assertEqual(p.wait(), 3)
+        self.assertEqual(p.lines, ["failed bind: Permission denied"])
+        self.assertTrue(any("requires CURVE" in l and "tcp://127.0.0.1:%d" % port in l
+                            for l in p.err), p.err)
+
     def test_static_program_refused_before_start(self):
         p = self.start(run_args(None, STATIC_APP))
         self.assertEqual(p.wait(), 2)

@@ -323,6 +323,11 @@ static int first_attach(app_sock_t *a, const char *endpoint, bool bind)
 static int attach(void *zsock, const char *endpoint, bool bind)
 {
     app_sock_t *a = endpoint ? sock_find(zsock) : NULL;
+    /* a socket left alone for its inproc endpoint that now reaches out of
+     * the process is hardened now: options apply to later endpoints */
+    if (a && a->attached && !a->hardened &&
+        strncmp(endpoint, "inproc://", 9) != 0)
+        a->attached = false;
     if (a && !a->attached && first_attach(a, endpoint, bind) != 0)
         return -1;
     if (!a || !a->hardened)

@@ -9,6 +9,7 @@
  *   plain-app pub ENDPOINT        bind, publish "tick I" every 10 ms until killed
  *   plain-app sub ENDPOINT N      connect, subscribe, receive N ticks
  *   plain-app sndhwm0 ENDPOINT    set SNDHWM 0 (exit 4 if refused), then bind
+ *   plain-app twobind ENDPOINT    a PUSH binds inproc://first, then ENDPOINT
  *   plain-app term ENDPOINT       a thread waits in zmq_recv on a bound PULL
  *                                 until zmq_ctx_term ends it (ETERM) and it
  *                                 closes the socket: libzmq's usual shutdown
@@ -113,6 +114,16 @@ static int sub(void *s, const char *ep, int n)
     return 0;
 }
 
+static int twobind(void *s, const char *ep)
+{
+    if (zmq_bind(s, "inproc://first") != 0)
+        return fail("bind inproc");
+    if (zmq_bind(s, ep) != 0)
+        return fail("bind");
+    print_options(s);
+    return 0;
+}
+
 static int sndhwm0(void *s, const char *ep)
 {
     int zero = 0;
@@ -181,6 +192,7 @@ int main(int argc, char **argv)
              : !strcmp(mode, "req")   ? req(s, ep, n)
              : !strcmp(mode, "pub")   ? pub(s, ep)
              : !strcmp(mode, "sub")   ? sub(s, ep, n)
+             : !strcmp(mode, "twobind") ? twobind(s, ep)
                                       : sndhwm0(s, ep);
     zmq_close(s);
     zmq_ctx_term(ctx);
