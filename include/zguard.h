@@ -159,6 +159,13 @@ ZG_EXPORT size_t zg_policy_socket_count(const zg_policy_t *policy);
 ZG_EXPORT const char *zg_policy_socket_name(const zg_policy_t *policy, size_t index);
 /* The ZMQ_* type a named socket declares, or -1 if the name is unknown. */
 ZG_EXPORT int zg_policy_socket_type(const zg_policy_t *policy, const char *name);
+/* How `zguard run` recognises a named socket in a program that does not
+ * name it: the endpoint pattern of its first bind (bind = 1) or connect
+ * (bind = 0), a glob like "tcp://HOST:5555" with * for any text; NULL when the section has none.
+ * line (may be NULL) gets the pattern's line. */
+ZG_EXPORT const char *zg_policy_socket_pattern(const zg_policy_t *policy,
+                                               const char *name, int bind,
+                                               unsigned *line);
 
 /* Where an effective value came from. */
 typedef enum zg_layer {

@@ -34,7 +34,8 @@ static void ctx_free(zg_ctx_t *ctx)
     free(ctx);
 }
 
-static zg_ctx_t *ctx_make(void *zmq, bool owns, zg_policy_t *policy)
+static zg_ctx_t *ctx_make(void *zmq, bool owns, zg_policy_t *policy,
+                          bool metrics)
 {
     zg_init();
     zg_ctx_t *ctx = calloc(1, sizeof *ctx);
@@ -62,7 +63,7 @@ static zg_ctx_t *ctx_make(void *zmq, bool owns, zg_policy_t *policy)
         return NULL;
     }
     const char *listen = zg_policy_metrics(ctx->policy, "listen", NULL);
-    if (listen && zg_ctx_metrics_listen(ctx, listen) < 0) {
+    if (metrics && listen && zg_ctx_metrics_listen(ctx, listen) < 0) {
         ctx_free(ctx);
         return NULL;
     }
@@ -80,7 +81,7 @@ zg_ctx_t *zg_ctx_new(zg_policy_t *policy)
      * reader): keep libzmq's 1023 for the application's own. */
     zmq_ctx_set(zmq, ZMQ_MAX_SOCKETS,
                 ZMQ_MAX_SOCKETS_DFLT * ZG_SOCKETS_PER_SOCKET);
-    zg_ctx_t *ctx = ctx_make(zmq, true, policy);
+    zg_ctx_t *ctx = ctx_make(zmq, true, policy, true);
     if (!ctx)
         zmq_ctx_term(zmq);
     return ctx;
@@ -93,7 +94,12 @@ zg_ctx_t *zg_ctx_wrap(void *zmq_ctx, zg_policy_t *policy)
         zg_error_set("zg_ctx_wrap: no libzmq context");
         return NULL;
     }
-    return ctx_make(zmq_ctx, false, policy);
+    return ctx_make(zmq_ctx, false, policy, true);
+}
+
+zg_ctx_t *zg_ctx_wrap_quiet(void *zmq_ctx, zg_policy_t *policy)
+{
+    return ctx_make(zmq_ctx, false, policy, false);
 }
 
 void *zg_ctx_zmq(zg_ctx_t *ctx)
@@ -266,6 +272,27 @@ int zg_ctx_metrics_port(zg_ctx_t *ctx)
     int port = ctx->metrics ? ctx->metrics_port : -1;
     pthread_mutex_unlock(&ctx->metrics_lock);
     return port;
+}
+
+/* zmq_ctx_term returns only when every socket of the context is closed,
+ * zguard's own (the authenticator's, the monitor readers) included: they go
+ * first, while the application's sockets stay registered until it closes
+ * them (and its threads may still be using them). */
+void zg_ctx_release(zg_ctx_t *ctx)
+{
+    pthread_mutex_lock(&ctx->metrics_lock);
+    zg_metrics_stop(&ctx->metrics);
+    pthread_mutex_unlock(&ctx->metrics_lock);
+    pthread_mutex_lock(&ctx->auth_lock);
+    zg_auth_t *auth = ctx->auth;
+    ctx->auth = NULL;
+    pthread_mutex_unlock(&ctx->auth_lock);
+    zg_auth_stop(&auth);
+    pthread_mutex_lock(&ctx->monitor_lock);
+    zg_monitor_t *monitor = ctx->monitor;
+    ctx->monitor = NULL;
+    pthread_mutex_unlock(&ctx->monitor_lock);
+    zg_monitor_stop(&monitor);
 }
 
 void zg_ctx_destroy(zg_ctx_t **ctxp)

@@ -745,7 +745,12 @@ void zg_monitor_remove(zg_sock_t *s)
     if (!s->monitored)
         return;
     zmq_socket_monitor(s->zsock, NULL, 0); /* libzmq stops the stream */
-    command(s->ctx->monitor, "DEL ", s);
+    /* held across the command (the thread never takes it, and answers at
+     * once) so that zg_ctx_release cannot stop the thread in between */
+    pthread_mutex_lock(&s->ctx->monitor_lock);
+    if (s->ctx->monitor) /* NULL: zg_ctx_release stopped it */
+        command(s->ctx->monitor, "DEL ", s);
+    pthread_mutex_unlock(&s->ctx->monitor_lock);
     s->monitored = false;
 }
 

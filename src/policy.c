@@ -15,6 +15,7 @@
 #include "zg_value.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,8 @@ void zg_policy_section_free(section_t *s)
     free(s->header);
     free(s->socket);
     free(s->rationale);
+    free(s->bind);
+    free(s->connect);
     for (int f = 0; f < ZG_FIELD_COUNT; f++) {
         free(s->e[f].rationale);
         free(s->e[f].str);
@@ -319,6 +322,43 @@ int zg_policy_socket_type(const zg_policy_t *policy, const char *name)
 {
     const section_t *s = name ? zg_policy_find_socket(policy, name) : NULL;
     return s ? s->type : -1;
+}
+
+/* ---- matching the sockets of an unmodified program ----------------------- */
+
+const char *zg_policy_match(const zg_policy_t *p, int type,
+                            const char *endpoint, bool bind)
+{
+    for (size_t i = 0; endpoint && i < p->nsockets; i++) {
+        const section_t *s = &p->sockets[i];
+        const char *pattern = bind ? s->bind : s->connect;
+        if (s->type == type && pattern &&
+            fnmatch(pattern, endpoint, FNM_NOESCAPE) == 0)
+            return s->socket;
+    }
+    return NULL;
+}
+
+const char *zg_policy_socket_pattern(const zg_policy_t *p, const char *name,
+                                     int bind, unsigned *line)
+{
+    const section_t *s = name ? zg_policy_find_socket(p, name) : NULL;
+    if (line)
+        *line = s ? (bind ? s->bind_line : s->connect_line) : 0;
+    return s ? (bind ? s->bind : s->connect) : NULL;
+}
+
+bool zg_policy_overrides(const zg_policy_t *p, int type, const char *name)
+{
+    if (name) {
+        const section_t *s = zg_policy_find_socket(p, name);
+        return s && s->overrides;
+    }
+    /* not matched yet: any section it may still turn out to be */
+    for (size_t i = 0; i < p->nsockets; i++)
+        if (p->sockets[i].type == type && p->sockets[i].overrides)
+            return true;
+    return false;
 }
 
 /* ---- resolution ----------------------------------------------------------- */

@@ -114,6 +114,11 @@ void zg_policy_check_section(parser_t *ps, section_t *s)
     if (s->unbounded && !any_unbounded)
         PWARN(ps, s->unbounded_line, "unbounded",
               "nothing in [%s] is unbounded", section_label(s));
+    if (s->overrides && !s->rationale)
+        PERR(ps, s->overrides_line, "app_overrides",
+             "'allow' lets the program weaken [%s] (HWM 0, infinite "
+             "timeouts, its own keys): add 'rationale = ...' saying why",
+             section_label(s));
     if (s->insecure && !any_insecure)
         PWARN(ps, s->insecure_line, "insecure",
               "nothing in [%s] is insecure", section_label(s));

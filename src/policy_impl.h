@@ -34,6 +34,12 @@ typedef struct section {
     unsigned type_line;
     bool unbounded, insecure;
     unsigned unbounded_line, insecure_line;
+    /* socket sections: which sockets of an unmodified program (zguard run)
+     * this section is, by the endpoint of their first bind or connect */
+    char *bind, *connect;
+    unsigned bind_line, connect_line;
+    bool overrides; /* app_overrides = allow */
+    unsigned overrides_line;
     char *rationale;
     unsigned rationale_line;
     entry_t e[ZG_FIELD_COUNT];

@@ -512,9 +512,67 @@ static void on_type_key(parser_t *ps, section_t *s, const zg_ini_item_t *it)
              SHOWN(it->value), type_list());
 }
 
+/* bind = / connect = in a socket section: a glob over the endpoints an
+ * unmodified program uses (zguard run), e.g. tcp://ANY:5555 with * for ANY */
+static void on_pattern_key(parser_t *ps, section_t *s, const zg_ini_item_t *it,
+                           char **pattern, unsigned *line)
+{
+    if (s->layer != ZG_LAYER_SOCKET) {
+        PERR(ps, it->line, it->key,
+             "only [socket.<name>] sections match endpoints");
+        return;
+    }
+    if (*line) {
+        PERR(ps, it->line, it->key, "duplicate key (first at line %u)", *line);
+        return;
+    }
+    static const char *const transports[] = {"tcp://", "ipc://", "inproc://"};
+    bool ok = false;
+    for (size_t i = 0; i < sizeof transports / sizeof *transports; i++) {
+        size_t n = strlen(transports[i]);
+        ok |= strncmp(it->value, transports[i], n) == 0 && it->value[n];
+    }
+    if (!ok) {
+        PERR(ps, it->line, it->key,
+             "'%.*s%s' is not an endpoint pattern: tcp://, ipc:// or "
+             "inproc:// and an address, '*' matching any text "
+             "(tcp://*:5555, tcp://127.0.0.1:*)",
+             SHOWN(it->value));
+        return;
+    }
+    *pattern = strdup(it->value);
+    *line = it->line;
+    if (!*pattern)
+        PERR(ps, it->line, it->key, "out of memory");
+}
+
+static void on_overrides_key(parser_t *ps, section_t *s,
+                             const zg_ini_item_t *it)
+{
+    if (s->layer != ZG_LAYER_SOCKET) {
+        PERR(ps, it->line, it->key,
+             "only [socket.<name>] sections let the application override "
+             "the policy");
+        return;
+    }
+    if (s->overrides_line) {
+        PERR(ps, it->line, it->key, "duplicate key (first at line %u)",
+             s->overrides_line);
+        return;
+    }
+    if (strcmp(it->value, "allow") != 0 && strcmp(it->value, "deny") != 0) {
+        PERR(ps, it->line, it->key,
+             "'%.*s%s' is not allow or deny (deny: the default)",
+             SHOWN(it->value));
+        return;
+    }
+    s->overrides = strcmp(it->value, "allow") == 0;
+    s->overrides_line = it->line;
+}
+
 static void unknown_key(parser_t *ps, const zg_ini_item_t *it)
 {
-    const char *keys[ZG_FIELD_COUNT + 4];
+    const char *keys[ZG_FIELD_COUNT + 7];
     size_t n = 0;
     for (int f = 0; f < ZG_FIELD_COUNT; f++)
         keys[n++] = zg_field_info(f)->key;
@@ -536,6 +594,9 @@ static void unknown_key(parser_t *ps, const zg_ini_item_t *it)
         keys[n++] = "unbounded";
         keys[n++] = "insecure";
         keys[n++] = "type";
+        keys[n++] = "bind";
+        keys[n++] = "connect";
+        keys[n++] = "app_overrides";
     }
     const char *hint = zg_key_suggest(base, keys, n);
     if (hint && dot)
@@ -631,6 +692,12 @@ static void on_pair(parser_t *ps, const zg_ini_item_t *it)
         set_flag(ps, it, &s->insecure, &s->insecure_line);
     } else if (strcmp(k, "type") == 0) {
         on_type_key(ps, s, it);
+    } else if (strcmp(k, "bind") == 0) {
+        on_pattern_key(ps, s, it, &s->bind, &s->bind_line);
+    } else if (strcmp(k, "connect") == 0) {
+        on_pattern_key(ps, s, it, &s->connect, &s->connect_line);
+    } else if (strcmp(k, "app_overrides") == 0) {
+        on_overrides_key(ps, s, it);
     } else if (strcmp(k, "version") == 0) {
         PERR(ps, it->line, k, "must come before the first section");
         if (!ps->version_line)

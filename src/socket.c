@@ -292,6 +292,74 @@ int zg_harden(zg_ctx_t *ctx, void *zsock, const char *name)
     return s ? harden(s) : -1;
 }
 
+/* Fields that bound something; the others (heartbeats, reconnects, ...) are
+ * the policy's alone. */
+static bool is_bound(zg_field_t f)
+{
+    switch (f) {
+    case ZG_FIELD_SNDHWM:
+    case ZG_FIELD_RCVHWM:
+    case ZG_FIELD_SNDTIMEO:
+    case ZG_FIELD_RCVTIMEO:
+    case ZG_FIELD_MAXMSGSIZE:
+    case ZG_FIELD_LINGER:
+    case ZG_FIELD_HANDSHAKE_IVL: return true;
+    default: return false;
+    }
+}
+
+bool zg_value_unbounded(zg_field_t f, int64_t v)
+{
+    switch (f) {
+    case ZG_FIELD_SNDHWM:
+    case ZG_FIELD_RCVHWM:
+    case ZG_FIELD_HANDSHAKE_IVL: return v == 0;
+    case ZG_FIELD_SNDTIMEO:
+    case ZG_FIELD_RCVTIMEO:
+    case ZG_FIELD_MAXMSGSIZE:
+    case ZG_FIELD_LINGER: return v < 0;
+    default: return false;
+    }
+}
+
+bool zg_value_tighter(zg_field_t f, int64_t a, int64_t b)
+{
+    if (!is_bound(f) || zg_value_unbounded(f, a))
+        return false;
+    return zg_value_unbounded(f, b) || a < b;
+}
+
+int zg_field_from_option(int option, int type)
+{
+    for (int f = 0; f < ZG_FIELD_COUNT; f++)
+        if (zg_field_info((zg_field_t)f)->zmq_option == option &&
+            zg_field_applies((zg_field_t)f, type))
+            return f;
+    return -1;
+}
+
+int zg_harden_app(zg_ctx_t *ctx, void *zsock, const char *name,
+                  const zg_app_opts_t *app)
+{
+    zg_error_clear();
+    int type;
+    size_t len = sizeof type;
+    if (zmq_getsockopt(zsock, ZMQ_TYPE, &type, &len) != 0) {
+        errno = ENOTSOCK;
+        zg_error_set("not a libzmq socket");
+        return -1;
+    }
+    zg_sock_t *s = sock_new(ctx, zsock, type, name, false);
+    if (!s)
+        return -1;
+    for (int f = 0; f < ZG_FIELD_COUNT; f++)
+        if (app->set[f] &&
+            (app->overrides ||
+             zg_value_tighter((zg_field_t)f, app->value[f], s->policy.value[f])))
+            s->policy.value[f] = app->value[f];
+    return harden(s);
+}
+
 static zg_sock_t *known(void *zsock, const char *op)
 {
     zg_sock_t *s = zg_registry_get(zsock);

@@ -50,6 +50,14 @@ struct zg_ctx {
     struct zg_cert_cache *certs; /* key files read, by path */
 };
 
+/* zg_ctx_wrap without the policy's metrics endpoint (zguard run serves it
+ * from the program's first context only). */
+zg_ctx_t *zg_ctx_wrap_quiet(void *zmq_ctx, zg_policy_t *policy);
+/* Stops what zguard runs in the context (metrics, authenticator, monitor)
+ * and closes its own sockets, so that the application's zmq_ctx_term can
+ * return; the application's sockets stay known until it closes them. */
+void zg_ctx_release(zg_ctx_t *ctx);
+
 /* The authenticator, started on first use; NULL and an error if the policy
  * has no allowlist. */
 zg_auth_t *zg_ctx_auth(zg_ctx_t *ctx);

@@ -24,5 +24,13 @@ int zg_policy_settings_all(const zg_policy_t *policy, int type,
 int zg_policy_resolve(const zg_policy_t *policy, int type, const char *name,
                       zg_resolved_t *out);
 bool zg_field_applies(zg_field_t field, int type);
+/* zguard run: the first [socket.NAME] of this type whose bind (or connect)
+ * pattern (a glob, * for any text) matches endpoint, or NULL. */
+const char *zg_policy_match(const zg_policy_t *policy, int type,
+                            const char *endpoint, bool bind);
+/* app_overrides = allow in [socket.NAME]; name NULL: in any section of that
+ * type (a socket not matched yet may still become one of them). */
+bool zg_policy_overrides(const zg_policy_t *policy, int type,
+                         const char *name);
 
 #endif

@@ -104,6 +104,26 @@ struct zg_sock {
     zg_sock_t *prev, *next; /* ctx->socks, under ctx->lock */
 };
 
+/* zguard run: what the application set on a socket before its first
+ * bind/connect. A bound it set tighter than the policy's is kept; with
+ * overrides (app_overrides = allow) every value it set is kept. */
+typedef struct zg_app_opts {
+    bool set[ZG_FIELD_COUNT];
+    int64_t value[ZG_FIELD_COUNT]; /* in policy units */
+    bool overrides;
+} zg_app_opts_t;
+
+/* zg_harden with the application's own values folded in as above. */
+int zg_harden_app(zg_ctx_t *ctx, void *zsock, const char *name,
+                  const zg_app_opts_t *app);
+/* A value that removes a bound: HWM 0, an infinite timeout, linger or
+ * MAXMSGSIZE, no handshake limit. */
+bool zg_value_unbounded(zg_field_t field, int64_t value);
+/* Whether a is a tighter bound than b for a bounded field. */
+bool zg_value_tighter(zg_field_t field, int64_t a, int64_t b);
+/* A socket's field for a libzmq option, or -1. */
+int zg_field_from_option(int option, int type);
+
 /* "socket 'orders-in' (PULL)" or "unnamed PULL socket", for messages. */
 const char *zg_sock_label(const zg_sock_t *sock, char *buf, size_t cap);
 /* The monotonic clock (CLOCK_MONOTONIC), in ns and in ms. */

@@ -40,6 +40,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* A passphrase from file, else (use_env) $ZGUARD_PASSPHRASE_FILE or the
  * systemd credential, else the terminal (asked twice when confirm). EXIT_OK,

@@ -120,7 +120,29 @@ static void section_of(const doc_item_t *it, const zg_setting_t *s, char *buf,
     }
 }
 
-static void md_item(const doc_item_t *it, const zg_setting_t *set)
+/* The endpoints by which `zguard run` knows this socket in an unmodified
+ * program ([socket.NAME] bind = / connect =). */
+static void doc_matches(const zg_policy_t *p, const char *name, int json)
+{
+    for (int bind = 1; bind >= 0; bind--) {
+        unsigned line;
+        const char *pat = zg_policy_socket_pattern(p, name, bind, &line);
+        if (!pat)
+            continue;
+        if (json) {
+            printf("\"%s\": {\"pattern\": ", bind ? "bind" : "connect");
+            cli_json_string(stdout, pat);
+            printf(", \"line\": %u}, ", line);
+        } else {
+            printf("Under `zguard run`: the first such socket that %s `%s` "
+                   "(line %u).\n\n",
+                   bind ? "binds to" : "connects to", pat, line);
+        }
+    }
+}
+
+static void md_item(const zg_policy_t *p, const doc_item_t *it,
+                    const zg_setting_t *set)
 {
     char type[16];
     type_upper(it->type, type, sizeof type);
@@ -128,6 +150,8 @@ static void md_item(const doc_item_t *it, const zg_setting_t *set)
         printf("### `%s` (%s)\n\n", it->name, type);
     else
         printf("### %s\n\n", type);
+    if (it->name)
+        doc_matches(p, it->name, 0);
     printf("| setting | value | from | rationale |\n|---|---|---|---|\n");
     for (int f = 0; f < ZG_FIELD_COUNT; f++) {
         const zg_setting_t *s = &set[f];
@@ -149,14 +173,15 @@ static void md_item(const doc_item_t *it, const zg_setting_t *set)
     printf("\n");
 }
 
-static void json_item(const doc_item_t *it, const zg_setting_t *set,
-                      int first)
+static void json_item(const zg_policy_t *p, const doc_item_t *it,
+                      const zg_setting_t *set, int first)
 {
     printf("%s\n    {", first ? "" : ",");
     if (it->name) {
         printf("\"name\": ");
         cli_json_string(stdout, it->name);
         printf(", ");
+        doc_matches(p, it->name, 1);
     }
     printf("\"type\": \"%s\", \"settings\": [", zg_type_name(it->type));
     int n = 0;
@@ -187,9 +212,9 @@ static int emit(const zg_policy_t *p, const doc_item_t *it, int json,
         return -1;
     }
     if (json)
-        json_item(it, set, first);
+        json_item(p, it, set, first);
     else
-        md_item(it, set);
+        md_item(p, it, set);
     return 0;
 }
 

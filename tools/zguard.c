@@ -15,6 +15,7 @@ static const command_t commands[] = {
     {"key", cmd_key, "show, export, re-encrypt or rotate a key pair"},
     {"keygen", cmd_keygen, "make a CURVE key pair: NAME.key and NAME.key_secret"},
     {"policy", cmd_policy, "check a policy file, or document every value"},
+    {"run", cmd_run, "the policy on every socket of an unmodified program (LD_PRELOAD)"},
     {"stats", cmd_stats, "the sockets of a running process, from its metrics"},
     {"version", cmd_version, "versions of zguard, libzmq and libsodium"},
 };
