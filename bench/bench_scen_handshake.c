@@ -16,6 +16,10 @@
  *                 public certificates, the client's among them
  *   zauth N       zactor_new(zauth) + "CURVE" on the same directory, a
  *                 zsock ROUTER with zsock_set_curve_server
+ *   zguard 1000 + limits
+ *                 zguard 1000 with every per-address limit on (handshake
+ *                 rate, lockout, max_peers_per_ip), set high enough that
+ *                 nothing is refused: what checking them costs
  *
  * Every server has its own context, made and torn down each round
  * (untimed, the allowlist loaded before the clock starts); the clients
@@ -38,7 +42,14 @@
 
 static const int hs_keys[HS_SIZES] = {1, 1000, 10000};
 
-typedef enum hs_kind { HS_NO_ZAP, HS_ZGUARD, HS_ZAUTH } hs_kind_t;
+typedef enum hs_kind {
+    HS_NO_ZAP,
+    HS_ZGUARD,
+    HS_ZAUTH,
+    HS_ZGUARD_LIMITS
+} hs_kind_t;
+
+#define HS_LIMITS_SIZE 1 /* index into hs_keys: 1,000 keys */
 
 typedef struct hs_setup {
     const bench_env_t *env;
@@ -202,15 +213,22 @@ static double round_no_zap(const hs_setup_t *s, unsigned long *failed)
     return rate;
 }
 
-static double round_zguard(const hs_setup_t *s, int size, unsigned long *failed)
+/* limits: every per-address limit on, too high to refuse anything */
+static double round_zguard(const hs_setup_t *s, int size, bool limits,
+                           unsigned long *failed)
 {
     char text[1024];
     snprintf(text, sizeof text,
-             "version = 1\n[auth]\nallow = %s\n[defaults]\nlinger = 0\n"
+             "version = 1\n[auth]\nallow = %s\n%s[defaults]\nlinger = 0\n"
              "[socket.server]\ntype = router\ncurve_keys = %s/server.key\n"
-             "sndhwm = 10000\nrcvhwm = 10000\nrationale = benchmark: many "
+             "sndhwm = 10000\nrcvhwm = 10000\n%srationale = benchmark: many "
              "short-lived clients\n",
-             s->dir[size], s->env->dir);
+             s->dir[size],
+             limits ? "handshake_rate_per_ip = 1000000\n"
+                      "handshake_burst_per_ip = 1000000\n"
+                      "auth_failures_per_ip = 1000\nlockout = 1m\n"
+                    : "",
+             s->env->dir, limits ? "max_peers_per_ip = 1000\n" : "");
     zg_policy_t *p = zg_policy_parse(text, strlen(text), "(handshake)", NULL);
     zg_ctx_t *ctx = p ? zg_ctx_new(p) : NULL;
     zg_policy_destroy(&p);
@@ -261,7 +279,8 @@ static double hs_round(const hs_setup_t *s, hs_contestant_t c,
                        unsigned long *failed)
 {
     switch (c.kind) {
-    case HS_ZGUARD: return round_zguard(s, c.size, failed);
+    case HS_ZGUARD: return round_zguard(s, c.size, false, failed);
+    case HS_ZGUARD_LIMITS: return round_zguard(s, c.size, true, failed);
     case HS_ZAUTH: return round_zauth(s, c.size, failed);
     default: return round_no_zap(s, failed);
     }
@@ -287,6 +306,10 @@ static int hs_rows(bench_table_t *t, hs_contestant_t *cs)
             bench_table_row(t, id, name, detail);
             cs[n++] = (hs_contestant_t){k ? HS_ZAUTH : HS_ZGUARD, i};
         }
+    bench_table_row(t, "zguard-1000-limits", "zguard 1000 + limits",
+                    "zguard 1000 with handshake rate, lockout and "
+                    "max_peers_per_ip on (nothing refused)");
+    cs[n++] = (hs_contestant_t){HS_ZGUARD_LIMITS, HS_LIMITS_SIZE};
     return n;
 }
 
@@ -298,6 +321,8 @@ static void hs_cmps(bench_table_t *t)
     for (int i = 0; i < HS_SIZES; i++)
         bench_table_cmp(t, zg + i, za + i, 1.0);
     bench_table_cmp(t, za + big, 0, 0);
+    /* the limits cost at most a tenth of the handshake rate */
+    bench_table_cmp(t, za + HS_SIZES, zg + HS_LIMITS_SIZE, 0.9);
 }
 
 static void hs_table(bench_table_t *t, const bench_cfg_t *cfg)
