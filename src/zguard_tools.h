@@ -17,6 +17,7 @@
  *   zg_file.h       bounded reads of small text files
  *   zg_error.h      the thread's last error and printf-checked formats
  *   zg_policy.h     ZG_TYPE_COUNT (doctor walks every socket type)
+ *   zg_value.h      the [auth] limits' keys (zguard gate's --policy check)
  */
 #ifndef ZGUARD_TOOLS_H
 #define ZGUARD_TOOLS_H
@@ -29,5 +30,6 @@
 #include "zg_gate.h"
 #include "zg_keys.h"
 #include "zg_policy.h"
+#include "zg_value.h"
 
 #endif

@@ -7,6 +7,8 @@ being served.
 usage: test_gate_attacks.py PATH/TO/zguard
 """
 import os
+import subprocess
+import json
 import re
 import socket
 import time
@@ -347,6 +349,78 @@ class Pressure(GateTest):
 
     def test_flood_slow_service_reqrep(self):
         self.flood("reqrep", zmq.ROUTER, zmq.DEALER, lambda i: [b"", b"%d" % i])
+
+
+class Limits(GateTest):
+    """Per-address limits at the gate's frontend, against zguard-zmtp-peer
+    (a ZMTP client written without libzmq: many connections from one
+    source address, handshakes in a loop) while alice, from another
+    address, is served throughout."""
+
+    def config(self, frontend_extra="", auth_extra=""):
+        lib.allow(self.allow_dir, self.keys.public("alice"))
+        port = lib.free_port()
+        text = ("version = 1\n[defaults]\nhandshake_ivl = 2s\nlinger = 1s\n"
+                "[gate]\npattern = reqrep\nfrontend = tcp://127.0.0.1:*\n"
+                "backend = %s\n"
+                "[socket.frontend]\ntype = router\ncurve_keys = %s\n%s"
+                "[socket.backend]\ntype = dealer\nsecurity = none\n"
+                "insecure = yes\nrationale = the test's plaintext service\n"
+                "[auth]\nallow = %s\n%s"
+                "[metrics]\nlisten = 127.0.0.1:%d\n"
+                % (self.backend, self.keys.secret("gate"), frontend_extra,
+                   self.allow_dir, auth_extra, port))
+        g = lib.Gate(["--config", self.policy_file(text, "gate.policy")],
+                     metrics=False)
+        g.metrics_port = port  # the config file's, for g.metric()
+        self.gates.append(g)
+        g.start()
+        return g
+
+    def attacker(self, g, mode, *args):
+        peer = os.path.join(os.path.dirname(lib.ZGUARD), "zguard-zmtp-peer")
+        r = subprocess.run([peer, mode, "--endpoint", g.frontend] + list(args),
+                           capture_output=True, text=True, timeout=30 * lib.SLACK)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    def alice_served(self, g, what):
+        c = self.client(zmq.DEALER, g, "alice")
+        c.send_multipart([b"", what])
+        self.assertEqual(recv_within(c, 5), [b"", b"re:" + what])
+
+    def test_connection_flood_from_one_address(self):
+        g = self.config("max_peers_per_ip = 3\n")
+        self.start_service(zmq.ROUTER)
+        self.alice_served(g, b"before")
+        r = self.attacker(g, "connections", "--count", "10", "--handshake", "no",
+                          "--source", "127.0.0.7", "--hold", "0.5")
+        # three connections from 127.0.0.7 stay; the other seven are closed
+        # at once; alice (127.0.0.1) is another address
+        refused = g.wait_metric("zguard_connections_refused_total", 7, 5,
+                                socket="frontend", reason="per_ip_limit")
+        self.assertEqual(refused, 7, r)
+        self.assertEqual(g.metric("zguard_auth_decisions_total", result="deny",
+                                  reason="per_ip_limit"), 7)
+        self.alice_served(g, b"after")
+        self.assertEqual(len(re.findall(r"refused a connection from 127\.0\.0\.7", g.text())), 1)
+
+    def test_handshake_storm_locked_out(self):
+        g = self.config(auth_extra="auth_failures_per_ip = 5\n"
+                                   "auth_failure_window = 1m\nlockout = 1m\n")
+        self.start_service(zmq.ROUTER)
+        r = self.attacker(g, "handshakes", "--count", "40", "--source", "127.0.0.8",
+                          "--server-key", self.keys.public("gate"))
+        unknown = g.metric("zguard_auth_decisions_total", result="deny",
+                           reason="unknown_key")
+        locked = g.metric("zguard_auth_decisions_total", result="deny",
+                          reason="lockout")
+        # five keys looked at, then refused without a look: bounded work
+        self.assertEqual(unknown, 5, r)
+        self.assertEqual(locked, 35, r)
+        self.assertEqual(len(re.findall(r"locked out for 60s after 5 failed", g.text())), 1)
+        self.assertEqual(len(re.findall(r"reason=address locked out", g.text())), 1)
+        self.alice_served(g, b"bystander")
 
 
 if __name__ == "__main__":

@@ -277,6 +277,12 @@ class Cli(GateTest):
                                    "metrics.policy")
         self.refused(self.args(policy=metrics) + ["--metrics", "127.0.0.1:0"],
                      "zguard gate: %s:3: has [metrics] listen (--metrics)" % metrics)
+        limits = self.policy_file("version = 1\n[auth]\nlockout = 1m\n",
+                                  "limits.policy")
+        self.refused(self.args(policy=limits),
+                     "zguard gate: %s:3: has [auth] (--allow writes that section: "
+                     "put per-address limits and the rest of [auth] in a --config "
+                     "file)" % limits)
 
     def config(self, backend=None, extra="", name="gate.policy"):
         """A whole reqrep gate in one file; key and allowlist paths relative

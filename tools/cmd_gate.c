@@ -267,6 +267,19 @@ static int write_sections(const gate_args_t *a, text_t *t)
     return EXIT_OK;
 }
 
+/* Any [auth] key in the tuning file: --allow writes that section. */
+static bool auth_section_line(const zg_policy_t *p, unsigned *line)
+{
+    static const char *const keys[] = {"allow_ip", "deny_ip"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (zg_policy_auth(p, keys[i], line))
+            return true;
+    for (int l = 0; l < ZG_AUTH_LIMITS; l++)
+        if (zg_policy_auth(p, zg_auth_limit_info(l)->key, line))
+            return true;
+    return false;
+}
+
 /* --policy FILE gives tuning only: what the flags write must not be in it. */
 static int check_tuning(const char *file, const gate_args_t *a)
 {
@@ -291,6 +304,9 @@ static int check_tuning(const char *file, const gate_args_t *a)
         clash = "[socket.backend] (--backend)";
     else if (zg_policy_auth(p, "allow", &line) || zg_policy_auth(p, "revoked", &line))
         clash = "[auth] (--allow, --revoked)";
+    else if (auth_section_line(p, &line))
+        clash = "[auth] (--allow writes that section: put per-address limits "
+                "and the rest of [auth] in a --config file)";
     else if (a->metrics && zg_policy_metrics(p, "listen", &line))
         clash = "[metrics] listen (--metrics)";
     zg_policy_destroy(&p);
