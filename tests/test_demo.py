@@ -15,7 +15,8 @@ ZGUARD = None
 
 ROWS = ["flood", "slow-consumer", "eavesdrop", "tamper", "unknown-key",
         "plaintext", "wrong-server-key", "oversized", "slow-handshake",
-        "dead-peer", "libzmq", "bystander"]
+        "connection-flood", "handshake-storm", "dead-peer", "libzmq",
+        "bystander"]
 
 
 def run(*args, timeout=120, env=None):
@@ -55,6 +56,11 @@ class Demo(unittest.TestCase):
         v = by_id["slow-consumer"]["values"]
         self.assertLessEqual(v["longest_send_ms"], v["sndtimeo_ms"] + 100)
         self.assertEqual(v["send_timeouts"], v["send_timeouts_counted"])
+        v = by_id["connection-flood"]["values"]
+        self.assertEqual(v["refused"], v["connections"] - v["max_peers_per_ip"])
+        v = by_id["handshake-storm"]["values"]
+        self.assertEqual(v["keys_looked_at"], 10)
+        self.assertEqual(v["locked_out"], v["handshakes"] - 10)
         v = by_id["dead-peer"]["values"]
         self.assertLessEqual(v["detected_s"], v["bound_s"] + 0.1)
         self.assertEqual(by_id["bystander"]["values"]["lost"], 0)
@@ -75,7 +81,7 @@ class Demo(unittest.TestCase):
         d = os.path.join(tmp, kept[0])
         self.assertEqual(os.stat(d).st_mode & 0o777, 0o700)
         for name in ("gate.log", "service.log", "alice.log", "capture-curve.bin",
-                     "capture-plaintext.bin", "limits.policy"):
+                     "capture-plaintext.bin", "gate.policy"):
             self.assertTrue(os.path.exists(os.path.join(d, name)), name)
         for f in os.listdir(os.path.join(d, "keys")):
             if f.endswith("_secret"):

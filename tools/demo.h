@@ -80,6 +80,7 @@ typedef struct demo {
     char dir[DEMO_PATH_MAX];     /* the temporary directory */
     char zguard[DEMO_PATH_MAX];  /* this program */
     char peer[DEMO_PATH_MAX];    /* zguard-demo-peer */
+    char zmtp_peer[DEMO_PATH_MAX]; /* zguard-zmtp-peer: speaks ZMTP itself */
     char service_bin[DEMO_PATH_MAX];
     char gate_policy[DEMO_PATH_MAX];
     char frontend[128];          /* tcp://127.0.0.1:PORT of the gate */
@@ -99,6 +100,10 @@ typedef struct demo {
 #define DEMO_HEARTBEAT_TIMEOUT_MS 1500
 #define DEMO_SERVICE_WORK_US 200
 #define DEMO_SERVICE_HWM 1000 /* libzmq's default: the service is unchanged */
+#define DEMO_PEERS_PER_IP 30  /* max_peers_per_ip: above what any row opens
+                                 from 127.0.0.1 (slow-handshake: 20) */
+#define DEMO_AUTH_FAILURES 10 /* auth_failures_per_ip within a minute ... */
+#define DEMO_LOCKOUT_S 60     /* ... lock an address out this long */
 
 /* ---- demo_setup.c ------------------------------------------------------------ */
 

@@ -606,6 +606,96 @@ static void slow_handshake(demo_t *d, demo_row_t *r)
     row_value(r, "alice_lost", (double)w.lost);
 }
 
+/* ---- connection flood and handshake storm -------------------------------------------- */
+
+#define REFUSED "zguard_connections_refused_total"
+#define DECISIONS "zguard_auth_decisions_total"
+#define FLOOD_CONNECTIONS 200
+#define STORM_HANDSHAKES 300
+
+/* zguard-zmtp-peer MODE ARGS... to its end: its JSON line in line. */
+static int zmtp_run(demo_t *d, const char *name, char *line, size_t cap, ...)
+{
+    char *argv[24] = {d->zmtp_peer};
+    int n = 1;
+    va_list ap;
+    va_start(ap, cap);
+    for (char *a; n < 23 && (a = va_arg(ap, char *));)
+        argv[n++] = a;
+    va_end(ap);
+    demo_proc_t p;
+    int rc = -1;
+    if (proc_start(&p, name, argv, d->dir) == 0) {
+        rc = peer_result(&p, "{\"mode\"", 30000, line, cap);
+        proc_stop(&p, SIGTERM, 2000);
+    }
+    return rc;
+}
+
+static void connection_flood(demo_t *d, demo_row_t *r)
+{
+    char line[DEMO_LINE_MAX], count[16];
+    snprintf(count, sizeof count, "%d", FLOOD_CONNECTIONS);
+    demo_window_t w;
+    demo_alice_window(d, &w);
+    double before = demo_metric(d, REFUSED, FRONT, "reason=\"per_ip_limit\"", NULL);
+    int ran = zmtp_run(d, "flooder", line, sizeof line, "connections",
+                       "--endpoint", d->frontend, "--count", count,
+                       "--handshake", "no", "--source", "127.0.0.9", "--hold",
+                       "1", NULL);
+    double want = FLOOD_CONNECTIONS - DEMO_PEERS_PER_IP, secs = 0;
+    double refused = demo_metric_wait(d, before + want, 5000, &secs, REFUSED,
+                                      FRONT, "reason=\"per_ip_limit\"", NULL) -
+                     before;
+    demo_alice_window(d, &w);
+    bool pass = ran == 0 && refused == want && w.lost == 0 && w.ok > 0;
+    row_set(r, pass,
+            "%d connections from 127.0.0.9: %d kept, %.0f closed as they "
+            "came (max_peers_per_ip %d); alice %ld/%ld answered meanwhile",
+            FLOOD_CONNECTIONS, DEMO_PEERS_PER_IP, refused, DEMO_PEERS_PER_IP,
+            w.ok, w.ok + w.lost);
+    row_value(r, "connections", FLOOD_CONNECTIONS);
+    row_value(r, "refused", refused);
+    row_value(r, "max_peers_per_ip", DEMO_PEERS_PER_IP);
+    row_value(r, "alice_lost", (double)w.lost);
+}
+
+static void handshake_storm(demo_t *d, demo_row_t *r)
+{
+    char line[DEMO_LINE_MAX], count[16], gate_key[DEMO_PATH_MAX];
+    snprintf(count, sizeof count, "%d", STORM_HANDSHAKES);
+    demo_path(d, "keys/gate.key", gate_key, sizeof gate_key);
+    demo_window_t w;
+    demo_alice_window(d, &w);
+    double looked0 = demo_metric(d, DECISIONS, "reason=\"unknown_key\"", NULL);
+    double locked0 = demo_metric(d, DECISIONS, "reason=\"lockout\"", NULL);
+    double t0 = cli_now();
+    int ran = zmtp_run(d, "storm", line, sizeof line, "handshakes",
+                       "--endpoint", d->frontend, "--count", count,
+                       "--server-key", gate_key, "--source", "127.0.0.10",
+                       NULL);
+    double took = cli_now() - t0;
+    double looked = demo_metric(d, DECISIONS, "reason=\"unknown_key\"", NULL) -
+                    looked0;
+    double locked = demo_metric(d, DECISIONS, "reason=\"lockout\"", NULL) -
+                    locked0;
+    demo_alice_window(d, &w);
+    bool pass = ran == 0 && looked == DEMO_AUTH_FAILURES &&
+                locked == STORM_HANDSHAKES - DEMO_AUTH_FAILURES && w.lost == 0 &&
+                w.ok > 0;
+    row_set(r, pass,
+            "%d handshakes with fresh keys from 127.0.0.10 in %.1f s: %.0f "
+            "keys looked at, then the address locked out (%.0f refused "
+            "unseen, lockout %d s); alice %ld/%ld answered meanwhile",
+            STORM_HANDSHAKES, took, looked, locked, DEMO_LOCKOUT_S, w.ok,
+            w.ok + w.lost);
+    row_value(r, "handshakes", STORM_HANDSHAKES);
+    row_value(r, "keys_looked_at", looked);
+    row_value(r, "locked_out", locked);
+    row_value(r, "seconds", took);
+    row_value(r, "alice_lost", (double)w.lost);
+}
+
 /* ---- dead peer ------------------------------------------------------------------------ */
 
 static void dead_peer(demo_t *d, demo_row_t *r)
@@ -725,6 +815,10 @@ const demo_threat_t demo_threats[] = {
      "MAXMSGSIZE 64 KiB", oversized},
     {"slow-handshake", "slow handshake: connections that say nothing",
      "handshake_ivl 2 s", slow_handshake},
+    {"connection-flood", "connection flood from one address",
+     "max_peers_per_ip 30", connection_flood},
+    {"handshake-storm", "handshake storm: key spraying from one address",
+     "lockout after 10 refused keys a minute", handshake_storm},
     {"dead-peer", "dead peer holding a connection",
      "ZMTP heartbeats (500 ms, timeout 1.5 s)", dead_peer},
     {"libzmq", "stale libzmq with known vulnerabilities",

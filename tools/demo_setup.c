@@ -33,8 +33,8 @@ static const char *const key_names[] = {"gate", "impostor", "alice",
 static const char *const allowed[] = {"alice", "mallory", "bob"};
 
 static const char limits_policy[] =
-    "# The limits `zguard demo` gives its gate: the built-in policy with\n"
-    "# shorter times, so that every attack plays out in seconds.\n"
+    "# The gate `zguard demo` attacks: the built-in policy with shorter\n"
+    "# times, so that every attack plays out in seconds.\n"
     "version = 1\n"
     "\n"
     "[defaults]\n"
@@ -148,20 +148,46 @@ static int parse_ready(demo_t *d, const char *line)
     return d->frontend_port > 0 ? 0 : -1;
 }
 
-static int start_gate(demo_t *d)
+/* The gate's whole configuration, one file (--config): the limits above,
+ * the two sockets, who may connect and the per-address limits, metrics on
+ * any free port. */
+static int write_gate_config(demo_t *d, const char *path)
 {
-    char backend[DEMO_PATH_MAX + 32], key[DEMO_PATH_MAX], allow[DEMO_PATH_MAX],
-        line[DEMO_LINE_MAX];
+    char backend[DEMO_PATH_MAX + 32], key[DEMO_PATH_MAX], allow[DEMO_PATH_MAX];
     snprintf(backend, sizeof backend, "ipc://%s/service.sock", d->dir);
     demo_path(d, "keys/gate.key", key, sizeof key);
     demo_path(d, "allow", allow, sizeof allow);
-    demo_path(d, "limits.policy", d->gate_policy, sizeof d->gate_policy);
-    if (write_text(d->gate_policy, limits_policy) != 0)
+    char text[4096];
+    int n = snprintf(
+        text, sizeof text,
+        "%s\n[gate]\npattern = reqrep\nfrontend = tcp://127.0.0.1:*\n"
+        "backend = %s\n\n"
+        "[socket.frontend]\ntype = router\ncurve_keys = %s\n"
+        "# one address holds at most %d connections (a connection flood "
+        "from one\n# address is cut; everyone here is 127.0.0.1 but the "
+        "attackers)\nmax_peers_per_ip = %d\n\n"
+        "[socket.backend]\ntype = dealer\nsecurity = none\ninsecure = yes\n"
+        "rationale = the unchanged service speaks plaintext, over ipc\n\n"
+        "[auth]\nallow = %s\n"
+        "# %d refused keys from one address in a minute lock it out for %ds:\n"
+        "# a storm of handshakes costs a table lookup, not a key lookup\n"
+        "auth_failures_per_ip = %d\nauth_failure_window = 1m\nlockout = %ds\n\n"
+        "[metrics]\nlisten = 127.0.0.1:0\n",
+        limits_policy, backend, key, DEMO_PEERS_PER_IP, DEMO_PEERS_PER_IP,
+        allow, DEMO_AUTH_FAILURES, DEMO_LOCKOUT_S, DEMO_AUTH_FAILURES,
+        DEMO_LOCKOUT_S);
+    if (n < 0 || (size_t)n >= sizeof text)
         return -1;
-    char *argv[] = {d->zguard, "gate", "--pattern", "reqrep",
-                    "--frontend", "tcp://127.0.0.1:*", "--backend", backend,
-                    "--server-key", key, "--allow", allow,
-                    "--policy", d->gate_policy, "--metrics", "127.0.0.1:0",
+    return write_text(path, text);
+}
+
+static int start_gate(demo_t *d)
+{
+    char line[DEMO_LINE_MAX];
+    demo_path(d, "gate.policy", d->gate_policy, sizeof d->gate_policy);
+    if (write_gate_config(d, d->gate_policy) != 0)
+        return -1;
+    char *argv[] = {d->zguard, "gate", "--config", d->gate_policy,
                     "--log-level", "info", NULL};
     if (proc_start(&d->gate, "gate", argv, d->dir) != 0 ||
         proc_wait_for(&d->gate, "gate: ready:", 10000, line, sizeof line) != 1 ||
@@ -198,6 +224,8 @@ static int find_programs(demo_t *d)
         return -1;
     return cli_find_program("zguard demo", "zguard-demo-peer", d->peer,
                             sizeof d->peer) == 0 &&
+                   cli_find_program("zguard demo", "zguard-zmtp-peer",
+                                    d->zmtp_peer, sizeof d->zmtp_peer) == 0 &&
                    cli_find_program("zguard demo", "zguard-example-service",
                                     d->service_bin, sizeof d->service_bin) == 0
                ? 0
