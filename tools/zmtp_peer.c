@@ -1,7 +1,7 @@
 /*
  * zmtp_peer.c - zguard-zmtp-peer: a ZMTP 3.0 attacker for zguard's tests
- * and `zguard demo`, built beside zguard and never installed. It speaks the
- * protocol itself (tools/zmtp.c, NULL and CURVE with libsodium), because no
+ * and `zguard demo`, installed beside zguard-demo-peer in libexec (never on
+ * the PATH). It speaks the protocol itself (tools/zmtp.c, NULL and CURVE with libsodium), because no
  * libzmq-based client can do what the attacks of issue 14 need: a libzmq
  * sender keeps an unfinished multipart message in its own process, and
  * libzmq decides itself when to connect and handshake.
@@ -675,9 +675,10 @@ static int run_setup(run_t *r, const peer_opts_t *o)
 static const char usage[] =
     "usage: " PROG " MODE --endpoint EP [options]\n"
     "\n"
-    "A ZMTP 3.0 peer written without libzmq, for zguard's tests: it can keep one\n"
-    "multipart message going for ever, open connections and handshakes at will,\n"
-    "and reports exactly what the server did. A test tool: not installed.\n"
+    "A ZMTP 3.0 peer written without libzmq, for zguard's tests and demo: it can\n"
+    "keep one multipart message going for ever, open connections and handshakes\n"
+    "at will, and reports exactly what the server did. Not on the PATH: it lives\n"
+    "in zguard's libexec directory.\n"
     "\n"
     "Modes:\n"
     "  stream       after the handshake, frames of --size bytes, all with MORE\n"
