@@ -164,6 +164,7 @@ bench_run_fn bench_scen_latency;    /* bench_scen_latency.c */
 bench_run_fn bench_scen_monitor;    /* bench_scen_monitor.c */
 bench_run_fn bench_scen_handshake;  /* bench_scen_handshake.c */
 bench_run_fn bench_scen_memory;     /* bench_scen_memory.c */
+bench_run_fn bench_scen_preload;    /* bench_scen_preload.c */
 /* The memory scenario's receiver, run as `zguard-bench --flood-receiver
  * HWM` in a process of its own. */
 int bench_memory_child(const char *hwm);

@@ -60,6 +60,9 @@ static const char usage[] =
     "                 allowed keys, CZMQ's zauth with the same directories.\n"
     "  memory         peak RSS of a receiver process that does not read\n"
     "                 while 64 KiB messages flood it: the policy's HWM vs 0.\n"
+    "  preload        an unmodified libzmq program (zguard-bench-app, 64 B\n"
+    "                 PUSH -> PULL) as it is and under `zguard run`, inproc\n"
+    "                 and tcp, NULL mechanism: what enforce mode costs.\n"
     "\n"
     "How to read the results:\n"
     "  Each figure is the median of the rounds; 'spread' is how far the\n"
@@ -187,6 +190,8 @@ static void build_scenarios(scen_list_t *l)
         bench_scen_handshake, (bench_net_t){0});
     add(l, "memory", "peak RSS of a flooded receiver: the policy's HWM vs 0",
         bench_scen_memory, (bench_net_t){0});
+    add(l, "preload", "an unmodified program with and without zguard run",
+        bench_scen_preload, (bench_net_t){0});
     /* A new family is a bench_run_fn in a bench_scen_*.c of its own, listed
      * in bench/CMakeLists.txt, and its rows here: the gate (zguard gate vs a
      * bare zmq_proxy vs direct, bench/bench_gate.c today) joins this way
