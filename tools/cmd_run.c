@@ -26,6 +26,7 @@
 
 static const char usage[] =
     "usage: zguard run [--policy FILE] [--passphrase-file F] -- CMD [ARGS...]\n"
+    "       zguard run --observe --report FILE [--policy FILE] -- CMD [ARGS...]\n"
     "\n"
     "Runs CMD, an unmodified program that uses libzmq (C, C++, CZMQ, pyzmq),\n"
     "with the policy on every one of its sockets, through libzguard-preload.so\n"
@@ -59,12 +60,30 @@ static const char usage[] =
     "                         systemd credential zguard-passphrase. The\n"
     "                         program's zguard reads the same file.\n"
     "\n"
+    "Observe mode (--observe --report FILE) changes nothing: every call goes\n"
+    "through to libzmq as the program made it, and zguard records each\n"
+    "context and socket: type, endpoints, the options the program set and\n"
+    "libzmq's defaults of the others, messages and bytes each way, the\n"
+    "longest time one send and one receive blocked, the mechanism (CURVE or\n"
+    "not), and with --policy the [socket.NAME] that would match it. Reports:\n"
+    "FILE (JSON, for `zguard policy suggest --from FILE`) and FILE.md (the\n"
+    "analysis' shape: per mitigation, Currently Implemented / Missing\n"
+    "Implementation), mode 0600, written atomically at exit, when the\n"
+    "program terminates its last context, and on `kill -USR1 PID` (when\n"
+    "the program does not handle SIGUSR1 itself). A forked child writes\n"
+    "FILE.<pid> and FILE.<pid>.md.\n"
+    "\n"
+    "  --observe              observe mode (needs --report)\n"
+    "  --report FILE          where observe mode writes its report\n"
+    "\n"
     "Exit status: CMD's own; 2 when refused, 127 when CMD cannot be run.\n"
-    "Observe mode (--observe, --report) is not built yet. See docs/run.md.\n";
+    "See docs/run.md.\n";
 
 typedef struct run_args {
     const char *policy;
     const char *pass_file;
+    const char *report;
+    bool observe;
     char **cmd;
 } run_args_t;
 
@@ -91,10 +110,8 @@ static int parse(int argc, char **argv, run_args_t *a)
         switch (c) {
         case OPT_POLICY: a->policy = op.value; break;
         case OPT_PASS: a->pass_file = op.value; break;
-        case OPT_OBSERVE:
-        case OPT_REPORT:
-            return cli_usage_error(CMD, "observe mode (--observe, --report) "
-                                   "is not built yet: see docs/run.md");
+        case OPT_OBSERVE: a->observe = true; break;
+        case OPT_REPORT: a->report = op.value; break;
         default: return CLI_EXIT_USAGE;
         }
     }
@@ -102,6 +119,10 @@ static int parse(int argc, char **argv, run_args_t *a)
         return cli_usage_error(CMD, "'%s' before '--': the program and its "
                                "arguments go after it",
                                cli_opt_args(&op)[0]);
+    if (a->observe != (a->report != NULL))
+        return cli_usage_error(CMD, a->observe
+                                        ? "--observe needs --report FILE"
+                                        : "--report FILE is for --observe");
     a->cmd = argv + dd + 1;
     return EXIT_OK;
 }
@@ -433,6 +454,31 @@ static int set_env(const char *preload, const char *policy,
     return rc;
 }
 
+/* The report's absolute path (the program may chdir), in a directory we
+ * can write: checked now, not found out at the program's exit. */
+static int report_env(const char *report)
+{
+    if (!report) {
+        unsetenv("ZGUARD_REPORT_PID");
+        return unsetenv("ZGUARD_REPORT");
+    }
+    char dir[PATH_MAX], abs[PATH_MAX];
+    const char *slash = strrchr(report, '/');
+    const char *base = slash ? slash + 1 : report;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - report) : 1,
+             slash ? (slash == report ? "/" : report) : ".");
+    if (!*base || !realpath(dir, abs) || access(abs, W_OK | X_OK) != 0) {
+        fprintf(stderr, "zguard run: --report %s: %s\n", report,
+                *base ? strerror(errno) : "names a directory, not a file");
+        return -1;
+    }
+    char path[PATH_MAX + NAME_MAX + 2], pid[32];
+    snprintf(path, sizeof path, "%s/%s", strcmp(abs, "/") ? abs : "", base);
+    snprintf(pid, sizeof pid, "%d", (int)getpid()); /* exec keeps it */
+    return setenv("ZGUARD_REPORT", path, 1) || setenv("ZGUARD_REPORT_PID",
+                                                      pid, 1);
+}
+
 int cmd_run(int argc, char **argv)
 {
     if (argc < 2 || cli_wants_help(argc, argv)) {
@@ -458,12 +504,15 @@ int cmd_run(int argc, char **argv)
                     a.policy);
         }
         zg_diag_destroy(&diag);
-        int rc = p ? check_keys(p, a.pass_file) : EXIT_FAIL;
+        /* observe mode only matches sections: it needs no keys */
+        int rc = !p ? EXIT_FAIL : a.observe ? EXIT_OK
+                                            : check_keys(p, a.pass_file);
         zg_policy_destroy(&p);
         if (rc != EXIT_OK)
             return EXIT_FAIL;
     }
-    if (set_env(preload, a.policy, a.pass_file) != 0)
+    if (report_env(a.report) != 0 ||
+        set_env(preload, a.policy, a.pass_file) != 0)
         return EXIT_FAIL;
     execv(path, a.cmd);
     fprintf(stderr, "zguard run: %s: %s\n", path, strerror(errno));

@@ -21,6 +21,9 @@
  *     (counters, timeouts classified, messages of revoked keys dropped);
  *   - zmq_ctx_term first ends zguard's own part of the context, so that it
  *     returns when the program has closed its sockets.
+ * Observe mode (ZGUARD_REPORT set, `zguard run --observe`) changes none of
+ * this program's calls: every one goes to observe.c, which passes it to
+ * libzmq and records what it did.
  * libzguard's own code in this library calls libzmq directly (real.h), so
  * nothing of zguard is ever wrapped. No lock is held across a libzmq call.
  */
@@ -44,6 +47,7 @@ static zg_policy_t *policy; /* NULL: it did not load; fail closed */
 static app_ctx_t *ctxs;
 static app_sock_t *socks;
 static bool metrics_served;
+static bool observing; /* zguard run --observe: observe.c records, no more */
 
 static void say(zg_log_level_t level, const char *fmt, ...) ZG_PRINTF(2, 3);
 static void say(zg_log_level_t level, const char *fmt, ...)
@@ -70,7 +74,8 @@ static void init(void)
     const char *path = getenv(ENV_POLICY);
     zg_diag_t *diag = zg_diag_new();
     policy = path && *path ? zg_policy_load(path, diag) : zg_policy_builtin();
-    if (!policy) {
+    observing = zg_obs_start(path && *path ? policy : NULL, path);
+    if (!policy && !observing) {
         say(ZG_LOG_ERROR, "policy %s does not load (%s): every zmq_ctx_new "
             "fails", path, zg_last_error());
         zg_diag_print(diag, stderr);
@@ -82,6 +87,8 @@ static void init(void)
 static bool ready(void)
 {
     pthread_once(&once, init);
+    if (observing)
+        return true;
     if (!policy)
         errno = zg_real_ready() ? EINVAL : EFAULT;
     return policy != NULL;
@@ -144,6 +151,8 @@ static void *ctx_wrap(void *zmq)
 
 ZG_EXPORTED void *zmq_ctx_new(void)
 {
+    if (ready() && observing)
+        return zg_obs_ctx_new(zg_real_zmq_ctx_new());
     return ready() ? ctx_wrap(zg_real_zmq_ctx_new()) : NULL;
 }
 
@@ -160,7 +169,7 @@ ZG_EXPORTED void *zmq_init(int io_threads)
         zg_real_zmq_ctx_term(zmq);
         return NULL;
     }
-    return ctx_wrap(zmq);
+    return observing ? zg_obs_ctx_new(zmq) : ctx_wrap(zmq);
 }
 
 /* zguard's threads and sockets leave the context before libzmq waits for
@@ -183,6 +192,8 @@ typedef int(ctx_end_fn)(void *);
 
 static int ctx_end(void *zmq, ctx_end_fn *end)
 {
+    if (observing)
+        return zg_obs_ctx_term(zmq, end);
     app_ctx_t *c = ctx_release(zmq);
     int rc = end(zmq);
     if (rc != 0 || !c)
@@ -218,6 +229,8 @@ ZG_EXPORTED int zmq_term(void *zmq)
 
 ZG_EXPORTED int zmq_ctx_shutdown(void *zmq)
 {
+    if (observing)
+        return zg_real_zmq_ctx_shutdown(zmq);
     ctx_release(zmq);
     return zg_real_zmq_ctx_shutdown(zmq);
 }
@@ -251,6 +264,8 @@ static app_sock_t *sock_take(void *zsock)
 
 ZG_EXPORTED void *zmq_socket(void *zmq, int type)
 {
+    if (observing)
+        return zg_obs_socket(zmq, type);
     void *zsock = zg_real_zmq_socket(zmq, type);
     app_ctx_t *c = zsock ? ctx_find(zmq) : NULL;
     if (!c)
@@ -274,6 +289,8 @@ ZG_EXPORTED void *zmq_socket(void *zmq, int type)
 
 ZG_EXPORTED int zmq_close(void *zsock)
 {
+    if (observing)
+        return zg_obs_close(zsock);
     app_sock_t *a = sock_take(zsock);
     if (a && a->hardened)
         zg_forget(zsock);
@@ -284,6 +301,8 @@ ZG_EXPORTED int zmq_close(void *zsock)
 ZG_EXPORTED int zmq_setsockopt(void *zsock, int option, const void *value,
                                size_t len)
 {
+    if (observing)
+        return zg_obs_setsockopt(zsock, option, value, len);
     app_sock_t *a = sock_find(zsock);
     if (!a || (a->attached && !a->hardened))
         return zg_real_zmq_setsockopt(zsock, option, value, len);
@@ -322,6 +341,8 @@ static int first_attach(app_sock_t *a, const char *endpoint, bool bind)
 
 static int attach(void *zsock, const char *endpoint, bool bind)
 {
+    if (observing)
+        return zg_obs_attach(zsock, endpoint, bind);
     app_sock_t *a = endpoint ? sock_find(zsock) : NULL;
     /* a socket left alone for its inproc endpoint that now reaches out of
      * the process is hardened now: options apply to later endpoints */
@@ -354,6 +375,8 @@ ZG_EXPORTED int zmq_connect(void *zsock, const char *endpoint)
 
 ZG_EXPORTED int zmq_send(void *zsock, const void *buf, size_t len, int flags)
 {
+    if (observing)
+        return zg_obs_send(zsock, buf, len, flags);
     if (!zg_registry_get(zsock))
         return zg_real_zmq_send(zsock, buf, len, flags);
     return zg_send(zsock, buf, len, flags) == ZG_OK ? (int)len : -1;
@@ -361,6 +384,8 @@ ZG_EXPORTED int zmq_send(void *zsock, const void *buf, size_t len, int flags)
 
 ZG_EXPORTED int zmq_msg_send(zmq_msg_t *msg, void *zsock, int flags)
 {
+    if (observing)
+        return zg_obs_msg_send(msg, zsock, flags);
     if (!zg_registry_get(zsock))
         return zg_real_zmq_msg_send(msg, zsock, flags);
     size_t len = zmq_msg_size(msg);
@@ -376,6 +401,8 @@ ZG_EXPORTED int zmq_sendmsg(void *zsock, zmq_msg_t *msg, int flags)
  * connection closed): the program waits for the next one. */
 ZG_EXPORTED int zmq_recv(void *zsock, void *buf, size_t len, int flags)
 {
+    if (observing)
+        return zg_obs_recv(zsock, buf, len, flags);
     if (!zg_registry_get(zsock))
         return zg_real_zmq_recv(zsock, buf, len, flags);
     size_t n = 0;
@@ -387,6 +414,8 @@ ZG_EXPORTED int zmq_recv(void *zsock, void *buf, size_t len, int flags)
 
 ZG_EXPORTED int zmq_msg_recv(zmq_msg_t *msg, void *zsock, int flags)
 {
+    if (observing)
+        return zg_obs_msg_recv(msg, zsock, flags);
     if (!zg_registry_get(zsock))
         return zg_real_zmq_msg_recv(msg, zsock, flags);
     zg_status_t st;

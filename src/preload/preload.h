@@ -65,4 +65,17 @@ void zg_run_note(app_sock_t *a, int option, const void *value, size_t len);
 int zg_run_judge_pending(const zg_policy_t *policy, app_sock_t *a,
                          const char *name);
 
+/* observe.c: `zguard run --observe` (true when this process observes). */
+bool zg_obs_start(const zg_policy_t *policy, const char *policy_file);
+void *zg_obs_ctx_new(void *zmq);
+int zg_obs_ctx_term(void *zmq, int (*end)(void *));
+void *zg_obs_socket(void *zmq, int type);
+int zg_obs_close(void *zsock);
+int zg_obs_setsockopt(void *zsock, int option, const void *value, size_t len);
+int zg_obs_attach(void *zsock, const char *endpoint, bool bind);
+int zg_obs_send(void *zsock, const void *buf, size_t len, int flags);
+int zg_obs_recv(void *zsock, void *buf, size_t len, int flags);
+int zg_obs_msg_send(zmq_msg_t *msg, void *zsock, int flags);
+int zg_obs_msg_recv(zmq_msg_t *msg, void *zsock, int flags);
+
 #endif
