@@ -33,6 +33,7 @@ int cmd_version(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int policy_suggest(int argc, char **argv); /* cmd_suggest.c */
 int cmd_keygen(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);

@@ -1,5 +1,6 @@
 /*
- * cmd_policy.c - `zguard policy check` and `zguard policy doc`.
+ * cmd_policy.c - `zguard policy check` and `zguard policy doc` (`suggest`
+ * is cmd_suggest.c).
  *
  * check: is this policy valid? Every problem as FILE:LINE: key: message.
  * doc:   the analysis' "document the HWM and timeout settings and the
@@ -15,6 +16,7 @@
 static const char usage[] =
     "usage: zguard policy check [-q] FILE...\n"
     "       zguard policy doc [--format markdown|json] FILE\n"
+    "       zguard policy suggest --from REPORT.json [--out FILE]\n"
     "\n"
     "check  Validates each policy file. Problems go to standard error as\n"
     "       FILE:LINE: key: message, then one summary line per file to\n"
@@ -26,6 +28,9 @@ static const char usage[] =
     "       [type.T] or [socket.N] and its line) and its rationale.\n"
     "       --format markdown (default) for people, json for tools.\n"
     "       Exit 2 if the policy is invalid.\n"
+    "\n"
+    "suggest  A policy for an unmodified program from the report of\n"
+    "       `zguard run --observe` ('zguard policy suggest --help').\n"
     "\n"
     "A policy is an INI file that starts with 'version = 1' and has up to\n"
     "three layers over zguard's built-in defaults:\n"
@@ -371,6 +376,9 @@ int cmd_policy(int argc, char **argv)
         return run_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "doc") == 0)
         return run_doc(argc - 1, argv + 1);
-    return cli_usage_error("zguard policy", "no subcommand '%s' (check, doc)",
+    if (strcmp(argv[1], "suggest") == 0)
+        return policy_suggest(argc - 1, argv + 1);
+    return cli_usage_error("zguard policy", "no subcommand '%s' (check, doc, "
+                           "suggest)",
                            argv[1]);
 }

@@ -426,11 +426,6 @@ int zg_obs_attach(void *zsock, const char *endpoint, bool bind)
     int mech = 0;
     size_t mlen = sizeof mech;
     zmq_getsockopt(zsock, ZMQ_MECHANISM, &mech, &mlen);
-    /* a wildcard bind is recorded as it resolved (port 0: the real one) */
-    char ep[ZG_ENDPOINT_TEXT_MAX] = "";
-    size_t elen = sizeof ep;
-    if (bind && zmq_getsockopt(zsock, ZMQ_LAST_ENDPOINT, ep, &elen) != 0)
-        ep[0] = '\0';
     const char *name = !o->attached && obs.policy
                            ? zg_policy_match(obs.policy, o->type, endpoint,
                                              bind)
@@ -449,8 +444,7 @@ int zg_obs_attach(void *zsock, const char *endpoint, bool bind)
     int *n = bind ? &o->nbind : &o->nconnect;
     char(*list)[ZG_ENDPOINT_TEXT_MAX] = bind ? o->bind : o->connect;
     if (*n < OBS_ENDPOINTS_MAX)
-        snprintf(list[(*n)++], ZG_ENDPOINT_TEXT_MAX, "%s",
-                 ep[0] && strstr(endpoint, "*") ? ep : endpoint);
+        snprintf(list[(*n)++], ZG_ENDPOINT_TEXT_MAX, "%s", endpoint);
     else
         o->dropped_endpoints++;
     pthread_mutex_unlock(&obs.lock);
@@ -488,6 +482,15 @@ static int io_msg_recv(void *s, void *a, size_t len, int flags)
     return zg_real_zmq_msg_recv(a, s, flags);
 }
 
+/* Raises *at to v (a flow has one writer, its socket's thread: the loop
+ * almost never turns). */
+static void atomic_max(_Atomic uint64_t *at, uint64_t v)
+{
+    uint64_t was = atomic_load_explicit(at, memory_order_relaxed);
+    while (v > was && !atomic_compare_exchange_weak(at, &was, v))
+        ;
+}
+
 /* rc as the program gets it; a message (one frame) counted when it went. */
 static int io_counted(obs_sock_t *o, int rc, bool out)
 {
@@ -496,6 +499,7 @@ static int io_counted(obs_sock_t *o, int rc, bool out)
         atomic_fetch_add_explicit(&fl->messages, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&fl->bytes, (uint64_t)rc,
                                   memory_order_relaxed);
+        atomic_max(&fl->largest, (uint64_t)rc);
     }
     return rc;
 }
@@ -522,11 +526,7 @@ static int io(void *zsock, io_fn *call, void *a, size_t len, int flags,
     obs_flow_t *fl = out ? &o->out : &o->in;
     int saved = errno;
     atomic_fetch_add_explicit(&fl->blocked, 1, memory_order_relaxed);
-    uint64_t was = atomic_load_explicit(&fl->longest_block_us,
-                                        memory_order_relaxed);
-    while (took > was && !atomic_compare_exchange_weak(&fl->longest_block_us,
-                                                       &was, took))
-        ;
+    atomic_max(&fl->longest_block_us, took);
     errno = saved;
     return io_counted(o, rc, out);
 }

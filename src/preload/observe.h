@@ -25,7 +25,7 @@ typedef struct obs_option {
 
 /* Counters of one direction: the owning thread adds, a report reads. */
 typedef struct obs_flow {
-    _Atomic uint64_t messages, bytes, longest_block_us, blocked;
+    _Atomic uint64_t messages, bytes, largest, longest_block_us, blocked;
 } obs_flow_t;
 
 /* One socket of the program, from zmq_socket to the end of the process:

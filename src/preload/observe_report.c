@@ -109,9 +109,10 @@ static void json_flow(FILE *f, const char *name, const obs_flow_t *fl)
 {
     fprintf(f,
             "      \"%s\": {\"messages\": %" PRIu64 ", \"bytes\": %" PRIu64
-            ", \"blocked_calls\": %" PRIu64 ", \"longest_block_us\": %" PRIu64
-            "}",
+            ", \"largest\": %" PRIu64 ", \"blocked_calls\": %" PRIu64
+            ", \"longest_block_us\": %" PRIu64 "}",
             name, atomic_load(&fl->messages), atomic_load(&fl->bytes),
+            atomic_load(&fl->largest),
             atomic_load(&fl->blocked), atomic_load(&fl->longest_block_us));
 }
 

@@ -1,0 +1,464 @@
+/*
+ * cmd_suggest.c - `zguard policy suggest --from REPORT.json`: a complete
+ * policy for a program from what `zguard run --observe` saw it do.
+ *
+ * One [socket.NAME] per observed socket, matched the way `zguard run`
+ * matches (its type and the endpoint of its first bind or connect), with
+ * values that are bounded: what the program already set where that is
+ * bounded, else zguard's built-in value, raised where the observation
+ * shows the built-in would be too tight (timeouts from the longest block
+ * seen, MAXMSGSIZE from the largest message). Every value says why, citing
+ * the observation; what a person must decide (keys, who may connect, a
+ * receive that waits for work) is marked TODO.
+ */
+#include "cli.h"
+#include "cli_jsonread.h"
+#include "zg_error.h"
+#include "zg_file.h"
+#include "zg_policy.h"
+#include "zg_sock.h"
+#include "zg_value.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD "zguard policy suggest"
+#define REPORT_MAX (16 * 1024 * 1024)
+#define FROM_MAX 16
+#define SECTIONS_MAX 1024
+#define TIMEOUT_HEADROOM 4      /* a timeout is this many times the longest block */
+#define MS_PER_S 1000
+#define SIZE_HEADROOM 2         /* MAXMSGSIZE: twice the largest message */
+
+typedef struct suggest {
+    FILE *out;
+    const zg_policy_t *builtin;
+    char names[SECTIONS_MAX][ZG_NAME_MAX];
+    char keys[SECTIONS_MAX][ZG_ENDPOINT_TEXT_MAX + 16]; /* type + pattern */
+    size_t nsections;
+    size_t plaintext, servers;
+} suggest_t;
+
+static const char *const waits_for_work[] = {"rep", "router", "pull", "sub",
+                                             "xsub"};
+
+/* KEY = VALUE and KEY.rationale = the reason (one line each). */
+static void value_line(suggest_t *s, zg_field_t f, int64_t v,
+                       const char *fmt, ...) ZG_PRINTF(4, 5);
+static void value_line(suggest_t *s, zg_field_t f, int64_t v,
+                       const char *fmt, ...)
+{
+    const zg_field_info_t *info = zg_field_info(f);
+    char text[ZG_VALUE_TEXT_MAX];
+    zg_value_format(info, v, text, sizeof text);
+    fprintf(s->out, "%s = %s\n%s.rationale = ", info->key, text, info->key);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(s->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', s->out);
+}
+
+static void format_value(zg_field_t f, int64_t v, char *buf, size_t cap)
+{
+    zg_value_format(zg_field_info(f), v, buf, cap);
+}
+
+/* What the program ran with: value, whether it set it, -2 when unknown. */
+static int64_t observed(const cli_jv_t *sock, zg_field_t f, bool *program)
+{
+    const cli_jv_t *o = cli_jv_get(cli_jv_get(sock, "options"),
+                                   zg_field_info(f)->key);
+    *program = o && strcmp(cli_jv_str(o, "source", ""), "program") == 0;
+    return o ? (int64_t)cli_jv_num(o, "value", -2) : -2;
+}
+
+static void suggest_hwm(suggest_t *s, const cli_jv_t *sock, zg_field_t f,
+                        const zg_resolved_t *b)
+{
+    bool program;
+    int64_t v = observed(sock, f, &program);
+    const char *key = zg_field_info(f)->key;
+    if (program && v > 0)
+        value_line(s, f, v, "the program sets %s %" PRId64 " itself "
+                   "(observed): bounded, kept", key, v);
+    else if (program)
+        value_line(s, f, b->value[f], "the program sets %s 0 (unbounded, "
+                   "observed): bounded to zguard's %" PRId64 "; TODO: raise "
+                   "it if a load test shows the need", key, b->value[f]);
+    else
+        value_line(s, f, b->value[f], "the program does not set it; "
+                   "libzmq's default %" PRId64 " was in effect (observed); "
+                   "zguard's bound for this type is %" PRId64, v,
+                   b->value[f]);
+}
+
+static bool is_waiting_type(const char *type)
+{
+    for (size_t i = 0; i < sizeof waits_for_work / sizeof *waits_for_work;
+         i++)
+        if (strcmp(type, waits_for_work[i]) == 0)
+            return true;
+    return false;
+}
+
+static void suggest_timeout(suggest_t *s, const cli_jv_t *sock, zg_field_t f,
+                            const zg_resolved_t *b, const char *type)
+{
+    bool send = f == ZG_FIELD_SNDTIMEO, program;
+    const cli_jv_t *flow = cli_jv_get(sock, send ? "sent" : "received");
+    double longest_ms = cli_jv_num(flow, "longest_block_us", 0) / 1000.0;
+    int64_t calls = (int64_t)cli_jv_num(flow, "messages", 0);
+    int64_t blocked = (int64_t)cli_jv_num(flow, "blocked_calls", 0);
+    int64_t v = observed(sock, f, &program);
+    char text[ZG_VALUE_TEXT_MAX];
+    if (program && v >= 0) {
+        format_value(f, v, text, sizeof text);
+        value_line(s, f, v, "the program sets %s itself (observed; at most "
+                   "%.1f ms blocked in one %s): kept", text, longest_ms,
+                   send ? "send" : "receive");
+        return;
+    }
+    int64_t want = (int64_t)(longest_ms * TIMEOUT_HEADROOM);
+    want = (want + MS_PER_S - 1) / MS_PER_S * MS_PER_S; /* whole seconds */
+    if (want < b->value[f])
+        want = b->value[f];
+    format_value(f, want, text, sizeof text);
+    bool waits = !send && is_waiting_type(type);
+    value_line(s, f, want, "observed at most %.1f ms blocked in one %s "
+               "(%" PRId64 " of %" PRId64 " %ss waited); %s %s is %dx that "
+               "or zguard's default, whichever is longer%s", longest_ms,
+               send ? "send" : "receive", blocked, calls,
+               send ? "send" : "receive", zg_field_info(f)->key, text,
+               TIMEOUT_HEADROOM,
+               waits ? "; TODO: this socket waits for work, so a receive "
+                       "lasts as long as its peers are idle: where the "
+                       "program must wait longer, raise it (a timeout "
+                       "returns EAGAIN to the program)"
+                     : "");
+}
+
+static void suggest_maxmsgsize(suggest_t *s, const cli_jv_t *sock,
+                               const zg_resolved_t *b)
+{
+    bool program;
+    int64_t v = observed(sock, ZG_FIELD_MAXMSGSIZE, &program);
+    int64_t in = (int64_t)cli_jv_num(cli_jv_get(sock, "received"),
+                                     "largest", 0);
+    int64_t out = (int64_t)cli_jv_num(cli_jv_get(sock, "sent"), "largest",
+                                      0);
+    int64_t largest = in > out ? in : out;
+    if (program && v > 0 && v >= largest) {
+        value_line(s, ZG_FIELD_MAXMSGSIZE, v, "the program sets %" PRId64
+                   " bytes itself (observed; largest message %" PRId64
+                   " bytes): kept", v, largest);
+        return;
+    }
+    int64_t want = b->value[ZG_FIELD_MAXMSGSIZE];
+    while (want < largest * SIZE_HEADROOM)
+        want *= 2;
+    char text[ZG_VALUE_TEXT_MAX];
+    format_value(ZG_FIELD_MAXMSGSIZE, want, text, sizeof text);
+    value_line(s, ZG_FIELD_MAXMSGSIZE, want, "largest message observed "
+               "%" PRId64 " bytes received, %" PRId64 " sent; maxmsgsize %s "
+               "(at least %dx the largest, and zguard's default)", in, out,
+               text, SIZE_HEADROOM);
+}
+
+static void suggest_linger(suggest_t *s, const cli_jv_t *sock,
+                           const zg_resolved_t *b)
+{
+    bool program;
+    int64_t v = observed(sock, ZG_FIELD_LINGER, &program);
+    char text[ZG_VALUE_TEXT_MAX];
+    if (program && v >= 0) {
+        format_value(ZG_FIELD_LINGER, v, text, sizeof text);
+        value_line(s, ZG_FIELD_LINGER, v, "the program sets %s itself "
+                   "(observed): bounded, kept", text);
+        return;
+    }
+    format_value(ZG_FIELD_LINGER, v, text, sizeof text);
+    value_line(s, ZG_FIELD_LINGER, b->value[ZG_FIELD_LINGER],
+               "%s %s was in effect (observed): a close or exit waits that "
+               "long for unsent messages; zguard's default", program
+               ? "the program sets" : "libzmq's default", text);
+}
+
+/* The endpoint as a glob that matches exactly it: the glob's own special
+ * characters ('[' of an IPv6 address) match one character each. */
+static void pattern_of(const char *endpoint, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (; *endpoint && n + 1 < cap; endpoint++)
+        buf[n++] = strchr("[]?", *endpoint) ? '?' : *endpoint;
+    buf[n] = '\0';
+}
+
+/* "rep-127.0.0.1-5555": the type and the endpoint in the letters a
+ * section name may hold; unique in this policy. */
+static void name_of(suggest_t *s, const char *type, const char *endpoint,
+                    char *buf, size_t cap)
+{
+    const char *rest = strstr(endpoint, "://");
+    rest = rest ? rest + 3 : endpoint;
+    char base[ZG_NAME_MAX];
+    size_t n = (size_t)snprintf(base, sizeof base, "%.16s-", type);
+    for (; *rest && n + 4 < sizeof base; rest++) {
+        char c = *rest;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '_' || c == '.';
+        if (c == '*') {
+            n += (size_t)snprintf(base + n, sizeof base - n, "%sany",
+                                  base[n - 1] == '-' ? "" : "-");
+        } else if (ok) {
+            base[n++] = c;
+        } else if (base[n - 1] != '-')
+            base[n++] = '-';
+        base[n] = '\0';
+    }
+    while (n > 1 && (base[n - 1] == '-' || base[n - 1] == '.'))
+        base[--n] = '\0';
+    snprintf(buf, cap, "%s", base);
+    for (int k = 2;; k++) {
+        bool taken = false;
+        for (size_t i = 0; i < s->nsections && !taken; i++)
+            taken = strcmp(s->names[i], buf) == 0;
+        if (!taken)
+            return;
+        snprintf(buf, cap, "%.48s-%hu", base, (unsigned short)k);
+    }
+}
+
+static bool transport_ok(const char *ep)
+{
+    return strncmp(ep, "tcp://", 6) == 0 || strncmp(ep, "ipc://", 6) == 0 ||
+           strncmp(ep, "inproc://", 9) == 0;
+}
+
+static void suggest_security(suggest_t *s, const cli_jv_t *sock,
+                             const char *name, bool bind)
+{
+    const char *mech = cli_jv_str(sock, "mechanism", "NULL");
+    if (strcmp(mech, "CURVE") == 0) {
+        fprintf(s->out, "# the program sets its own CURVE keys (observed "
+                "mechanism CURVE): security stays curve, and with no\n# "
+                "curve_keys here the program's keys are kept\n");
+        return;
+    }
+    s->plaintext++;
+    s->servers += bind;
+    fprintf(s->out,
+            "security = none\ninsecure = yes\nsecurity.rationale = TODO: "
+            "observed mechanism %s: this traffic is plaintext and its peers "
+            "are not authenticated; encrypt it as the comment below says\n",
+            mech);
+    fprintf(s->out, "# TODO CURVE: make a key pair (zguard keygen %s --dir "
+            "keys), delete the three lines above and\n", name);
+    if (bind)
+        fprintf(s->out, "#   curve_keys = keys/%s.key\n# (a CURVE server: "
+                "its clients' public certificates go in the [auth] allow "
+                "directory)\n", name);
+    else
+        fprintf(s->out, "#   curve_keys = keys/%s.key\n#   curve_server_key "
+                "= keys/SERVER.key\n# (a CURVE client: SERVER.key is the "
+                "public certificate of the server it connects to)\n", name);
+}
+
+/* One socket of a report: a section, or a comment saying why none. */
+static void suggest_socket(suggest_t *s, const cli_jv_t *sock,
+                           const char *report)
+{
+    const char *type = cli_jv_str(sock, "type", "");
+    const cli_jv_t *binds = cli_jv_get(sock, "bind");
+    const cli_jv_t *conns = cli_jv_get(sock, "connect");
+    bool bind = binds && binds->n > 0;
+    const cli_jv_t *first = bind ? &binds->items[0]
+                          : conns && conns->n ? &conns->items[0]
+                                              : NULL;
+    int id = (int)cli_jv_num(sock, "id", 0);
+    int t = zg_type_from_name(type);
+    const char *ep = first && first->kind == CLI_JV_STRING ? first->string
+                                                           : NULL;
+    if (!ep || t < 0) {
+        fprintf(s->out, "\n# %s socket %d (%s): never bound or connected: "
+                "nothing to match\n", report, id, type);
+        return;
+    }
+    if (!transport_ok(ep) || strncmp(ep, "inproc://", 9) == 0) {
+        fprintf(s->out, "\n# %s socket %d (%s %s %s): %s\n", report, id,
+                type, bind ? "bound to" : "connected to", ep,
+                transport_ok(ep) ? "inproc only: it never leaves the "
+                                   "process, and zguard run leaves it as "
+                                   "the program made it"
+                                 : "zguard run matches tcp, ipc and inproc "
+                                   "endpoints only");
+        return;
+    }
+    char pattern[ZG_ENDPOINT_TEXT_MAX], key[sizeof s->keys[0]];
+    pattern_of(ep, pattern, sizeof pattern);
+    snprintf(key, sizeof key, "%s %s %s", type, bind ? "bind" : "connect",
+             pattern);
+    for (size_t i = 0; i < s->nsections; i++)
+        if (strcmp(s->keys[i], key) == 0) {
+            fprintf(s->out, "\n# %s socket %d (%s %s): the same as "
+                    "[socket.%s]\n", report, id, type, ep, s->names[i]);
+            return;
+        }
+    if (s->nsections == SECTIONS_MAX)
+        return;
+    char name[ZG_NAME_MAX];
+    name_of(s, type, ep, name, sizeof name);
+    snprintf(s->names[s->nsections], ZG_NAME_MAX, "%s", name);
+    snprintf(s->keys[s->nsections++], sizeof s->keys[0], "%s", key);
+    zg_resolved_t b;
+    if (zg_policy_resolve(s->builtin, t, NULL, &b) != 0)
+        return;
+    fprintf(s->out, "\n# %s socket %d: %s %s %s; %.0f messages sent, %.0f "
+            "received\n[socket.%s]\ntype = %s\n%s = %s\n", report, id, type,
+            bind ? "bound to" : "connected to", ep,
+            cli_jv_num(cli_jv_get(sock, "sent"), "messages", 0),
+            cli_jv_num(cli_jv_get(sock, "received"), "messages", 0), name,
+            type, bind ? "bind" : "connect", pattern);
+    if (zg_field_applies(ZG_FIELD_SNDHWM, t))
+        suggest_hwm(s, sock, ZG_FIELD_SNDHWM, &b);
+    if (zg_field_applies(ZG_FIELD_RCVHWM, t))
+        suggest_hwm(s, sock, ZG_FIELD_RCVHWM, &b);
+    if (zg_field_applies(ZG_FIELD_SNDTIMEO, t))
+        suggest_timeout(s, sock, ZG_FIELD_SNDTIMEO, &b, type);
+    if (zg_field_applies(ZG_FIELD_RCVTIMEO, t))
+        suggest_timeout(s, sock, ZG_FIELD_RCVTIMEO, &b, type);
+    suggest_maxmsgsize(s, sock, &b);
+    suggest_linger(s, sock, &b);
+    suggest_security(s, sock, name, bind);
+    fprintf(s->out, "rationale = every other value is zguard's built-in "
+            "(zguard policy doc shows each with its reason)\n");
+}
+
+static int suggest_report(suggest_t *s, const char *path)
+{
+    size_t len;
+    char *text = zg_file_read_text(path, REPORT_MAX, &len);
+    if (!text) {
+        fprintf(stderr, "%s: %s: %s\n", CMD, path, strerror(errno));
+        return EXIT_FAIL;
+    }
+    char err[128];
+    cli_jv_t *doc = cli_jv_parse(text, err, sizeof err);
+    free(text);
+    if (!doc || strcmp(cli_jv_str(doc, "report", ""), "zguard-observe")) {
+        fprintf(stderr, "%s: %s: %s\n", CMD, path,
+                doc ? "not a report of zguard run --observe" : err);
+        cli_jv_free(&doc);
+        return EXIT_FAIL;
+    }
+    fprintf(s->out, "\n# ---- %s: %s (pid %.0f), libzmq %s, written at "
+            "%s\n", path, cli_jv_str(doc, "program", "?"),
+            cli_jv_num(doc, "pid", 0), cli_jv_str(doc, "libzmq_version", "?"),
+            cli_jv_str(doc, "trigger", "?"));
+    const cli_jv_t *socks = cli_jv_get(doc, "sockets");
+    for (size_t i = 0; socks && i < socks->n; i++)
+        suggest_socket(s, &socks->items[i], path);
+    cli_jv_free(&doc);
+    return EXIT_OK;
+}
+
+static const char usage[] =
+    "usage: zguard policy suggest --from REPORT.json [--from ...] "
+    "[--out FILE]\n"
+    "\n"
+    "Writes a complete policy for a program from what `zguard run --observe\n"
+    "--report REPORT.json` saw it do (several reports, e.g. a client's and\n"
+    "a server's, make one policy): one [socket.NAME] per socket, matched by\n"
+    "its type and the endpoint of its first bind or connect, with bounded\n"
+    "HWMs, timeouts, MAXMSGSIZE and LINGER, each with a rationale citing\n"
+    "the observation:\n"
+    "  - a bounded value the program set itself is kept;\n"
+    "  - a timeout is 4x the longest send/receive block observed, at least\n"
+    "    zguard's default; MAXMSGSIZE at least 2x the largest message;\n"
+    "  - sockets observed without CURVE get 'security = none' with a TODO\n"
+    "    rationale and the lines to encrypt them once keys exist (zguard\n"
+    "    keygen); inproc-only sockets are left out (zguard run leaves them).\n"
+    "The result passes `zguard policy check`; `zguard run --policy FILE --\n"
+    "CMD` enforces it. Review every TODO before relying on it.\n"
+    "\n"
+    "  --from REPORT.json   an observe report (repeatable)\n"
+    "  --out FILE           write the policy there (atomically) instead of\n"
+    "                       standard output\n";
+
+int policy_suggest(int argc, char **argv)
+{
+    enum { OPT_FROM, OPT_OUT };
+    static const cli_opt_t opts[] = {{"from", 0, "REPORT", OPT_FROM},
+                                     {"out", 0, "FILE", OPT_OUT},
+                                     {NULL, 0, NULL, 0}};
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    const char *from[FROM_MAX], *out_path = NULL;
+    int nfrom = 0;
+    cli_opts_t op = {.cmd = CMD, .table = opts, .argc = argc, .argv = argv};
+    for (int c; (c = cli_opt_next(&op)) != CLI_OPT_END;) {
+        if (c == OPT_FROM && nfrom < FROM_MAX)
+            from[nfrom++] = op.value;
+        else if (c == OPT_OUT)
+            out_path = op.value;
+        else
+            return c == OPT_FROM ? cli_usage_error(CMD, "at most %d --from",
+                                                   FROM_MAX)
+                                 : CLI_EXIT_USAGE;
+    }
+    if (!nfrom || op.nargs)
+        return cli_usage_error(CMD, op.nargs ? "unexpected '%s'"
+                                             : "--from REPORT.json is "
+                                               "required%s",
+                               op.nargs ? cli_opt_args(&op)[0] : "");
+    suggest_t *s = calloc(1, sizeof *s);
+    char *text = NULL;
+    size_t len = 0;
+    s->out = s ? open_memstream(&text, &len) : NULL;
+    s && s->out ? (void)(s->builtin = zg_policy_builtin()) : (void)0;
+    if (!s || !s->out || !s->builtin) {
+        fprintf(stderr, "%s: out of memory\n", CMD);
+        free(s);
+        return EXIT_FAIL;
+    }
+    fprintf(s->out, "# A policy suggested by zguard policy suggest from "
+            "what zguard run --observe saw.\n# Review every TODO; then: "
+            "zguard policy check FILE, zguard run --policy FILE -- CMD\n"
+            "version = 1\n");
+    int rc = EXIT_OK;
+    for (int i = 0; i < nfrom && rc == EXIT_OK; i++)
+        rc = suggest_report(s, from[i]);
+    if (s->servers)
+        fprintf(s->out, "\n# TODO [auth]: once a bound socket has "
+                "curve_keys, the public certificates of the clients it\n# "
+                "accepts go in one directory:\n#   [auth]\n#   allow = "
+                "authorized\n#   rationale = TODO: who enrols clients\n");
+    fclose(s->out);
+    zg_policy_t *builtin = (zg_policy_t *)s->builtin;
+    zg_policy_destroy(&builtin);
+    if (rc == EXIT_OK && out_path) {
+        zg_write_t w = {out_path, text, len, 0644};
+        if (zg_files_write(&w, 1, ZG_WRITE_REPLACE) != 0) {
+            fprintf(stderr, "%s: %s: %s\n", CMD, out_path, zg_last_error());
+            rc = EXIT_FAIL;
+        }
+    } else if (rc == EXIT_OK)
+        fwrite(text, 1, len, stdout);
+    if (rc == EXIT_OK)
+        fprintf(stderr, "%s: %zu socket section%s%s; %zu without CURVE "
+                "(security = none, TODO)%s\n", CMD, s->nsections,
+                s->nsections == 1 ? "" : "s", out_path ? " written" : "",
+                s->plaintext,
+                s->plaintext ? ": to encrypt them, make keys with zguard "
+                               "keygen NAME --dir keys and follow the TODO "
+                               "comments"
+                             : "");
+    free(text);
+    free(s);
+    return rc;
+}
