@@ -207,6 +207,22 @@ class ObserveTest(unittest.TestCase):
         self.assertGreater(load(pub_json)["sockets"][0]["sent"]["messages"],
                            before)
 
+    def test_forked_child_writes_its_own_report(self):
+        report = self.path("fork.json")
+        ep = "ipc://%s/child" % self.dir
+        p = self.start(observe_args(report, tr.PLAIN_APP, "fork", ep))
+        self.assertEqual(p.wait(), 0, p.lines + p.err)
+        child = int(p.lines[0].split()[1])
+        parent = load(report)
+        self.assertEqual(parent["pid"], p.proc.pid)
+        self.assertEqual([(s["type"], s["bind"]) for s in parent["sockets"]],
+                         [("push", ["inproc://parent"])])
+        mine = load("%s.%d" % (report, child))
+        self.assertEqual(mine["pid"], child)
+        self.assertEqual([(s["type"], s["bind"]) for s in mine["sockets"]],
+                         [("pull", [ep])])
+        self.check_file("%s.%d.md" % (report, child))
+
     def test_observe_needs_report(self):
         r = subprocess.run([tr.ZGUARD, "run", "--observe", "--", tr.PLAIN_APP],
                            capture_output=True, text=True, timeout=tr.DEADLINE)

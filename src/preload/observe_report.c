@@ -311,10 +311,44 @@ static void md_curve(FILE *f, const obs_sock_t *o)
                                       : ": plaintext, peers not authenticated");
 }
 
+/* "No bound on: rcvtimeo, linger." for the fields of a mitigation. */
+static void md_unbounded(FILE *f, const obs_sock_t *o, const zg_field_t *k,
+                         size_t n)
+{
+    const char *sep = " No bound on: ";
+    for (size_t i = 0; i < n; i++)
+        if (unbounded(o, k[i])) {
+            fprintf(f, "%s%s", sep, zg_field_info(k[i])->key);
+            sep = ", ";
+        }
+    fputs(".", f);
+}
+
+static void need_hwm(FILE *f, const obs_sock_t *o)
+{
+    static const zg_field_t k[] = {ZG_FIELD_SNDHWM, ZG_FIELD_RCVHWM,
+                                   ZG_FIELD_MAXMSGSIZE};
+    md_unbounded(f, o, k, sizeof k / sizeof *k);
+}
+
+static void need_timeouts(FILE *f, const obs_sock_t *o)
+{
+    static const zg_field_t k[] = {ZG_FIELD_SNDTIMEO, ZG_FIELD_RCVTIMEO,
+                                   ZG_FIELD_LINGER};
+    md_unbounded(f, o, k, sizeof k / sizeof *k);
+}
+
+static void need_curve(FILE *f, const obs_sock_t *o)
+{
+    (void)o;
+    fputs(" Needs CURVE keys (and an allowlist on the server).", f);
+}
+
+typedef void(md_fn)(FILE *f, const obs_sock_t *o);
+
 static void md_section(FILE *f, const obs_sock_t **socks, size_t n,
-                       const char *title, judge_fn *ok,
-                       void (*detail)(FILE *, const obs_sock_t *),
-                       const char *need)
+                       const char *title, judge_fn *ok, md_fn *detail,
+                       md_fn *need)
 {
     fprintf(f, "\n## %s\n\n- Currently Implemented:\n", title);
     size_t good = 0;
@@ -336,7 +370,9 @@ static void md_section(FILE *f, const obs_sock_t **socks, size_t n,
             md_label(f, socks[i]);
             fputs(": ", f);
             detail(f, socks[i]);
-            fprintf(f, ". %s\n", need);
+            fputc('.', f);
+            need(f, socks[i]);
+            fputc('\n', f);
         }
     if (good == n)
         fputs("    - Nothing on the sockets observed.\n", f);
@@ -376,12 +412,11 @@ void zg_obs_render_md(const obs_state_t *st, FILE *f)
                 o->match[0] ? o->match : st->policy_file ? "(none)" : "-");
     }
     md_section(f, socks, n, "Mitigation: bounded queues (high-water marks)",
-               hwm_ok, md_hwm,
-               "Needs a bounded SNDHWM, RCVHWM and MAXMSGSIZE.");
+               hwm_ok, md_hwm, need_hwm);
     md_section(f, socks, n, "Mitigation: timeouts", timeouts_ok, md_timeouts,
-               "Needs finite SNDTIMEO, RCVTIMEO and LINGER.");
+               need_timeouts);
     md_section(f, socks, n, "Mitigation: CurveZMQ encryption", curve_ok,
-               md_curve, "Needs CURVE keys (and an allowlist on the server).");
+               md_curve, need_curve);
     fprintf(f, "\n## Mitigation: keep libzmq updated\n\n"
                "- Currently Implemented:\n    - libzmq %s (zmq_version).\n"
                "- Missing Implementation:\n    - Check it against the "

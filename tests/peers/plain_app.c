@@ -10,6 +10,9 @@
  *   plain-app sub ENDPOINT N      connect, subscribe, receive N ticks
  *   plain-app sndhwm0 ENDPOINT    set SNDHWM 0 (exit 4 if refused), then bind
  *   plain-app twobind ENDPOINT    a PUSH binds inproc://first, then ENDPOINT
+ *   plain-app fork ENDPOINT       a child process binds a PULL to ENDPOINT in
+ *                                 its own context; the parent prints
+ *                                 "child PID" when it has exited 0
  *   plain-app term ENDPOINT       a thread waits in zmq_recv on a bound PULL
  *                                 until zmq_ctx_term ends it (ETERM) and it
  *                                 closes the socket: libzmq's usual shutdown
@@ -19,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zmq.h>
 
 static void print_options(void *s)
@@ -165,6 +170,27 @@ static int term(void *ctx, void *s, const char *ep)
     return 0;
 }
 
+static int forked(const char *ep)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        void *ctx = zmq_ctx_new();
+        void *pull = ctx ? zmq_socket(ctx, ZMQ_PULL) : NULL;
+        int rc = pull && zmq_bind(pull, ep) == 0 ? 0 : 3;
+        if (pull)
+            zmq_close(pull);
+        if (ctx)
+            zmq_ctx_term(ctx);
+        exit(rc);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || status != 0)
+        return fail("fork");
+    printf("child %d\n", (int)pid);
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -181,6 +207,15 @@ int main(int argc, char **argv)
                : !strcmp(mode, "sub") ? ZMQ_SUB
                : !strcmp(mode, "pub") ? ZMQ_PUB
                                       : ZMQ_PUSH;
+    if (!strcmp(mode, "fork")) {
+        void *push = zmq_socket(ctx, ZMQ_PUSH);
+        if (!push || zmq_bind(push, "inproc://parent") != 0)
+            return fail("bind inproc");
+        zmq_close(push);
+        int rc = forked(ep);
+        zmq_ctx_term(ctx);
+        return rc;
+    }
     if (!strcmp(mode, "term")) {
         void *pull = zmq_socket(ctx, ZMQ_PULL);
         return pull ? term(ctx, pull, ep) : fail("zmq_socket");
