@@ -277,19 +277,14 @@ class ObserveTest(unittest.TestCase):
 
     def test_suggest_refuses_what_is_not_a_report(self):
         bad = self.path("bad.json")
-        with open(bad, "w") as f:
-            f.write('{"sockets": [}')
-        r = subprocess.run([tr.ZGUARD, "policy", "suggest", "--from", bad],
-                           capture_output=True, text=True, timeout=tr.DEADLINE)
-        self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("bad.json: a value expected at byte 13", r.stderr)
-        with open(bad, "w") as f:
-            f.write('{"sockets": []}')
-        r = subprocess.run([tr.ZGUARD, "policy", "suggest", "--from", bad],
-                           capture_output=True, text=True, timeout=tr.DEADLINE)
-        self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("not a report of zguard run --observe", r.stderr)
-
+        for text, why in (('{"sockets": [}', "bad.json: a value expected at byte 13"),
+                          ('{"sockets": []}', "not a report of zguard run --observe")):
+            with open(bad, "w") as f:
+                f.write(text)
+            r = subprocess.run([tr.ZGUARD, "policy", "suggest", "--from", bad],
+                               capture_output=True, text=True, timeout=tr.DEADLINE)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(why, r.stderr)
 
 if __name__ == "__main__":
     if len(sys.argv) < 5:

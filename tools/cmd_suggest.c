@@ -13,11 +13,7 @@
  */
 #include "cli.h"
 #include "cli_jsonread.h"
-#include "zg_error.h"
-#include "zg_file.h"
-#include "zg_policy.h"
-#include "zg_sock.h"
-#include "zg_value.h"
+#include "zguard_tools.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +25,7 @@
 #define REPORT_MAX (16 * 1024 * 1024)
 #define FROM_MAX 16
 #define SECTIONS_MAX 1024
+#define ENDPOINT_MAX 256 /* longer than any endpoint a report holds */
 #define TIMEOUT_HEADROOM 4      /* a timeout is this many times the longest block */
 #define MS_PER_S 1000
 #define SIZE_HEADROOM 2         /* MAXMSGSIZE: twice the largest message */
@@ -37,7 +34,7 @@ typedef struct suggest {
     FILE *out;
     const zg_policy_t *builtin;
     char names[SECTIONS_MAX][ZG_NAME_MAX];
-    char keys[SECTIONS_MAX][ZG_ENDPOINT_TEXT_MAX + 16]; /* type + pattern */
+    char keys[SECTIONS_MAX][ENDPOINT_MAX + 16]; /* type + pattern */
     size_t nsections;
     size_t plaintext, servers;
 } suggest_t;
@@ -297,7 +294,7 @@ static void suggest_socket(suggest_t *s, const cli_jv_t *sock,
                                    "endpoints only");
         return;
     }
-    char pattern[ZG_ENDPOINT_TEXT_MAX], key[sizeof s->keys[0]];
+    char pattern[ENDPOINT_MAX], key[sizeof s->keys[0]];
     pattern_of(ep, pattern, sizeof pattern);
     snprintf(key, sizeof key, "%s %s %s", type, bind ? "bind" : "connect",
              pattern);

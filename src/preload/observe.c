@@ -361,17 +361,10 @@ static void note_option(obs_sock_t *o, int option, const void *value,
     int f = zg_field_from_option(option, o->type);
     if (f < 0)
         return;
-    const zg_field_info_t *info = zg_field_info((zg_field_t)f);
-    int64_t v = 0;
-    if (info->zmq_int64 && len == sizeof(int64_t))
-        memcpy(&v, value, sizeof v);
-    else if (!info->zmq_int64 && len == sizeof(int)) {
-        int n;
-        memcpy(&n, value, sizeof n);
-        v = n;
-    } else
+    int64_t v;
+    if (!zg_run_field_value(zg_field_info((zg_field_t)f), value, len, &v))
         return;
-    o->value[f] = v == -1 ? -1 : v * info->zmq_scale;
+    o->value[f] = v;
     o->source[f] = OBS_PROGRAM;
 }
 

@@ -57,6 +57,10 @@ typedef struct app_sock {
  * else the errno to fail it with, after one log line. */
 int zg_run_judge(const zg_policy_t *policy, app_sock_t *a, int option,
                  const void *value, size_t len);
+/* An option's value in policy units, or false when len does not fit the
+ * field's option (libzmq then refuses it itself). */
+bool zg_run_field_value(const zg_field_info_t *info, const void *value,
+                        size_t len, int64_t *out);
 /* What the program set, kept for the hardening (and on a hardened socket
  * the value zguard now holds it to). */
 void zg_run_note(app_sock_t *a, int option, const void *value, size_t len);
