@@ -26,9 +26,9 @@
 #define FROM_MAX 16
 #define SECTIONS_MAX 1024
 #define ENDPOINT_MAX 256 /* longer than any endpoint a report holds */
-#define TIMEOUT_HEADROOM 4      /* a timeout is this many times the longest block */
+#define TIMEOUT_HEADROOM 4 /* a timeout: this many times the longest block */
 #define MS_PER_S 1000
-#define SIZE_HEADROOM 2         /* MAXMSGSIZE: twice the largest message */
+#define SIZE_HEADROOM 2    /* MAXMSGSIZE: twice the largest message */
 
 typedef struct suggest {
     FILE *out;

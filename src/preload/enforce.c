@@ -197,7 +197,8 @@ int zg_run_judge(const zg_policy_t *p, app_sock_t *a, int option,
         return rc;
     int f = zg_field_from_option(option, a->type);
     int64_t v;
-    if (f < 0 || !zg_run_field_value(zg_field_info((zg_field_t)f), value, len, &v))
+    if (f < 0 ||
+        !zg_run_field_value(zg_field_info((zg_field_t)f), value, len, &v))
         return 0;
     return judge_field(p, a, (zg_field_t)f, v);
 }
@@ -206,7 +207,8 @@ void zg_run_note(app_sock_t *a, int option, const void *value, size_t len)
 {
     int f = zg_field_from_option(option, a->type);
     int64_t v;
-    if (f < 0 || !zg_run_field_value(zg_field_info((zg_field_t)f), value, len, &v))
+    if (f < 0 ||
+        !zg_run_field_value(zg_field_info((zg_field_t)f), value, len, &v))
         return;
     a->app.set[f] = true;
     a->app.value[f] = v;

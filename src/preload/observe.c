@@ -173,6 +173,13 @@ static void *reporter(void *arg)
     }
 }
 
+static void sigusr1_says(const char *how)
+{
+    pthread_mutex_lock(&obs.lock);
+    obs.sigusr1 = how;
+    pthread_mutex_unlock(&obs.lock);
+}
+
 /* At the first context of a process (a forked child starts its own). */
 static void trigger_start(void)
 {
@@ -183,13 +190,13 @@ static void trigger_start(void)
     if (!start)
         return;
     struct sigaction old;
-    if (sigaction(SIGUSR1, NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
-        (old.sa_flags & SA_SIGINFO)) {
-        if (old.sa_handler != on_sigusr1)
-            obs.sigusr1 = "the program handles or ignores SIGUSR1 itself: "
-                          "reports at exit and zmq_ctx_term only";
-        if (old.sa_handler != on_sigusr1)
-            return;
+    bool ours = sigaction(SIGUSR1, NULL, &old) == 0 &&
+                !(old.sa_flags & SA_SIGINFO) &&
+                old.sa_handler == on_sigusr1; /* a forked child's */
+    if (!ours && (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))) {
+        sigusr1_says("the program handles or ignores SIGUSR1 itself: "
+                     "reports at exit and zmq_ctx_term only");
+        return;
     }
     if (obs.pipe[0] >= 0) { /* the parent's, inherited */
         close(obs.pipe[0]);
@@ -210,7 +217,7 @@ static void trigger_start(void)
     struct sigaction sa = {.sa_handler = on_sigusr1, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
-    obs.sigusr1 = "kill -USR1 PID writes a report";
+    sigusr1_says("kill -USR1 PID writes a report");
 }
 
 /* ---- contexts ----------------------------------------------------------- */
