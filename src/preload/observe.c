@@ -6,10 +6,11 @@
  * longest time one send or receive blocked, the mechanism in use.
  *
  * Cheap on the data path: a thread remembers the last socket it used (no
- * lock), counters are relaxed atomics, and a send or receive is timed only
- * when it would block: it is first tried with ZMQ_DONTWAIT (which libzmq
- * treats exactly as the call would have, minus the wait) and only on
- * EAGAIN clocked around the real, blocking call.
+ * lock), counters are relaxed atomic loads and stores (one writer each),
+ * and a send or receive is timed only when it would block: it is first
+ * tried with ZMQ_DONTWAIT (which libzmq treats exactly as the call would
+ * have, minus the wait) and only on EAGAIN clocked around the real,
+ * blocking call.
  *
  * Reports are written at exit, when the program terminates its last
  * context, and on SIGUSR1. The SIGUSR1 handler is installed only where the
@@ -482,13 +483,19 @@ static int io_msg_recv(void *s, void *a, size_t len, int flags)
     return zg_real_zmq_msg_recv(a, s, flags);
 }
 
-/* Raises *at to v (a flow has one writer, its socket's thread: the loop
- * almost never turns). */
-static void atomic_max(_Atomic uint64_t *at, uint64_t v)
+/* A flow has one writer, its socket's thread (libzmq sockets are not
+ * thread-safe): plain relaxed loads and stores, no locked instruction on
+ * the data path; a report on another thread reads whole values. */
+static void flow_add(_Atomic uint64_t *at, uint64_t v)
 {
     uint64_t was = atomic_load_explicit(at, memory_order_relaxed);
-    while (v > was && !atomic_compare_exchange_weak(at, &was, v))
-        ;
+    atomic_store_explicit(at, was + v, memory_order_relaxed);
+}
+
+static void flow_max(_Atomic uint64_t *at, uint64_t v)
+{
+    if (v > atomic_load_explicit(at, memory_order_relaxed))
+        atomic_store_explicit(at, v, memory_order_relaxed);
 }
 
 /* rc as the program gets it; a message (one frame) counted when it went. */
@@ -496,10 +503,9 @@ static int io_counted(obs_sock_t *o, int rc, bool out)
 {
     if (rc >= 0) {
         obs_flow_t *fl = out ? &o->out : &o->in;
-        atomic_fetch_add_explicit(&fl->messages, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&fl->bytes, (uint64_t)rc,
-                                  memory_order_relaxed);
-        atomic_max(&fl->largest, (uint64_t)rc);
+        flow_add(&fl->messages, 1);
+        flow_add(&fl->bytes, (uint64_t)rc);
+        flow_max(&fl->largest, (uint64_t)rc);
     }
     return rc;
 }
@@ -525,8 +531,8 @@ static int io(void *zsock, io_fn *call, void *a, size_t len, int flags,
     uint64_t took = now_us() - t0;
     obs_flow_t *fl = out ? &o->out : &o->in;
     int saved = errno;
-    atomic_fetch_add_explicit(&fl->blocked, 1, memory_order_relaxed);
-    atomic_max(&fl->longest_block_us, took);
+    flow_add(&fl->blocked, 1);
+    flow_max(&fl->longest_block_us, took);
     errno = saved;
     return io_counted(o, rc, out);
 }
