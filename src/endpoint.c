@@ -4,10 +4,12 @@
  *
  * The gate's backend carries plaintext to the service it protects; that is
  * acceptable only on a hop no network sees, so the policy check asks here
- * before any socket exists.
+ * before any socket exists. A gate's backend may be a comma-separated list
+ * of endpoints (a client-mode gate connecting to several servers).
  */
 #include "zg_endpoint.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdbool.h>
@@ -67,4 +69,22 @@ bool zg_endpoint_is_local(const char *ep)
     return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
            (has_prefix(host, "127.") &&
             strspn(host, "0123456789.") == strlen(host));
+}
+
+bool zg_endpoint_next(const char **list, char out[ZG_ENDPOINT_MAX])
+{
+    const char *s = *list;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (!*s)
+        return false;
+    size_t n = strcspn(s, ",");
+    *list = s + n + (s[n] == ',');
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    if (n >= ZG_ENDPOINT_MAX)
+        n = 0;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
 }

@@ -16,12 +16,22 @@
  * it. The loop then stops reading the frontend and, within the backend's
  * LINGER, delivers the frame it holds and (reqrep) the replies still due;
  * closing spends what is left of that bound flushing libzmq's queues.
+ *
+ * Two modes share the loop and the socket types. Ingress (the default):
+ * CURVE clients at the frontend, the unchanged service behind a local
+ * plaintext backend. Client mode mirrors it: unchanged clients at a local
+ * plaintext frontend, the backend a CURVE client connecting to a remote
+ * ingress gate or CURVE service. The types need no mirroring: requests and
+ * pushes still enter at the frontend, replies and publications still come
+ * back through the backend (an XSUB that subscribes remotely for the local
+ * subscribers of the XPUB frontend).
  */
 #include "zg_abi.h"
 #include "zg_ctx.h"
 #include "zg_error.h"
 #include "zg_gate.h"
 #include "zg_policy.h"
+#include "zg_registry.h"
 #include "zg_sock.h"
 
 #include <errno.h>
@@ -52,6 +62,11 @@ typedef struct gate_note {
 struct zg_gate {
     zg_ctx_t *ctx;
     zg_gate_pattern_t pattern;
+    bool client;          /* client mode: the backend is the CURVE side */
+    const char *back_list; /* the policy's backend endpoints */
+    char front_ep[ZG_ENDPOINT_MAX]; /* as bound, for /status */
+    bool back_inproc;     /* libzmq reports no inproc peers: unknown */
+    int64_t grace_ms, started_ms;
     void *front, *back;
     int wake[2];          /* zg_gate_stop writes, the loop polls */
     zmq_msg_t held;       /* first frame of a message the backend refused */
@@ -134,39 +149,58 @@ static void describe_metrics(zg_ctx_t *ctx, char *out, size_t cap)
 
 static void log_ready(zg_gate_t *g)
 {
-    char front[256], back[256], metrics[300];
+    char front[256], metrics[300], keys[64] = "";
     describe(g->front, front, sizeof front);
-    describe(g->back, back, sizeof back);
     describe_metrics(g->ctx, metrics, sizeof metrics);
     zg_auth_stats_t a;
-    bool authed = zg_ctx_auth_stats(g->ctx, &a, sizeof a) == 0;
+    if (zg_ctx_auth_stats(g->ctx, &a, sizeof a) == 0)
+        snprintf(keys, sizeof keys, ", %llu keys allowed",
+                 (unsigned long long)a.keys);
     zg_log(g->ctx, ZG_LOG_NOTICE,
-           "gate: ready: %s, frontend %s (%s%s%llu keys allowed) -> backend "
-           "%s (%s)%s",
-           patterns[g->pattern].name, front, mechanism(g->front),
-           authed ? ", " : "", authed ? (unsigned long long)a.keys : 0ULL,
-           back, mechanism(g->back), metrics);
+           "gate: ready: %s%s, frontend %s (%s%s) -> backend %s (%s)%s",
+           patterns[g->pattern].name, g->client ? " client mode" : "", front,
+           mechanism(g->front), keys, g->back_list, mechanism(g->back),
+           metrics);
 }
 
-/* [gate] as the policy has it: the pattern and both endpoints. */
-static int read_section(const zg_policy_t *p, zg_gate_pattern_t *pattern,
-                        const char **front, const char **back)
+/* [gate] as the policy has it (the parser checked every value). */
+static int read_section(zg_gate_t *g, const zg_policy_t *p, const char **front)
 {
     const char *name = zg_policy_gate(p, "pattern", NULL);
+    const char *mode = zg_policy_gate(p, "mode", NULL);
+    const char *grace = zg_policy_gate(p, "backend_grace", NULL);
     *front = zg_policy_gate(p, "frontend", NULL);
-    *back = zg_policy_gate(p, "backend", NULL);
-    if (!name || !*front || !*back) {
+    g->back_list = zg_policy_gate(p, "backend", NULL);
+    if (!name || !*front || !g->back_list) {
         zg_error_set("%s: no [gate] section with pattern, frontend and "
                      "backend (docs/gate.md)",
                      zg_policy_file(p));
         return -1;
     }
-    *pattern = (zg_gate_pattern_t)zg_gate_pattern_from_name(name);
+    g->pattern = (zg_gate_pattern_t)zg_gate_pattern_from_name(name);
+    g->client = mode && strcmp(mode, "client") == 0;
+    g->grace_ms = grace ? strtoll(grace, NULL, 10) : ZG_GATE_GRACE_MS;
     return 0;
 }
 
-static int open_sockets(zg_gate_t *g, const char *front_ep,
-                        const char *back_ep)
+/* The backend connects to every endpoint of its list. */
+static int connect_backend(zg_gate_t *g)
+{
+    char ep[ZG_ENDPOINT_MAX], why[ZG_ERROR_MAX];
+    const char *list = g->back_list;
+    g->back_inproc = false;
+    while (zg_endpoint_next(&list, ep)) {
+        if (zg_connect(g->back, ep) != 0) {
+            snprintf(why, sizeof why, "%s", zg_last_error());
+            zg_error_set("gate: backend %s: %s", ep, why);
+            return -1;
+        }
+        g->back_inproc |= strncmp(ep, "inproc://", 9) == 0;
+    }
+    return 0;
+}
+
+static int open_sockets(zg_gate_t *g, const char *front_ep)
 {
     int ft, bt;
     zg_gate_types(g->pattern, &ft, &bt);
@@ -174,16 +208,14 @@ static int open_sockets(zg_gate_t *g, const char *front_ep,
     if (!(g->back = zg_socket(g->ctx, bt, "backend")) ||
         !(g->front = zg_socket(g->ctx, ft, "frontend")))
         return -1;
-    if (zg_connect(g->back, back_ep) != 0) {
-        snprintf(why, sizeof why, "%s", zg_last_error());
-        zg_error_set("gate: backend %s: %s", back_ep, why);
+    if (connect_backend(g) != 0)
         return -1;
-    }
     if (zg_bind(g->front, front_ep) != 0) {
         snprintf(why, sizeof why, "%s", zg_last_error());
         zg_error_set("gate: frontend %s: %s", front_ep, why);
         return -1;
     }
+    describe(g->front, g->front_ep, sizeof g->front_ep);
     zg_resolved_t r;
     zg_policy_resolve(zg_ctx_policy(g->ctx), bt, "backend", &r);
     g->linger_ms = r.value[ZG_FIELD_LINGER] < 0 ? 0 : r.value[ZG_FIELD_LINGER];
@@ -193,17 +225,18 @@ static int open_sockets(zg_gate_t *g, const char *front_ep,
 zg_gate_t *zg_gate_new(zg_ctx_t *ctx)
 {
     zg_error_clear();
-    zg_gate_pattern_t pattern;
-    const char *front_ep, *back_ep;
-    if (read_section(zg_ctx_policy(ctx), &pattern, &front_ep, &back_ep) != 0)
-        return NULL;
+    const char *front_ep;
     zg_gate_t *g = calloc(1, sizeof *g);
     if (!g) {
         zg_error_set("gate: out of memory");
         return NULL;
     }
+    if (read_section(g, zg_ctx_policy(ctx), &front_ep) != 0) {
+        free(g);
+        return NULL;
+    }
     g->ctx = ctx;
-    g->pattern = pattern;
+    g->started_ms = zg_now_ms();
     g->wake[0] = g->wake[1] = -1;
     zmq_msg_init(&g->held);
     zmq_msg_init(&g->next);
@@ -212,13 +245,17 @@ zg_gate_t *zg_gate_new(zg_ctx_t *ctx)
         zg_gate_destroy(&g);
         return NULL;
     }
-    if (open_sockets(g, front_ep, back_ep) != 0) {
+    if (open_sockets(g, front_ep) != 0) {
         char why[ZG_ERROR_MAX];
         snprintf(why, sizeof why, "%s", zg_last_error());
         zg_gate_destroy(&g);
         zg_error_set("%s", why);
         return NULL;
     }
+    pthread_mutex_lock(&ctx->lock);
+    if (!ctx->gate)
+        ctx->gate = g;
+    pthread_mutex_unlock(&ctx->lock);
     log_ready(g);
     return g;
 }
@@ -519,6 +556,12 @@ void zg_gate_destroy(zg_gate_t **gate)
         return;
     zg_gate_t *g = *gate;
     *gate = NULL;
+    if (g->ctx) {
+        pthread_mutex_lock(&g->ctx->lock);
+        if (g->ctx->gate == g)
+            g->ctx->gate = NULL;
+        pthread_mutex_unlock(&g->ctx->lock);
+    }
     if (g->close_by_ms) {
         zg_gate_stats_t s;
         if (zg_gate_stats(g, &s, sizeof s) != 0)
@@ -542,4 +585,45 @@ void zg_gate_destroy(zg_gate_t **gate)
         if (g->wake[i] >= 0)
             close(g->wake[i]);
     free(g);
+}
+
+/* ---- /status ---------------------------------------------------------------- */
+
+static int64_t peers_of(void *zsock, int64_t *zero_since_ms)
+{
+    zg_sock_t *s = zg_registry_get(zsock);
+    if (!s || !s->monitored)
+        return -1;
+    *zero_since_ms = atomic_load(&s->mon.peers_zero_ms);
+    return atomic_load(&s->mon.peers);
+}
+
+static void status_of(zg_gate_t *g, zg_gate_status_t *st)
+{
+    int64_t now = zg_now_ms(), zero_since = now, unused;
+    memset(st, 0, sizeof *st);
+    st->client = g->client;
+    st->pattern = g->pattern;
+    snprintf(st->frontend, sizeof st->frontend, "%s", g->front_ep);
+    snprintf(st->backend, sizeof st->backend, "%s", g->back_list);
+    zg_auth_stats_t a;
+    st->allowlist_keys = !g->client && zg_ctx_auth_stats(g->ctx, &a, sizeof a) == 0
+                             ? (int64_t)a.keys
+                             : -1;
+    st->peers_frontend = peers_of(g->front, &unused);
+    st->peers_backend = g->back_inproc ? -1 : peers_of(g->back, &zero_since);
+    st->backend_down_ms = st->peers_backend == 0 ? now - zero_since : 0;
+    st->grace_ms = g->grace_ms;
+    st->uptime_ms = now - g->started_ms;
+    st->ready = st->backend_down_ms <= g->grace_ms;
+}
+
+int zg_gate_status(zg_ctx_t *ctx, zg_gate_status_t *out)
+{
+    pthread_mutex_lock(&ctx->lock);
+    zg_gate_t *g = ctx->gate;
+    if (g)
+        status_of(g, out);
+    pthread_mutex_unlock(&ctx->lock);
+    return g ? 0 : -1;
 }

@@ -1,5 +1,7 @@
 /*
- * metrics.c - the Prometheus endpoint: /metrics and /metrics.json.
+ * metrics.c - the Prometheus endpoint: /metrics and /metrics.json, and a
+ * gate's /status (200 while it can forward, 503 when it cannot: what load
+ * balancers and readiness probes ask).
  *
  * libmicrohttpd serves them from its own thread. Each request walks the
  * context's sockets under the context lock and reads their counters (all
@@ -9,6 +11,7 @@
  */
 #include "zg_ctx.h"
 #include "zg_error.h"
+#include "zg_gate.h"
 #include "zg_metrics.h"
 #include "zg_monitor.h"
 #include "zg_sock.h"
@@ -454,6 +457,44 @@ static void render_json(zg_ctx_t *ctx, buf_t *b)
         put(b, "\n], \"auth\": null}\n");
 }
 
+/* A number, or null when unknown (-1). */
+static void put_count(buf_t *b, const char *key, int64_t v)
+{
+    if (v < 0)
+        put(b, "\"%s\": null", key);
+    else
+        put(b, "\"%s\": %lld", key, (long long)v);
+}
+
+/* The gate's /status as JSON; false when the context runs no gate. */
+static bool render_status(zg_ctx_t *ctx, buf_t *b, bool *ready)
+{
+    zg_gate_status_t st;
+    if (zg_gate_status(ctx, &st) != 0)
+        return false;
+    *ready = st.ready;
+    put(b, "{\"status\": \"%s\", \"mode\": \"%s\", \"pattern\": \"%s\", "
+           "\"frontend\": \"",
+        st.ready ? "ok" : "backend unreachable",
+        st.client ? "client" : "ingress", zg_gate_pattern_name(st.pattern));
+    put_label(b, st.frontend);
+    put(b, "\", \"backend\": \"");
+    put_label(b, st.backend);
+    put(b, "\", ");
+    put_count(b, "allowlist_keys", st.allowlist_keys);
+    put(b, ", \"peers\": {");
+    put_count(b, "frontend", st.peers_frontend);
+    put(b, ", ");
+    put_count(b, "backend", st.peers_backend);
+    put(b, "}, \"backend_reachable\": %s, \"backend_down_ms\": %lld, "
+           "\"backend_grace_ms\": %lld, \"restarts\": %llu, "
+           "\"uptime_s\": %.3f}\n",
+        st.peers_backend < 0 ? "null" : st.peers_backend > 0 ? "true" : "false",
+        (long long)st.backend_down_ms, (long long)st.grace_ms,
+        (unsigned long long)st.restarts, (double)st.uptime_ms / 1000);
+    return true;
+}
+
 /* ---- HTTP --------------------------------------------------------------------------- */
 
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status,
@@ -479,6 +520,7 @@ static enum MHD_Result handle(void *arg, struct MHD_Connection *c,
     (void)version, (void)upload, (void)upload_size, (void)state;
     zg_metrics_t *m = arg;
     buf_t b = {0};
+    bool ready = false;
     if (strcmp(method, "GET") != 0) {
         put(&b, "only GET\n");
         return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", &b);
@@ -491,8 +533,13 @@ static enum MHD_Result handle(void *arg, struct MHD_Connection *c,
         render_json(m->ctx, &b);
         if (!b.failed)
             return answer(c, MHD_HTTP_OK, "application/json", &b);
+    } else if (strcmp(url, "/status") == 0 && render_status(m->ctx, &b, &ready)) {
+        if (!b.failed)
+            return answer(c, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                          "application/json", &b);
     } else {
-        put(&b, "zguard serves /metrics and /metrics.json\n");
+        put(&b, "zguard serves /metrics, /metrics.json and (a gate) "
+                "/status\n");
         return answer(c, MHD_HTTP_NOT_FOUND, "text/plain", &b);
     }
     free(b.data);

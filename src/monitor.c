@@ -154,8 +154,8 @@ static void peer_gone(watch_t *w, int fd)
     peer_t *p = peer_of(w, fd, false);
     if (!p)
         return;
-    if (p->up)
-        atomic_fetch_sub(&w->sock->mon.peers, 1);
+    if (p->up && atomic_fetch_sub(&w->sock->mon.peers, 1) == 1)
+        atomic_store(&w->sock->mon.peers_zero_ms, zg_now_ms());
     *p = w->peers[--w->npeers];
 }
 
@@ -735,6 +735,7 @@ int zg_monitor_add(zg_sock_t *s)
         zmq_socket_monitor(s->zsock, NULL, 0);
         return -1;
     }
+    atomic_store(&s->mon.peers_zero_ms, zg_now_ms());
     s->monitored = true;
     s->sample_pipes = m->v2 && pipe_stats_wanted(s->ctx);
     return 0;

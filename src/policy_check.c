@@ -174,6 +174,27 @@ static void check_gate_socket(parser_t *ps, const char *name, int want,
              zg_type_name(type), zg_type_name(want));
 }
 
+/* A plaintext hop must not leave this machine: each endpoint of the list
+ * (key: "frontend" or "backend"). */
+static void check_local(parser_t *ps, const plain_t *g, int k,
+                        const char *key, const char *fix)
+{
+    char ep[ZG_ENDPOINT_MAX];
+    const char *list = g->value[k];
+    while (list && zg_endpoint_next(&list, ep))
+        if (!zg_endpoint_is_local(ep)) {
+            PERR(ps, g->value_line[k], key,
+                 "'%s' leaves this machine in plaintext: use ipc://, a "
+                 "loopback address (127.0.0.1, [::1], localhost)%s",
+                 ep, fix);
+            return;
+        }
+}
+
+/* Ingress (the default): CURVE clients in at the frontend, the service
+ * behind the backend, plaintext only if local. Client mode: the mirror,
+ * unchanged clients at a local plaintext frontend, the backend a CURVE
+ * client pinning the server's key. */
 static void check_gate(parser_t *ps)
 {
     const plain_t *g = &ps->p->plain[PLAIN_GATE];
@@ -189,17 +210,24 @@ static void check_gate(parser_t *ps)
                   &front, &back);
     check_gate_socket(ps, "frontend", front, g->line);
     check_gate_socket(ps, "backend", back, g->line);
+    bool client = g->value[GATE_MODE] && strcmp(g->value[GATE_MODE], "client") == 0;
     zg_setting_t set[ZG_FIELD_COUNT];
-    const char *ep = g->value[GATE_BACKEND];
-    if (ep && zg_policy_socket_type(ps->p, "backend") == back &&
-        zg_policy_settings_all(ps->p, back, "backend", set) == 0 &&
-        set[ZG_FIELD_SECURITY].value != ZG_SECURITY_CURVE &&
-        !zg_endpoint_is_local(ep))
-        PERR(ps, g->value_line[GATE_BACKEND], "backend",
-             "'%s' leaves this machine in plaintext: use ipc://, a loopback "
-             "address (127.0.0.1, [::1], localhost), or give "
-             "[socket.backend] CURVE keys",
-             ep);
+    if (zg_policy_socket_type(ps->p, "backend") != back ||
+        zg_policy_settings_all(ps->p, back, "backend", set) != 0)
+        return;
+    if (client) {
+        check_local(ps, g, GATE_FRONTEND, "frontend",
+                    "; a client-mode gate's frontend speaks plaintext to "
+                    "the programs on this machine");
+        if (!set[ZG_FIELD_CURVE_SERVER_KEY].str)
+            PERR(ps, g->value_line[GATE_MODE], "mode",
+                 "a client-mode gate connects its backend with CURVE: give "
+                 "[socket.backend] curve_keys (the gate's own pair) and "
+                 "curve_server_key (the server's public key)");
+    } else if (set[ZG_FIELD_SECURITY].value != ZG_SECURITY_CURVE) {
+        check_local(ps, g, GATE_BACKEND, "backend",
+                    ", or give [socket.backend] CURVE keys");
+    }
 }
 
 void zg_policy_check_layers(parser_t *ps)

@@ -49,7 +49,7 @@ typedef struct section {
 typedef enum plain_kind { PLAIN_AUTH, PLAIN_METRICS, PLAIN_GATE, PLAINS } plain_kind_t;
 #define PLAIN_KEYS_MAX 9
 enum { AUTH_ALLOW, AUTH_REVOKED, AUTH_ALLOW_IP, AUTH_DENY_IP, AUTH_LIMITS };
-enum { GATE_PATTERN, GATE_FRONTEND, GATE_BACKEND };
+enum { GATE_PATTERN, GATE_FRONTEND, GATE_BACKEND, GATE_MODE, GATE_GRACE };
 
 typedef struct plain {
     unsigned line; /* of the section; 0 when absent */

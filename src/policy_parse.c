@@ -210,6 +210,62 @@ static bool check_endpoint(parser_t *ps, const zg_ini_item_t *it, char **out)
     return true;
 }
 
+/* The backend: one endpoint, or several separated by commas (a DEALER or
+ * PUSH spreads its messages over them, an XSUB hears all). */
+static bool check_endpoints(parser_t *ps, const zg_ini_item_t *it, char **out)
+{
+    char ep[ZG_ENDPOINT_MAX];
+    const char *list = it->value, *why;
+    int n = 0;
+    for (; zg_endpoint_next(&list, ep); n++) {
+        if (!*ep) {
+            PERR(ps, it->line, it->key,
+                 "'%.*s%s' has an empty or over-long endpoint in its list",
+                 SHOWN(it->value));
+            return false;
+        }
+        if ((why = zg_endpoint_problem(ep))) {
+            PERR(ps, it->line, it->key, "'%s' %s", ep, why);
+            return false;
+        }
+    }
+    if (!n) {
+        PERR(ps, it->line, it->key, "names no endpoint");
+        return false;
+    }
+    *out = strdup(it->value);
+    return true;
+}
+
+static bool check_mode(parser_t *ps, const zg_ini_item_t *it, char **out)
+{
+    if (strcmp(it->value, "ingress") != 0 && strcmp(it->value, "client") != 0) {
+        PERR(ps, it->line, it->key,
+             "'%.*s%s' is not a gate mode: ingress (CURVE clients in, "
+             "plaintext service behind) or client (plaintext clients here, "
+             "CURVE out to a server)",
+             SHOWN(it->value));
+        return false;
+    }
+    *out = strdup(it->value);
+    return true;
+}
+
+/* backend_grace: a duration, stored in milliseconds like the limits. */
+static bool check_grace(parser_t *ps, const zg_ini_item_t *it, char **out)
+{
+    int64_t v;
+    const char *why;
+    if (zg_value_parse(zg_gate_grace_info(), it->value, &v, &why) != 0) {
+        PERR(ps, it->line, it->key, "'%.*s%s' %s", SHOWN(it->value), why);
+        return false;
+    }
+    char text[32];
+    snprintf(text, sizeof text, "%lld", (long long)v);
+    *out = strdup(text);
+    return true;
+}
+
 /* A per-address limit: checked as a field is, stored as the number
  * (milliseconds for durations) for the authenticator to read. */
 static bool check_auth_limit(parser_t *ps, const zg_ini_item_t *it,
@@ -249,8 +305,10 @@ static const struct plain_info {
                        {"listen", "monitor", "pipe_stats", NULL},
                        {check_listen, check_yes_no, check_yes_no, NULL}},
     [PLAIN_GATE] = {"gate",
-                    {"pattern", "frontend", "backend", NULL},
-                    {check_pattern, check_endpoint, check_endpoint, NULL}},
+                    {"pattern", "frontend", "backend", "mode",
+                     "backend_grace", NULL},
+                    {check_pattern, check_endpoint, check_endpoints,
+                     check_mode, check_grace, NULL}},
 };
 
 const char *zg_policy_plain_get(const zg_policy_t *policy, plain_kind_t kind,

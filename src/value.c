@@ -155,6 +155,17 @@ static const zg_field_info_t auth_limits[ZG_AUTH_LIMITS] = {
                          DURATION_HELP " (1s to 24h)"},
 };
 
+/* [gate] backend_grace: how long the backend may have no peer before the
+ * gate says it cannot forward (/status answers 503). */
+static const zg_field_info_t backend_grace = {
+    "backend_grace", ZG_KIND_DURATION, 0, 86400000, 1, NULL, false, 0, 0,
+    false, 1, false, DURATION_HELP " (0 to 24h)"};
+
+const zg_field_info_t *zg_gate_grace_info(void)
+{
+    return &backend_grace;
+}
+
 const zg_field_info_t *zg_auth_limit_info(zg_auth_limit_t which)
 {
     return (unsigned)which < ZG_AUTH_LIMITS ? &auth_limits[which] : NULL;

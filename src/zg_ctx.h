@@ -30,6 +30,7 @@ struct zg_ctx {
     void *alert_arg;
     zg_sock_t *socks; /* every socket zguard knows in this context */
     unsigned next_id; /* for unnamed sockets' metric labels */
+    struct zg_gate *gate; /* the gate running in it, for /status */
     pthread_mutex_t monitor_lock;
     zg_monitor_t *monitor; /* started with the first monitored socket */
     pthread_mutex_t metrics_lock;

@@ -1,14 +1,42 @@
 /*
- * zg_gate.h - gate.c: the gate's patterns, by name and by socket types.
+ * zg_gate.h - gate.c: the gate's patterns, by name and by socket types,
+ * and its state as /status reports it (metrics.c renders it).
  */
 #ifndef ZG_GATE_H
 #define ZG_GATE_H
 
 #include "zguard.h"
+#include "zg_endpoint.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ZG_GATE_GRACE_MS 5000 /* backend_grace when the policy is silent */
 
 /* -1 for an unknown name. */
 int zg_gate_pattern_from_name(const char *name);
 /* The libzmq socket types of a pattern's frontend and backend. */
 void zg_gate_types(zg_gate_pattern_t pattern, int *frontend, int *backend);
+
+/* What /status says. -1 where a number is unknown: peers on inproc (libzmq
+ * reports no connections there) or with the monitor off; allowlist_keys
+ * in client mode, which has none. */
+typedef struct zg_gate_status {
+    bool client;                         /* client mode, else ingress */
+    zg_gate_pattern_t pattern;
+    char frontend[ZG_ENDPOINT_MAX];      /* as bound (the port, if '*') */
+    char backend[4 * ZG_ENDPOINT_MAX];   /* as the policy lists them */
+    int64_t allowlist_keys;
+    int64_t peers_frontend, peers_backend;
+    int64_t backend_down_ms; /* how long without a backend peer; 0 if one */
+    int64_t grace_ms;        /* backend_grace */
+    uint64_t restarts;       /* of the forwarding process: 0 for now */
+    int64_t uptime_ms;
+    bool ready; /* can forward: a backend peer, or none for < grace */
+} zg_gate_status_t;
+
+/* The context's gate's status; -1 when the context runs none. Takes the
+ * context lock: any thread but the gate's. */
+int zg_gate_status(zg_ctx_t *ctx, zg_gate_status_t *out);
 
 #endif

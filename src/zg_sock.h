@@ -67,6 +67,7 @@ typedef struct zg_monstats {
     _Atomic uint64_t accept_failed, accept_emfile;
     _Atomic uint64_t refused_max_peers, refused_per_ip; /* monitor.c */
     _Atomic int64_t peers;               /* handshaken connections now */
+    _Atomic int64_t peers_zero_ms;       /* when peers last became 0 */
     _Atomic int64_t queue_out, queue_in; /* fullest peer pipe; -1: unknown */
     _Atomic uint64_t mute_permille;      /* share of the alert window mute */
     _Atomic uint32_t alerts;             /* bit per active zg_alert_kind_t */

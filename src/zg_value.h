@@ -49,6 +49,8 @@ typedef enum zg_auth_limit {
     ZG_AUTH_LIMITS
 } zg_auth_limit_t;
 const zg_field_info_t *zg_auth_limit_info(zg_auth_limit_t which);
+/* [gate] backend_grace: a duration, checked as a field is. */
+const zg_field_info_t *zg_gate_grace_info(void);
 int zg_field_from_key(const char *key); /* -1 if unknown */
 /* 0 on success; on failure -1 and *why names the problem. */
 int zg_value_parse(const zg_field_info_t *info, const char *text,

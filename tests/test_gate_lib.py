@@ -17,6 +17,7 @@ Rules every test here follows:
   "gate: ready:" line gives the port; a metrics port is one the kernel just
   handed out (retried once if someone else took it meanwhile).
 """
+import json
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import zmq
@@ -138,7 +140,7 @@ class Gate:
     """`zguard gate ARGS` as a child process. Its standard error is read by
     a thread into self.lines, so tests wait for lines with a deadline."""
 
-    READY = re.compile(r"gate: ready: (\w+), frontend (\S+) \(")
+    READY = re.compile(r"gate: ready: (\w+)(?: client mode)?, frontend (\S+) \(")
     STOPPED = re.compile(r"gate: stopped: (\d+) messages to the backend, (\d+) "
                          r"to the frontend, (\d+) dropped, (\d+) unanswered")
 
@@ -304,6 +306,29 @@ class Gate:
                 out[(s.name, frozenset(s.labels.items()))] = s.value
         return out
 
+    def status(self):
+        """/status: (HTTP code, the JSON it answered)."""
+        url = "http://127.0.0.1:%d/status" % self.metrics_port
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            with e:
+                return e.code, json.loads(e.read())
+
+    def wait_status(self, code, timeout):
+        """Polls /status until it answers code; returns its JSON."""
+        deadline = time.monotonic() + timeout * SLACK
+        while True:
+            got, body = self.status()
+            if got == code:
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError("/status answered %d, not %d, for %.1fs: "
+                                     "%r; log:\n%s" % (got, code, timeout, body,
+                                                       self.text()))
+            time.sleep(0.02)
+
     def metric(self, name, **labels):
         """The sum of every sample of name whose labels include these."""
         want = set(labels.items())
@@ -430,6 +455,63 @@ class ChildPeer:
         self.reader.join(timeout=5)
         self.proc.stdout.close()
         self.proc.stderr.close()
+
+
+class Relay:
+    """A TCP relay that keeps every byte it forwards, both ways."""
+
+    def __init__(self, upstream_port):
+        self.upstream = upstream_port
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.seen = bytearray()
+        self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                down, _ = self.listener.accept()
+            except OSError:
+                return
+            up = socket.create_connection(("127.0.0.1", self.upstream))
+            self.socks += [down, up]
+            for a, b in ((down, up), (up, down)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src, dst):
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                for s in (src, dst):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                return
+            with self.cond:
+                self.seen += data
+                self.cond.notify_all()
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def wait_bytes(self, n, timeout):
+        with self.cond:
+            return self.cond.wait_for(lambda: len(self.seen) >= n, timeout)
+
+    def close(self):
+        self.listener.close()
+        for s in self.socks:
+            s.close()
 
 
 # ---- a test case with a temporary directory, keys and cleanup ------------------

@@ -22,7 +22,6 @@ process exit, bytes reaching the relay.
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -93,61 +92,6 @@ curve_server_key = keys/server.key
 DEADLINE = 20 * lib.SLACK
 
 
-class Relay:
-    """A TCP relay that keeps every byte it forwards, both ways."""
-
-    def __init__(self, upstream_port):
-        self.upstream = upstream_port
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(8)
-        self.port = self.listener.getsockname()[1]
-        self.seen = bytearray()
-        self.lock = threading.Lock()
-        self.cond = threading.Condition(self.lock)
-        self.socks = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                down, _ = self.listener.accept()
-            except OSError:
-                return
-            up = socket.create_connection(("127.0.0.1", self.upstream))
-            self.socks += [down, up]
-            for a, b in ((down, up), (up, down)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, src, dst):
-        while True:
-            try:
-                data = src.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                for s in (src, dst):
-                    try:
-                        s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                return
-            with self.cond:
-                self.seen += data
-                self.cond.notify_all()
-            try:
-                dst.sendall(data)
-            except OSError:
-                return
-
-    def wait_bytes(self, n, timeout):
-        with self.cond:
-            return self.cond.wait_for(lambda: len(self.seen) >= n, timeout)
-
-    def close(self):
-        self.listener.close()
-        for s in self.socks:
-            s.close()
 
 
 class Program:
@@ -290,7 +234,7 @@ class RunTest(unittest.TestCase):
                                capture_output=True, text=True, timeout=DEADLINE)
         self.assertEqual(stats.returncode, 0, stats.stderr)
         self.assertIn("service", stats.stdout)
-        relay = Relay(port)
+        relay = lib.Relay(port)
         self.addCleanup(relay.close)
         client = self.client(client_app, "req", relay.port, 3, self.client_policy)
         self.assertEqual(client.wait_line("options"), client_expected)
@@ -319,7 +263,7 @@ class RunTest(unittest.TestCase):
     def test_pubsub_encrypted(self):
         pub, port, options = self.server([PLAIN_APP], "pub", 0)
         self.assertEqual(options, EXPECTED)
-        relay = Relay(port)
+        relay = lib.Relay(port)
         self.addCleanup(relay.close)
         sub = self.client(PY_UNDER_RUN, "sub", relay.port, 5, self.client_policy)
         self.assertEqual(sub.wait_line("options"), EXPECTED)
@@ -331,14 +275,14 @@ class RunTest(unittest.TestCase):
         """The same programs, not under zguard run: the relay reads them."""
         server, port, options = self.server([PLAIN_APP], "rep", 1, guarded=False)
         self.assertIn("mechanism=0", options)
-        relay = Relay(port)
+        relay = lib.Relay(port)
         self.addCleanup(relay.close)
         client = self.client([PYTHON, PY_APP], "req", relay.port, 1)
         self.assertEqual(client.wait(), 0, client.lines + client.err)
         self.assertIn(b"hello 0", relay.seen)
         self.assertIn(b"world 0", relay.seen)
         pub, port, _ = self.server([PYTHON, PY_APP], "pub", 0, guarded=False)
-        relay = Relay(port)
+        relay = lib.Relay(port)
         self.addCleanup(relay.close)
         sub = self.client([PLAIN_APP], "sub", relay.port, 3)
         self.assertEqual(sub.wait(), 0, sub.lines + sub.err)

@@ -1,6 +1,7 @@
 /*
  * cmd_gate.c - `zguard gate`: a CURVE-terminating gateway in front of a
- * service that cannot change yet (src/gate.c does the forwarding).
+ * service that cannot change yet, or (--mode client) behind clients that
+ * cannot (src/gate.c does the forwarding).
  *
  * The whole gate is a zguard policy: [gate] names the pattern and the two
  * endpoints, [socket.frontend] and [socket.backend] the sockets, [auth] who
@@ -30,6 +31,11 @@ static const char usage[] =
     "usage: zguard gate --pattern P --frontend EP --backend EP\n"
     "                   --server-key KEY --allow DIR [--revoked FILE]\n"
     "                   [--policy FILE] [--metrics ADDR:PORT]\n"
+    "                   [--backend-grace T] [--passphrase-file F]\n"
+    "                   [--log-level L]\n"
+    "       zguard gate --mode client --pattern P --frontend EP --backend EP\n"
+    "                   --client-key KEY --server-public KEY [--policy FILE]\n"
+    "                   [--metrics ADDR:PORT] [--backend-grace T]\n"
     "                   [--passphrase-file F] [--log-level L]\n"
     "       zguard gate --config FILE [--passphrase-file F] [--log-level L]\n"
     "\n"
@@ -41,6 +47,13 @@ static const char usage[] =
     "BACKEND, which must stay on this machine: ipc://, or tcp:// to a\n"
     "loopback address.\n"
     "\n"
+    "With --mode client the gate is the other half, for clients that cannot\n"
+    "change: they connect in plaintext to the FRONTEND, which must stay on\n"
+    "this machine (ipc://, inproc://, or tcp:// to a loopback address), and\n"
+    "the gate connects to the BACKEND with CURVE, with its own key pair,\n"
+    "pinning the server's public key: an ingress gate (two unchanged programs\n"
+    "then talk over CURVE) or any CURVE service. Same patterns and sockets.\n"
+    "\n"
     "patterns (frontend <- clients, backend -> the service):\n"
     "  reqrep    ROUTER/DEALER: clients send requests (REQ or DEALER), the\n"
     "            service answers (REP or ROUTER)\n"
@@ -49,21 +62,34 @@ static const char usage[] =
     "  pipeline  PULL/PUSH: clients push, the service pulls\n"
     "\n"
     "options:\n"
+    "  --mode M              ingress (the default: CURVE clients in, the\n"
+    "                        service behind) or client (local plaintext\n"
+    "                        clients, CURVE out to the server)\n"
     "  --pattern P           reqrep, pubsub or pipeline\n"
     "  --frontend EP         where clients connect: tcp://0.0.0.0:5555\n"
-    "                        (tcp://127.0.0.1:* picks a free port)\n"
-    "  --backend EP          the service: ipc:///run/app.sock,\n"
-    "                        tcp://127.0.0.1:6000\n"
+    "                        (tcp://127.0.0.1:* picks a free port); in\n"
+    "                        client mode ipc://, inproc:// or loopback only\n"
+    "  --backend EP[,EP...]  the service: ipc:///run/app.sock,\n"
+    "                        tcp://127.0.0.1:6000; in client mode the\n"
+    "                        server(s): tcp://gate.example.net:5555\n"
     "  --server-key KEY      the gate's key pair (zguard keygen NAME): KEY is\n"
     "                        NAME.key, its secret beside it\n"
     "  --allow DIR           public certificates of the clients allowed in;\n"
     "                        changes apply within a second, open sessions\n"
     "                        included\n"
     "  --revoked FILE        keys never allowed, one Z85 key per line\n"
+    "  --client-key KEY      client mode: the gate's own key pair (NAME.key,\n"
+    "                        its secret beside it); the server allows it\n"
+    "  --server-public KEY   client mode: the server's public key file (the\n"
+    "                        ingress gate's NAME.key), pinned\n"
     "  --policy FILE         [defaults] and [type.*] values for the gate's\n"
     "                        sockets (docs/policy.md)\n"
     "  --metrics ADDR:PORT   serve Prometheus metrics (127.0.0.1:9464);\n"
-    "                        read them with `zguard stats ADDR:PORT`\n"
+    "                        read them with `zguard stats ADDR:PORT`; also\n"
+    "                        /status: 200 while the gate can forward, 503\n"
+    "                        when it cannot (for load balancers and probes)\n"
+    "  --backend-grace T     how long the backend may have no peer before\n"
+    "                        /status says 503 (default 5s; 0 to 24h)\n"
     "  --config FILE         the whole gate in one policy file, with a\n"
     "                        [gate] section (docs/gate.md)\n"
     "  --passphrase-file F   the passphrase of an encrypted secret key; else\n"
@@ -83,6 +109,12 @@ static const char usage[] =
     "  zguard gate --pattern reqrep --frontend tcp://0.0.0.0:5555 \\\n"
     "      --backend ipc:///run/app.sock --server-key keys/gate.key \\\n"
     "      --allow keys/authorized --metrics 127.0.0.1:9464\n"
+    "  # on the client's machine, for an unchanged REQ client:\n"
+    "  zguard keygen edge --dir keys\n"
+    "  zguard gate --mode client --pattern reqrep \\\n"
+    "      --frontend ipc:///run/app-client.sock \\\n"
+    "      --backend tcp://gate.example.net:5555 --client-key keys/edge.key \\\n"
+    "      --server-public keys/gate.key\n"
     "\n"
     "Exit 0 after a clean stop, 1 if forwarding failed, 2 if it could not "
     "start.\n";
@@ -90,6 +122,7 @@ static const char usage[] =
 typedef struct gate_args {
     const char *pattern, *frontend, *backend, *server_key, *allow, *revoked;
     const char *policy, *metrics, *config, *pass_file;
+    const char *mode, *client_key, *server_public, *grace;
     zg_log_level_t level;
 } gate_args_t;
 
@@ -97,7 +130,8 @@ typedef struct gate_args {
 
 /* The flags that name one setting each, then --log-level. */
 enum { O_PATTERN, O_FRONTEND, O_BACKEND, O_SERVER_KEY, O_ALLOW, O_REVOKED,
-       O_POLICY, O_METRICS, O_CONFIG, O_PASS_FILE, O_LOG_LEVEL };
+       O_POLICY, O_METRICS, O_CONFIG, O_PASS_FILE, O_MODE, O_CLIENT_KEY,
+       O_SERVER_PUBLIC, O_GRACE, O_LOG_LEVEL };
 
 static const cli_opt_t options[] = {
     {"pattern", 0, "P", O_PATTERN},
@@ -110,6 +144,10 @@ static const cli_opt_t options[] = {
     {"metrics", 0, "ADDR:PORT", O_METRICS},
     {"config", 0, "FILE", O_CONFIG},
     {"passphrase-file", 0, "F", O_PASS_FILE},
+    {"mode", 0, "M", O_MODE},
+    {"client-key", 0, "KEY", O_CLIENT_KEY},
+    {"server-public", 0, "KEY", O_SERVER_PUBLIC},
+    {"backend-grace", 0, "T", O_GRACE},
     {"log-level", 0, "L", O_LOG_LEVEL},
     {NULL, 0, NULL, 0},
 };
@@ -130,11 +168,21 @@ static const flag_t flags[O_LOG_LEVEL] = {
     [O_METRICS] = {offsetof(gate_args_t, metrics), "listen"},
     [O_CONFIG] = {offsetof(gate_args_t, config), NULL},
     [O_PASS_FILE] = {offsetof(gate_args_t, pass_file), NULL},
+    [O_MODE] = {offsetof(gate_args_t, mode), "mode"},
+    [O_CLIENT_KEY] = {offsetof(gate_args_t, client_key), "curve_keys"},
+    [O_SERVER_PUBLIC] = {offsetof(gate_args_t, server_public),
+                         "curve_server_key"},
+    [O_GRACE] = {offsetof(gate_args_t, grace), "backend_grace"},
 };
 
 static const char **field(gate_args_t *a, int id)
 {
     return (const char **)((char *)a + flags[id].offset);
+}
+
+static const char *value_of(const gate_args_t *a, int id)
+{
+    return *(const char *const *)((const char *)a + flags[id].offset);
 }
 
 static int parse_level(const char *text, zg_log_level_t *out)
@@ -174,12 +222,48 @@ static int parse_args(int argc, char **argv, gate_args_t *a)
     return EXIT_OK;
 }
 
+static bool client_mode(const gate_args_t *a)
+{
+    return a->mode && strcmp(a->mode, "client") == 0;
+}
+
+/* What each mode needs (ingress: the first five) and what belongs to the
+ * other mode. */
+#define REQUIRED_PER_MODE 5
+static const int required[2][REQUIRED_PER_MODE] = {
+    {O_PATTERN, O_FRONTEND, O_BACKEND, O_SERVER_KEY, O_ALLOW},
+    {O_PATTERN, O_FRONTEND, O_BACKEND, O_CLIENT_KEY, O_SERVER_PUBLIC},
+};
+
+static int check_mode_flags(const gate_args_t *a)
+{
+    static const int ingress_only[] = {O_SERVER_KEY, O_ALLOW, O_REVOKED};
+    static const int client_only[] = {O_CLIENT_KEY, O_SERVER_PUBLIC};
+    bool client = client_mode(a);
+    if (a->mode && !client && strcmp(a->mode, "ingress") != 0)
+        return cli_usage_error("zguard gate",
+                               "--mode is ingress or client, not '%s'", a->mode);
+    for (size_t i = 0; client && i < 3; i++)
+        if (value_of(a, ingress_only[i]))
+            return cli_usage_error("zguard gate",
+                                   "--%s is for an ingress gate; a client-mode "
+                                   "gate has --client-key and --server-public",
+                                   options[ingress_only[i]].name);
+    for (size_t i = 0; !client && i < 2; i++)
+        if (value_of(a, client_only[i]))
+            return cli_usage_error("zguard gate",
+                                   "--%s is for --mode client",
+                                   options[client_only[i]].name);
+    return EXIT_OK;
+}
+
 /* --config excludes the flags that write sections, and the flag form needs
- * all of its required ones. */
+ * all of its mode's required ones. */
 static int check_args(gate_args_t *a)
 {
-    static const int required[] = {O_PATTERN, O_FRONTEND, O_BACKEND,
-                                   O_SERVER_KEY, O_ALLOW};
+    if (!a->config && check_mode_flags(a) != EXIT_OK)
+        return EXIT_FAIL;
+    const int *need = required[client_mode(a)];
     for (int id = 0; id < O_LOG_LEVEL; id++) {
         bool set = *field(a, id) != NULL;
         if (a->config && set && flags[id].key)
@@ -191,8 +275,8 @@ static int check_args(gate_args_t *a)
             return cli_usage_error("zguard gate",
                                    "--policy and --config: put the values in "
                                    "the config file");
-        for (size_t k = 0; !a->config && k < 5; k++)
-            if (!set && id == required[k])
+        for (size_t k = 0; !a->config && k < REQUIRED_PER_MODE; k++)
+            if (!set && id == need[k])
                 return cli_usage_error("zguard gate", "missing --%s (or --config FILE)",
                                        options[id].name);
     }
@@ -235,22 +319,15 @@ static bool has_value_chars(const char *v)
     return !strchr(v, '\n') && !strchr(v, '\r');
 }
 
-static int write_sections(const gate_args_t *a, text_t *t)
+/* Ingress: the frontend a CURVE server with the allowlist, the backend
+ * plaintext (the policy check keeps it on this machine). */
+static int write_ingress(const gate_args_t *a, text_t *t, int ft, int bt)
 {
     char key[PATH_MAX], allow[PATH_MAX], revoked[PATH_MAX];
     if (absolute("--server-key", a->server_key, key) ||
         absolute("--allow", a->allow, allow) ||
         (a->revoked && absolute("--revoked", a->revoked, revoked)))
         return EXIT_FAIL;
-    int pattern = zg_gate_pattern_from_name(a->pattern);
-    if (pattern < 0)
-        return cli_usage_error("zguard gate",
-                               "--pattern is reqrep, pubsub or pipeline, not '%s'",
-                               a->pattern);
-    int ft, bt;
-    zg_gate_types((zg_gate_pattern_t)pattern, &ft, &bt);
-    add(t, "\n[gate]\npattern = %s\nfrontend = %s\nbackend = %s\n", a->pattern,
-        a->frontend, a->backend);
     add(t, "\n[socket.frontend]\ntype = %s\ncurve_keys = %s\n", zg_type_name(ft),
         key);
     add(t, "\n[socket.backend]\ntype = %s\nsecurity = none\ninsecure = yes\n"
@@ -260,6 +337,45 @@ static int write_sections(const gate_args_t *a, text_t *t)
     add(t, "\n[auth]\nallow = %s\n", allow);
     if (a->revoked)
         add(t, "revoked = %s\n", revoked);
+    return EXIT_OK;
+}
+
+/* Client mode: the mirror, the frontend plaintext for local clients (the
+ * policy check keeps it on this machine), the backend a CURVE client. */
+static int write_client(const gate_args_t *a, text_t *t, int ft, int bt)
+{
+    char key[PATH_MAX], server[PATH_MAX];
+    if (absolute("--client-key", a->client_key, key) ||
+        absolute("--server-public", a->server_public, server))
+        return EXIT_FAIL;
+    add(t, "\n[socket.frontend]\ntype = %s\nsecurity = none\ninsecure = yes\n"
+           "rationale = the unchanged clients of a client-mode gate speak "
+           "plaintext; the gate refuses a frontend endpoint that leaves this "
+           "machine\n",
+        zg_type_name(ft));
+    add(t, "\n[socket.backend]\ntype = %s\ncurve_keys = %s\n"
+           "curve_server_key = %s\n",
+        zg_type_name(bt), key, server);
+    return EXIT_OK;
+}
+
+static int write_sections(const gate_args_t *a, text_t *t)
+{
+    int pattern = zg_gate_pattern_from_name(a->pattern);
+    if (pattern < 0)
+        return cli_usage_error("zguard gate",
+                               "--pattern is reqrep, pubsub or pipeline, not '%s'",
+                               a->pattern);
+    int ft, bt;
+    zg_gate_types((zg_gate_pattern_t)pattern, &ft, &bt);
+    add(t, "\n[gate]\npattern = %s\nfrontend = %s\nbackend = %s\n", a->pattern,
+        a->frontend, a->backend);
+    if (a->mode)
+        add(t, "mode = %s\n", a->mode);
+    if (a->grace)
+        add(t, "backend_grace = %s\n", a->grace);
+    if ((client_mode(a) ? write_client : write_ingress)(a, t, ft, bt) != EXIT_OK)
+        return EXIT_FAIL;
     if (a->metrics)
         add(t, "\n[metrics]\nlisten = %s\n", a->metrics);
     if (t->overflow)
@@ -296,12 +412,14 @@ static int check_tuning(const char *file, const gate_args_t *a)
     unsigned line = 0;
     const char *clash = NULL;
     if (zg_policy_gate(p, "pattern", &line) || zg_policy_gate(p, "frontend", &line) ||
-        zg_policy_gate(p, "backend", &line))
-        clash = "[gate] (--pattern, --frontend, --backend)";
+        zg_policy_gate(p, "backend", &line) || zg_policy_gate(p, "mode", &line) ||
+        zg_policy_gate(p, "backend_grace", &line))
+        clash = "[gate] (--pattern, --frontend, --backend, --mode, "
+                "--backend-grace)";
     else if (zg_policy_socket_type(p, "frontend") >= 0)
         clash = "[socket.frontend] (--server-key)";
     else if (zg_policy_socket_type(p, "backend") >= 0)
-        clash = "[socket.backend] (--backend)";
+        clash = "[socket.backend] (--backend, --client-key, --server-public)";
     else if (zg_policy_auth(p, "allow", &line) || zg_policy_auth(p, "revoked", &line))
         clash = "[auth] (--allow, --revoked)";
     else if (auth_section_line(p, &line))
@@ -326,8 +444,8 @@ static int check_tuning(const char *file, const gate_args_t *a)
 }
 
 /* A problem in the generated part is about a flag: say which. */
-static void print_problems(const zg_diag_t *diag, const char *file,
-                           unsigned file_lines)
+static void print_problems(const gate_args_t *a, const zg_diag_t *diag,
+                           const char *file, unsigned file_lines)
 {
     const zg_problem_t *pr;
     for (size_t i = 0; (pr = zg_diag_get(diag, i)); i++) {
@@ -339,7 +457,8 @@ static void print_problems(const zg_diag_t *diag, const char *file,
         }
         const char *flag = NULL;
         for (int id = 0; id < O_LOG_LEVEL; id++)
-            if (flags[id].key && strcmp(flags[id].key, pr->key) == 0)
+            if (flags[id].key && strcmp(flags[id].key, pr->key) == 0 &&
+                value_of(a, id))
                 flag = options[id].name;
         fprintf(stderr, "zguard gate: %s%s: %s%s\n", flag ? "--" : "",
                 flag ? flag : "a flag",
@@ -349,8 +468,9 @@ static void print_problems(const zg_diag_t *diag, const char *file,
 
 static zg_policy_t *flags_policy(const gate_args_t *a)
 {
-    const char *values[] = {a->pattern, a->frontend, a->backend, a->metrics};
-    for (size_t i = 0; i < 4; i++)
+    const char *values[] = {a->pattern, a->frontend, a->backend, a->metrics,
+                            a->mode, a->grace};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
         if (values[i] && !has_value_chars(values[i])) {
             cli_usage_error("zguard gate", "a value holds a line break");
             return NULL;
@@ -380,7 +500,7 @@ static zg_policy_t *flags_policy(const gate_args_t *a)
         zg_diag_t *diag = zg_diag_new();
         p = diag ? zg_policy_parse(t.buf, t.len, label, diag) : NULL;
         if (diag && (!p || zg_diag_count(diag)))
-            print_problems(diag, label, file_lines);
+            print_problems(a, diag, label, file_lines);
         zg_diag_destroy(&diag);
     }
     free(t.buf);
