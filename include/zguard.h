@@ -611,6 +611,9 @@ ZG_EXPORT int zg_client_attempts(const zg_client_t *client);
  * (bound to the public endpoint, with the whole policy: CURVE server key,
  * ZAP allowlist, HWM, timeouts, MAXMSGSIZE, handshake limit, heartbeats)
  * and [socket.backend] (connected to the service: ipc, loopback, or CURVE).
+ * In client mode (`mode = client`) the frontend is plaintext and local, for
+ * unchanged clients, and the backend a CURVE client of one or more remote
+ * servers. With [metrics] listen, the metrics server answers /status.
  *
  *   reqrep    ROUTER frontend, DEALER backend: requests in, replies out
  *   pubsub    XPUB frontend, XSUB backend: the service's messages out to
@@ -661,8 +664,8 @@ ZG_EXPORT void *zg_gate_frontend(zg_gate_t *gate);
 ZG_EXPORT void *zg_gate_backend(zg_gate_t *gate);
 /* Closes the sockets (after zg_gate_run returned, or instead of it). */
 ZG_EXPORT void zg_gate_destroy(zg_gate_t **gate);
-/* The [gate] section's values: "pattern", "frontend", "backend"; NULL when
- * not set. line (may be NULL) gets the line number. */
+/* The [gate] section's values: "pattern", "frontend", "backend", "mode",
+ * "backend_grace" (as "<n>ms"); NULL when not set. line (may be NULL) gets the line number. */
 ZG_EXPORT const char *zg_policy_gate(const zg_policy_t *policy, const char *key,
                            unsigned *line);
 

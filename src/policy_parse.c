@@ -251,7 +251,8 @@ static bool check_mode(parser_t *ps, const zg_ini_item_t *it, char **out)
     return true;
 }
 
-/* backend_grace: a duration, stored in milliseconds like the limits. */
+/* backend_grace: a duration, stored as "<milliseconds>ms" (strtoll reads
+ * the number; `zguard policy doc` shows the unit). */
 static bool check_grace(parser_t *ps, const zg_ini_item_t *it, char **out)
 {
     int64_t v;
@@ -261,7 +262,7 @@ static bool check_grace(parser_t *ps, const zg_ini_item_t *it, char **out)
         return false;
     }
     char text[32];
-    snprintf(text, sizeof text, "%lld", (long long)v);
+    snprintf(text, sizeof text, "%lldms", (long long)v);
     *out = strdup(text);
     return true;
 }

@@ -258,13 +258,15 @@ static int doc_types(const zg_policy_t *p, int json)
     return 0;
 }
 
+#define SECTION_KEYS_MAX 5 /* shown per plain section */
+
 typedef const char *(section_get_fn)(const zg_policy_t *, const char *,
                                      unsigned *);
 
 static const struct {
     const char *name, *title, *empty;
     section_get_fn *get;
-    const char *keys[4];
+    const char *keys[SECTION_KEYS_MAX];
 } sections[] = {
     {"auth", "Authentication ([auth])",
      "_No [auth] section: no CURVE server can be created._",
@@ -277,7 +279,7 @@ static const struct {
     {"gate", "Gate ([gate])",
      "_No [gate] section: not a `zguard gate` config._",
      zg_policy_gate,
-     {"pattern", "frontend", "backend", NULL}},
+     {"pattern", "mode", "frontend", "backend", "backend_grace"}},
 };
 
 static void doc_section(const zg_policy_t *p, size_t i, int json)
@@ -287,7 +289,7 @@ static void doc_section(const zg_policy_t *p, size_t i, int json)
     else
         printf("## %s\n\n", sections[i].title);
     int shown = 0;
-    for (size_t k = 0; k < 4 && sections[i].keys[k]; k++) {
+    for (size_t k = 0; k < SECTION_KEYS_MAX && sections[i].keys[k]; k++) {
         unsigned line;
         const char *key = sections[i].keys[k];
         const char *v = sections[i].get(p, key, &line);
