@@ -1,7 +1,9 @@
 /*
  * metrics.c - the Prometheus endpoint: /metrics and /metrics.json, and a
- * gate's /status (200 while it can forward, 503 when it cannot: what load
- * balancers and readiness probes ask).
+ * gate's /status.
+ *
+ * /status answers 200 while the gate can forward and 503 when it cannot:
+ * what load balancers and readiness probes ask (src/gate.c says which).
  *
  * libmicrohttpd serves them from its own thread. Each request walks the
  * context's sockets under the context lock and reads their counters (all
