@@ -251,31 +251,12 @@ static bool check_mode(parser_t *ps, const zg_ini_item_t *it, char **out)
     return true;
 }
 
-/* backend_grace: a duration, stored as "<milliseconds>ms" (strtoll reads
- * the number; `zguard policy doc` shows the unit). */
-static bool check_grace(parser_t *ps, const zg_ini_item_t *it, char **out)
+/* A value checked as a field is (info NULL: not one of the key's kind),
+ * stored as its number and unit for the reader's strtoll. */
+static bool store_number(parser_t *ps, const zg_ini_item_t *it,
+                         const zg_field_info_t *info, const char *unit,
+                         char **out)
 {
-    int64_t v;
-    const char *why;
-    if (zg_value_parse(zg_gate_grace_info(), it->value, &v, &why) != 0) {
-        PERR(ps, it->line, it->key, "'%.*s%s' %s", SHOWN(it->value), why);
-        return false;
-    }
-    char text[32];
-    snprintf(text, sizeof text, "%lldms", (long long)v);
-    *out = strdup(text);
-    return true;
-}
-
-/* A per-address limit: checked as a field is, stored as the number
- * (milliseconds for durations) for the authenticator to read. */
-static bool check_auth_limit(parser_t *ps, const zg_ini_item_t *it,
-                             char **out)
-{
-    const zg_field_info_t *info = NULL;
-    for (int l = 0; l < ZG_AUTH_LIMITS && !info; l++)
-        if (strcmp(zg_auth_limit_info(l)->key, it->key) == 0)
-            info = zg_auth_limit_info(l);
     int64_t v;
     const char *why;
     if (!info || zg_value_parse(info, it->value, &v, &why) != 0) {
@@ -284,9 +265,28 @@ static bool check_auth_limit(parser_t *ps, const zg_ini_item_t *it,
         return false;
     }
     char text[32];
-    snprintf(text, sizeof text, "%lld", (long long)v);
+    snprintf(text, sizeof text, "%lld%s", (long long)v, unit);
     *out = strdup(text);
     return true;
+}
+
+/* A per-address limit: stored as the number (milliseconds for durations)
+ * for the authenticator to read. */
+static bool check_auth_limit(parser_t *ps, const zg_ini_item_t *it,
+                             char **out)
+{
+    const zg_field_info_t *info = NULL;
+    for (int l = 0; l < ZG_AUTH_LIMITS && !info; l++)
+        if (strcmp(zg_auth_limit_info(l)->key, it->key) == 0)
+            info = zg_auth_limit_info(l);
+    return store_number(ps, it, info, "", out);
+}
+
+/* backend_grace: stored as "<milliseconds>ms" (`zguard policy doc` shows
+ * the unit; the gate reads the number). */
+static bool check_grace(parser_t *ps, const zg_ini_item_t *it, char **out)
+{
+    return store_number(ps, it, zg_gate_grace_info(), "ms", out);
 }
 
 static const struct plain_info {

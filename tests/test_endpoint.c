@@ -121,6 +121,33 @@ static void test_not_local(void **state)
     }
 }
 
+/* A backend list: items trimmed, an empty item reported as "", the end
+ * as false. */
+static void test_list(void **state)
+{
+    (void)state;
+    char ep[ZG_ENDPOINT_MAX];
+    const char *list = " tcp://a:1 ,tcp://b:2,, ipc:///x ,";
+    assert_true(zg_endpoint_next(&list, ep));
+    assert_string_equal(ep, "tcp://a:1");
+    assert_true(zg_endpoint_next(&list, ep));
+    assert_string_equal(ep, "tcp://b:2");
+    assert_true(zg_endpoint_next(&list, ep));
+    assert_string_equal(ep, "");
+    assert_true(zg_endpoint_next(&list, ep));
+    assert_string_equal(ep, "ipc:///x");
+    assert_false(zg_endpoint_next(&list, ep));
+    char longer[ZG_ENDPOINT_MAX + 16];
+    memset(longer, 'x', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    list = longer;
+    assert_true(zg_endpoint_next(&list, ep));
+    assert_string_equal(ep, ""); /* too long for one endpoint */
+    assert_false(zg_endpoint_next(&list, ep));
+    list = "   ";
+    assert_false(zg_endpoint_next(&list, ep));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +155,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_local),
         cmocka_unit_test(test_not_local),
+        cmocka_unit_test(test_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
