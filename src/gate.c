@@ -589,13 +589,16 @@ void zg_gate_destroy(zg_gate_t **gate)
 
 /* ---- /status ---------------------------------------------------------------- */
 
+/* Peers now, and since when there were none (the monitor writes the time
+ * before the count: read in the other order). -1 when unknown. */
 static int64_t peers_of(void *zsock, int64_t *zero_since_ms)
 {
     zg_sock_t *s = zg_registry_get(zsock);
     if (!s || !s->monitored)
         return -1;
+    int64_t n = atomic_load(&s->mon.peers);
     *zero_since_ms = atomic_load(&s->mon.peers_zero_ms);
-    return atomic_load(&s->mon.peers);
+    return n;
 }
 
 static void status_of(zg_gate_t *g, zg_gate_status_t *st)

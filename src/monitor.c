@@ -154,8 +154,13 @@ static void peer_gone(watch_t *w, int fd)
     peer_t *p = peer_of(w, fd, false);
     if (!p)
         return;
-    if (p->up && atomic_fetch_sub(&w->sock->mon.peers, 1) == 1)
-        atomic_store(&w->sock->mon.peers_zero_ms, zg_now_ms());
+    if (p->up) {
+        /* this thread alone changes peers; the time goes first, so a
+         * reader that sees 0 peers sees when (gate.c's /status) */
+        if (atomic_load(&w->sock->mon.peers) == 1)
+            atomic_store(&w->sock->mon.peers_zero_ms, zg_now_ms());
+        atomic_fetch_sub(&w->sock->mon.peers, 1);
+    }
     *p = w->peers[--w->npeers];
 }
 
