@@ -13,7 +13,8 @@ import unittest
 
 ZGUARD = None
 
-ROWS = ["flood", "slow-consumer", "eavesdrop", "tamper", "unknown-key",
+ROWS = ["flood", "slow-consumer", "eavesdrop", "two-gates", "tamper",
+        "unknown-key",
         "plaintext", "wrong-server-key", "oversized", "slow-handshake",
         "connection-flood", "handshake-storm", "dead-peer", "libzmq",
         "bystander"]
@@ -50,6 +51,9 @@ class Demo(unittest.TestCase):
         v = by_id["eavesdrop"]["values"]
         self.assertEqual(v["plaintext_found"], 0)
         self.assertGreaterEqual(v["control_plaintext_found"], 20)
+        v = by_id["two-gates"]["values"]
+        self.assertEqual((v["answered"], v["plaintext_found"]), (20, 0))
+        self.assertGreater(v["captured_bytes"], 0)
         v = by_id["tamper"]["values"]
         self.assertEqual((v["altered_delivered"], v["tampered_delivered"]), (0, 0))
         self.assertGreaterEqual(v["crypto_failures"], 1)

@@ -279,26 +279,38 @@ static long count_in_file(const char *path, const char *needle, long *size)
     return n;
 }
 
+/* A relay in front of `to` (tcp://HOST:PORT) recording every byte into
+ * the capture file; its endpoint into ep. 0, or -1 (relay stopped). */
+static int relay_start(demo_t *d, const char *name, const char *to,
+                       const char *capture, demo_proc_t *relay, char *ep,
+                       size_t cap)
+{
+    char line[DEMO_LINE_MAX], relay_to[64];
+    snprintf(relay_to, sizeof relay_to, "%s", to + strlen("tcp://"));
+    if (demo_peer_start(d, relay, name, "relay", "--to", relay_to, "--capture",
+                        capture, NULL) != 0 ||
+        peer_result(relay, "listening ", 5000, line, sizeof line) != 0) {
+        proc_stop(relay, SIGTERM, 1000);
+        return -1;
+    }
+    snprintf(ep, cap, "tcp://127.0.0.1:%d", atoi(line + strlen("listening ")));
+    return 0;
+}
+
 /* Requests with `text` through a recording relay in front of `to`; the
  * number of times text appears in the recording, or -1. */
 static long relay_run(demo_t *d, const char *name, const char *to, bool curve,
                       const char *text, long *captured, long *answered)
 {
-    char capture[DEMO_PATH_MAX + 16], relay_to[64], ep[64], line[DEMO_LINE_MAX];
+    char capture[DEMO_PATH_MAX + 16], ep[64], line[DEMO_LINE_MAX];
     char key[DEMO_PATH_MAX], server[DEMO_PATH_MAX];
     snprintf(capture, sizeof capture, "%s/%s.bin", d->dir, name);
-    snprintf(relay_to, sizeof relay_to, "%s", to + strlen("tcp://"));
     key_path(d, "alice", key, sizeof key);
     key_path(d, "gate", server, sizeof server);
     demo_proc_t relay, client;
     *answered = 0;
-    if (demo_peer_start(d, &relay, name, "relay", "--to", relay_to, "--capture",
-                        capture, NULL) != 0 ||
-        peer_result(&relay, "listening ", 5000, line, sizeof line) != 0) {
-        proc_stop(&relay, SIGTERM, 1000);
+    if (relay_start(d, name, to, capture, &relay, ep, sizeof ep) != 0)
         return -1;
-    }
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", atoi(line + strlen("listening ")));
     int rc = curve ? demo_peer_start(d, &client, "eavesdrop-client", "client",
                                      "--endpoint", ep, "--key", key, "--server-key",
                                      server, "--count", "20", "--text", text, NULL)
@@ -312,13 +324,20 @@ static long relay_run(demo_t *d, const char *name, const char *to, bool curve,
     return count_in_file(capture, text, captured);
 }
 
-static void eavesdrop(demo_t *d, demo_row_t *r)
+/* A secret no other row sends: "card-4111111111111111-" and 16 hex. */
+static void card_number(char *text, size_t cap)
 {
     unsigned char raw[8];
-    char hex[17], text[64], line[DEMO_LINE_MAX];
+    char hex[17];
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-    snprintf(text, sizeof text, "card-4111111111111111-%s", hex);
+    snprintf(text, cap, "card-4111111111111111-%s", hex);
+}
+
+static void eavesdrop(demo_t *d, demo_row_t *r)
+{
+    char text[64], line[DEMO_LINE_MAX];
+    card_number(text, sizeof text);
     long size = 0, csize = 0, answered = 0, canswered = 0;
     long seen = relay_run(d, "capture-curve", d->frontend, true, text, &size, &answered);
     /* The control: the same requests, in plaintext, to the example service
@@ -341,6 +360,67 @@ static void eavesdrop(demo_t *d, demo_row_t *r)
     row_value(r, "captured_bytes", (double)size);
     row_value(r, "plaintext_found", (double)seen);
     row_value(r, "control_plaintext_found", (double)cseen);
+}
+
+/* ---- unchanged programs on both sides --------------------------------------------- */
+
+/* A client-mode gate (key edge) connecting through a recording relay to
+ * the demo's gate; its frontend (a loopback port) into ep. 0, or -1. */
+static int edge_start(demo_t *d, const char *relay_ep, demo_proc_t *edge,
+                      char *ep, size_t cap)
+{
+    char key[DEMO_PATH_MAX], server[DEMO_PATH_MAX], line[DEMO_LINE_MAX];
+    key_path(d, "edge", key, sizeof key);
+    key_path(d, "gate", server, sizeof server);
+    char *argv[] = {d->zguard, "gate", "--mode", "client", "--pattern",
+                    "reqrep", "--frontend", "tcp://127.0.0.1:*", "--backend",
+                    (char *)relay_ep, "--client-key", key, "--server-public",
+                    server, NULL};
+    static const char ready[] = "gate: ready: reqrep client mode, frontend ";
+    if (proc_start(edge, "edge-gate", argv, d->dir) != 0 ||
+        proc_wait_for(edge, ready, 10000, line, sizeof line) != 1) {
+        proc_stop(edge, SIGTERM, 2000);
+        return -1;
+    }
+    const char *front = strstr(line, ready) + strlen(ready);
+    snprintf(ep, cap, "%.*s", (int)strcspn(front, " "), front);
+    return 0;
+}
+
+/* An unchanged plaintext client -> a client-mode gate -> relay -> the
+ * demo's gate -> the unchanged service: answered, and the relay between
+ * the gates never sees the card number. */
+static void two_gates(demo_t *d, demo_row_t *r)
+{
+    char text[64], capture[DEMO_PATH_MAX + 32], relay_ep[64], ep[128];
+    char line[DEMO_LINE_MAX];
+    card_number(text, sizeof text);
+    snprintf(capture, sizeof capture, "%s/capture-two-gates.bin", d->dir);
+    demo_proc_t relay, edge, client;
+    long answered = 0, size = 0, seen = -1;
+    if (relay_start(d, "two-gates-relay", d->frontend, capture, &relay,
+                    relay_ep, sizeof relay_ep) == 0) {
+        if (edge_start(d, relay_ep, &edge, ep, sizeof ep) == 0) {
+            if (demo_peer_start(d, &client, "two-gates-client", "client",
+                                "--endpoint", ep, "--plain", "--count", "20",
+                                "--text", text, NULL) == 0 &&
+                peer_result(&client, "done ok=", 15000, line, sizeof line) == 0)
+                sscanf(line, "done ok=%ld", &answered);
+            proc_stop(&client, SIGTERM, 2000);
+            proc_stop(&edge, SIGTERM, 2000);
+        }
+        proc_stop(&relay, SIGTERM, 2000);
+        seen = count_in_file(capture, text, &size);
+    }
+    row_set(r, seen == 0 && size > 0 && answered == 20,
+            "a plaintext client and the plaintext service, through a "
+            "client-mode gate and the gate: %ld of 20 requests answered; a "
+            "relay between the gates recorded %ld bytes, the card number in "
+            "them %ld times",
+            answered, size, seen);
+    row_value(r, "answered", (double)answered);
+    row_value(r, "captured_bytes", (double)size);
+    row_value(r, "plaintext_found", (double)seen);
 }
 
 /* ---- tampering --------------------------------------------------------------------- */
@@ -803,6 +883,8 @@ const demo_threat_t demo_threats[] = {
      "SNDTIMEO on every send; timeouts counted, alert", slow_consumer},
     {"eavesdrop", "eavesdropping on the network",
      "CURVE encryption on every connection", eavesdrop},
+    {"two-gates", "clients that cannot speak CURVE, on the network",
+     "a client-mode gate: CURVE between two gates", two_gates},
     {"tamper", "tampering in transit (man in the middle)",
      "CURVE authenticated encryption: a MAC per message", tamper},
     {"unknown-key", "unauthorized client (key not allowed)",

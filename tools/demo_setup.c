@@ -26,11 +26,11 @@
 #define PEER_ARGS_MAX 32
 
 /* Key pairs: the gate's, an impostor server's, and clients. Only alice,
- * mallory and bob are in the gate's allowlist. */
+ * mallory, bob and edge (a client-mode gate) are in the gate's allowlist. */
 static const char *const key_names[] = {"gate", "impostor", "alice",
                                         "mallory", "bob", "stranger",
-                                        "producer"};
-static const char *const allowed[] = {"alice", "mallory", "bob"};
+                                        "producer", "edge"};
+static const char *const allowed[] = {"alice", "mallory", "bob", "edge"};
 
 static const char limits_policy[] =
     "# The gate `zguard demo` attacks: the built-in policy with shorter\n"
