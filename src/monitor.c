@@ -281,11 +281,13 @@ static refusal_t admit(const watch_t *w, const peer_ip_t *ip)
 static void refuse(zg_monitor_t *m, watch_t *w, int fd, refusal_t why,
                    const char *host, const char *local)
 {
-    shutdown(fd, SHUT_RDWR);
+    /* counted before the close, so that whoever sees the close sees it
+     * counted */
     zg_monstats_t *st = &w->sock->mon;
     atomic_fetch_add(why == REFUSE_MAX_PEERS ? &st->refused_max_peers
                                              : &st->refused_per_ip,
                      1);
+    shutdown(fd, SHUT_RDWR);
     const char *reason = why == REFUSE_MAX_PEERS ? "max_peers" : "per_ip_limit";
     uint64_t held;
     if (!zg_loglimit_pass(&w->logged, reason, host, zg_now_ms(), &held))
