@@ -404,17 +404,43 @@ static bool is_sanitizer_runtime(const char *entry, size_t n)
     return false;
 }
 
-/* LD_PRELOAD with the preload before what was there (but after sanitizer
- * runtimes). A path with ':' or ' ' cannot be written there: the loader
- * splits on both. */
-static int set_env(const char *preload, const char *policy,
-                   const char *pass_file)
+/* The preload's LD_PRELOAD entry: its path, or, when the path holds a
+ * space (the loader splits LD_PRELOAD on spaces and colons: a clone in
+ * "~/my projects" would have one), its bare name, found through its
+ * directory put first in LD_LIBRARY_PATH (split on colons only). A colon
+ * in the directory cannot be written in either. */
+static int preload_entry(const char *preload, const char **entry)
 {
-    if (strpbrk(preload, ": ")) {
-        fprintf(stderr, "zguard run: %s: LD_PRELOAD cannot hold a path with "
-                "':' or ' '\n", preload);
+    *entry = preload;
+    if (!strchr(preload, ' ') && !strchr(preload, ':'))
+        return 0;
+    const char *slash = strrchr(preload, '/');
+    size_t dir = slash ? (size_t)(slash - preload) : 0;
+    if (memchr(preload, ':', dir ? dir : strlen(preload))) {
+        fprintf(stderr, "zguard run: %s: neither LD_PRELOAD nor "
+                "LD_LIBRARY_PATH can hold a path with ':'\n", preload);
         return -1;
     }
+    const char *old = getenv("LD_LIBRARY_PATH");
+    char *v = malloc(dir + (old ? strlen(old) : 0) + 2);
+    if (!v)
+        return -1;
+    sprintf(v, "%.*s%s%s", (int)dir, preload, old && *old ? ":" : "",
+            old ? old : "");
+    int rc = setenv("LD_LIBRARY_PATH", v, 1);
+    free(v);
+    *entry = slash ? slash + 1 : preload;
+    return rc;
+}
+
+/* LD_PRELOAD with the preload before what was there (but after sanitizer
+ * runtimes). */
+static int set_env(const char *path, const char *policy,
+                   const char *pass_file)
+{
+    const char *preload;
+    if (preload_entry(path, &preload) != 0)
+        return -1;
     const char *old = getenv("LD_PRELOAD");
     old = old ? old : "";
     size_t cap = strlen(preload) + strlen(old) + 3;
