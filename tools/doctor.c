@@ -17,12 +17,12 @@
  * The CLI (tools/cmd_doctor.c) turns the result into a table or JSON.
  */
 #include "doctor.h"
+#include "libzmq_object.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,10 +67,9 @@ static void find(zg_doctor_t *d, zg_finding_level_t level, const char *check,
 
 /* Adds a finding about subject (may be NULL). Out of memory loses the
  * finding but marks the run failed, so it cannot look clean. */
-ZG_PRINTF(5, 6)
-static void finding(zg_doctor_t *d, zg_finding_level_t level,
-                    const char *check, const char *subject, const char *fmt,
-                    ...)
+void zg_doctor_finding(zg_doctor_t *d, zg_finding_level_t level,
+                       const char *check, const char *subject,
+                       const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -110,7 +109,7 @@ static void find(zg_doctor_t *d, zg_finding_level_t level, const char *check,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    finding(d, level, check, NULL, "%s", msg);
+    zg_doctor_finding(d, level, check, NULL, "%s", msg);
 }
 
 int zg_doctor_verdict(const zg_doctor_t *doc)
@@ -157,58 +156,11 @@ static void check_capabilities(zg_doctor_t *d)
 
 /* ---- CURVE on libsodium? The DT_NEEDED entries of the loaded libzmq ----------- */
 
-typedef struct zmq_object {
-    char path[512];
-    bool found, needs_sodium;
-} zmq_object_t;
-
-static bool is_libzmq(const char *name)
-{
-    const char *base = strrchr(name, '/');
-    base = base ? base + 1 : name;
-    return strncmp(base, "libzmq.so", 9) == 0;
-}
-
-/* d_ptr of DT_STRTAB: glibc relocates it in place on most architectures,
- * other loaders leave it relative to the load address. A relative one is
- * below the load address, which tells the two apart. */
-static const char *dyn_strtab(const ElfW(Dyn) *dyn, ElfW(Addr) base)
-{
-    for (; dyn->d_tag != DT_NULL; dyn++)
-        if (dyn->d_tag == DT_STRTAB) {
-            ElfW(Addr) p = dyn->d_un.d_ptr;
-            return (const char *)(p < base ? p + base : p);
-        }
-    return NULL;
-}
-
-static int visit_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    zmq_object_t *z = arg;
-    if (!info->dlpi_name || !is_libzmq(info->dlpi_name))
-        return 0;
-    z->found = true;
-    snprintf(z->path, sizeof z->path, "%s", info->dlpi_name);
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
-            continue;
-        const ElfW(Dyn) *dyn = (const ElfW(Dyn) *)(info->dlpi_addr +
-                                                   info->dlpi_phdr[i].p_vaddr);
-        const char *strtab = dyn_strtab(dyn, info->dlpi_addr);
-        for (; strtab && dyn->d_tag != DT_NULL; dyn++)
-            if (dyn->d_tag == DT_NEEDED &&
-                strncmp(strtab + dyn->d_un.d_val, "libsodium.so", 12) == 0)
-                z->needs_sodium = true;
-    }
-    return 1; /* the first libzmq is the one symbols bind to */
-}
-
 static void check_curve(zg_doctor_t *d)
 {
     d->sodium_version = sodium_version_string();
-    zmq_object_t z = {0};
-    dl_iterate_phdr(visit_object, &z);
+    zg_libzmq_object_t z;
+    zg_libzmq_object_find(&z);
     snprintf(d->libzmq_path, sizeof d->libzmq_path, "%s", z.path);
     if (!d->cap[0]) {
         d->curve = ZG_CURVE_BACKEND_NONE;
@@ -274,22 +226,32 @@ static void check_advisories(zg_doctor_t *d)
     }
     for (size_t i = 0; i < d->db->count; i++) {
         const zg_advisory_t *a = &d->db->items[i];
-        if (!zg_advisory_applies(a, d->runtime))
+        if (!zg_advisory_applies_to(a, d->runtime, d->cap[0]))
             continue;
         d->applies[d->napplies++] = a;
-        zg_finding_level_t level =
-            a->unfixed ? ZG_FIND_INFO
-            : a->severity >= d->fail_on ? ZG_FIND_FAILURE
-                                        : ZG_FIND_WARNING;
         if (a->unfixed)
-            finding(d, level, "issue", a->id, "%s %s (no release fixes it): "
-                    "%s; mitigation: %s", zg_adv_severity_name(a->severity),
-                    a->id, a->summary, a->mitigation);
+            zg_doctor_finding(d, ZG_FIND_INFO, "issue", a->id,
+                              "%s %s (no release fixes it; master: %s): %s; "
+                              "mitigation: %s",
+                              zg_adv_severity_name(a->severity), a->id,
+                              a->master, a->summary, a->mitigation);
+        else if (a->behaviour)
+            zg_doctor_finding(d, ZG_FIND_INFO, "behaviour", a->id,
+                              "%s %s of libzmq %s, fixed in %s: %s; zguard: "
+                              "%s", zg_adv_severity_name(a->severity), a->id,
+                              zg_ver_str(d->runtime, 0), a->fixed, a->summary,
+                              a->mitigation);
         else
-            finding(d, level, "advisory", a->id, "%s %s applies to libzmq "
-                    "%s: %s; fixed in %s (%s)",
-                    zg_adv_severity_name(a->severity), a->id,
-                    zg_ver_str(d->runtime, 0), a->summary, a->fixed, a->url);
+            zg_doctor_finding(d, a->severity >= d->fail_on ? ZG_FIND_FAILURE
+                                                           : ZG_FIND_WARNING,
+                              "advisory", a->id, "%s %s%s%s%s applies to "
+                              "libzmq %s: %s; fixed in %s (%s)",
+                              zg_adv_severity_name(a->severity), a->id,
+                              a->aliases ? " (also " : "",
+                              a->aliases ? a->aliases : "",
+                              a->aliases ? ")" : "",
+                              zg_ver_str(d->runtime, 0), a->summary, a->fixed,
+                              a->url);
     }
 }
 
@@ -412,7 +374,7 @@ static void check_weak(zg_doctor_t *d, const zg_policy_t *p, seen_t *seen,
         snprintf(key, sizeof key, "weak:%d:%u", f, s->line);
         if (!why || !first_time(seen, key))
             continue;
-        finding(d, ZG_FIND_WARNING, "policy-weak", subject,
+        zg_doctor_finding(d, ZG_FIND_WARNING, "policy-weak", subject,
                 "%s:%u: %s = %s (%s, first seen on %s): %s%s%s",
                 zg_policy_file(p), s->line, s->key, s->text,
                 zg_layer_name(s->layer), subject, why,
@@ -430,7 +392,7 @@ static bool readable(zg_doctor_t *d, const char *what, const char *path,
         close(fd);
         return true;
     }
-    finding(d, ZG_FIND_FAILURE, "key-file", subject, "%s %s: %s", what, path,
+    zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", subject, "%s %s: %s", what, path,
             strerror(errno));
     return false;
 }
@@ -440,22 +402,22 @@ static void check_secret(zg_doctor_t *d, const char *sec, const char *subject)
 {
     struct stat st;
     if (stat(sec, &st) != 0) {
-        finding(d, ZG_FIND_FAILURE, "key-file", subject,
+        zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", subject,
                 "secret key file %s: %s", sec, strerror(errno));
         return;
     }
     if (!S_ISREG(st.st_mode)) {
-        finding(d, ZG_FIND_FAILURE, "key-file", subject,
+        zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", subject,
                 "secret key file %s is not a regular file", sec);
         return;
     }
     if (st.st_mode & 077)
-        finding(d, ZG_FIND_FAILURE, "key-file", subject,
+        zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", subject,
                 "secret key file %s has mode %04o: group or others may access "
                 "it, and zguard refuses to load it (chmod 600 %s)",
                 sec, (unsigned)(st.st_mode & 07777), sec);
     if (st.st_uid != geteuid())
-        finding(d, ZG_FIND_WARNING, "key-file", subject,
+        zg_doctor_finding(d, ZG_FIND_WARNING, "key-file", subject,
                 "secret key file %s belongs to uid %u, not to this user (uid "
                 "%u): zguard loads only its own secret files",
                 sec, (unsigned)st.st_uid, (unsigned)geteuid());
@@ -479,7 +441,7 @@ static void check_key_list(zg_doctor_t *d, seen_t *seen, const char *list,
         if (!*tok || !first_time(seen, key))
             continue;
         if (zg_key_paths(tok, pub, sec, sizeof pub) != 0) {
-            finding(d, ZG_FIND_FAILURE, "key-file", subject, "%s",
+            zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", subject, "%s",
                     zg_last_error());
             continue;
         }
@@ -508,7 +470,7 @@ static void check_auth(zg_doctor_t *d, const zg_policy_t *p)
     if (allow) {
         DIR *dir = opendir(allow);
         if (!dir)
-            finding(d, ZG_FIND_FAILURE, "key-file", "auth",
+            zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", "auth",
                     "%s:%u: [auth] allow directory %s: %s", zg_policy_file(p),
                     line, allow, strerror(errno));
         else
@@ -527,16 +489,16 @@ static void check_gate(zg_doctor_t *d, const zg_policy_t *p)
     zg_ver_t want;
     if (min && zg_ver_parse(min, &want) == 0 &&
         zg_ver_cmp(d->runtime, want) < 0)
-        finding(d, ZG_FIND_FAILURE, "policy-gate", "min_libzmq",
+        zg_doctor_finding(d, ZG_FIND_FAILURE, "policy-gate", "min_libzmq",
                 "%s:%u: min_libzmq = %s but libzmq %s is loaded: "
                 "zg_ctx_new will refuse this policy",
                 zg_policy_file(p), line, min, zg_ver_str(d->runtime, 0));
     const char *mode = zg_policy_libzmq(p, "on_advisory", &line);
     size_t fixable = 0;
     for (size_t i = 0; i < d->napplies; i++)
-        fixable += !d->applies[i]->unfixed;
+        fixable += !d->applies[i]->unfixed && !d->applies[i]->behaviour;
     if (mode && strcmp(mode, "fail") == 0 && fixable)
-        finding(d, ZG_FIND_FAILURE, "policy-gate", "on_advisory",
+        zg_doctor_finding(d, ZG_FIND_FAILURE, "policy-gate", "on_advisory",
                 "%s:%u: on_advisory = fail and %zu advisor%s appl%s: "
                 "zg_ctx_new will refuse this policy",
                 zg_policy_file(p), line, fixable, fixable == 1 ? "y" : "ies",
@@ -551,7 +513,7 @@ static void check_one(zg_doctor_t *d, const zg_policy_t *p, seen_t *seen,
     snprintf(subject, sizeof subject, "%s.%s", name ? "socket" : "type",
              name ? name : zg_type_name(type));
     if (zg_policy_settings(p, type, name, set, ZG_FIELD_COUNT, sizeof set[0]) != 0) {
-        finding(d, ZG_FIND_FAILURE, "policy", subject, "%s", zg_last_error());
+        zg_doctor_finding(d, ZG_FIND_FAILURE, "policy", subject, "%s", zg_last_error());
         return;
     }
     check_weak(d, p, seen, subject, set);
@@ -567,12 +529,12 @@ static void check_policy(zg_doctor_t *d, const char *path)
         const zg_problem_t *pr = zg_diag_get(diag, i);
         char line[ZG_ERROR_MAX * 2];
         zg_problem_format(pr, line, sizeof line);
-        finding(d, pr->severity == ZG_SEV_ERROR ? ZG_FIND_FAILURE
+        zg_doctor_finding(d, pr->severity == ZG_SEV_ERROR ? ZG_FIND_FAILURE
                                                 : ZG_FIND_WARNING,
                 "policy", pr->key, "%s", line);
     }
     if (!diag || (!p && zg_diag_count(diag) == 0))
-        finding(d, ZG_FIND_FAILURE, "policy", path, "%s", zg_last_error());
+        zg_doctor_finding(d, ZG_FIND_FAILURE, "policy", path, "%s", zg_last_error());
     zg_diag_destroy(&diag);
     d->policy_valid = p != NULL;
     if (!p)
