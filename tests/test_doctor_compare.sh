@@ -11,24 +11,6 @@
 set -u
 zguard=$1 src=$2 python=$3 prefix=$4
 . "$(dirname "$0")/cli_lib.sh"
-check() {
-    "$python" - "$1" "$2" <<'PY' || fail "$2 (on $1)"
-import json, sys
-d = json.load(open(sys.argv[1]))
-c = d["compare"]
-def f(check, level=None):
-    return [x for x in d["findings"] if x["check"] == check
-            and (level is None or x["level"] == level)]
-def ids(key):
-    return [a["id"] for a in c[key]]
-try:
-    exec(sys.argv[2])
-except AssertionError as e:
-    print("assertion failed:", sys.argv[2], e, file=sys.stderr)
-    print(json.dumps(d, indent=1)[:6000], file=sys.stderr)
-    sys.exit(1)
-PY
-}
 
 [ -f "$prefix/.zguard-libzmq-complete" ] || {
     echo "FAIL: $prefix holds no libzmq staged by scripts/build-libzmq"
@@ -50,7 +32,7 @@ echo "doctor_compare: zguard on libzmq $running, staged $staged in $prefix"
 rc=$?
 "$zguard" doctor --json >"$tmp/plain.json" 2>/dev/null
 plain=$?
-check "$tmp/real.json" "
+doctor_json "$tmp/real.json" "
 import subprocess
 assert c['prefix'] == '$prefix'
 s = c['staged']
@@ -89,7 +71,7 @@ sed -e 's/^passed=.*/passed=40/' -e 's/^failed=.*/failed=2/' \
     -e 's/^total=.*/total=42/' -e 's/^failed_tests=.*/failed_tests=demo doctor/' \
     "$prefix/.zguard-suite-verdict" >"$tmp/p/.zguard-suite-verdict"
 expect 2 "$zguard" doctor --json --compare "$tmp/p"
-check "$tmp/out" "
+doctor_json "$tmp/out" "
 assert c['suite']['failed'] == 2 and c['suite']['failed_tests'] == 'demo doctor'
 m = f('staged-suite', 'failure')[0]['message']
 assert '2 of 42 tests failed (demo doctor)' in m and 'do not upgrade' in m, m
@@ -100,18 +82,18 @@ contains "$tmp/out" "suite on staged      FAILED: 40 of 42 tests passed; failed:
 sed -i 's/^libzmq=.*/libzmq=4.3.1/' "$tmp/p/.zguard-suite-verdict"
 sed -i -e 's/^failed=.*/failed=0/' -e 's/^passed=.*/passed=42/' "$tmp/p/.zguard-suite-verdict"
 "$zguard" doctor --json --compare "$tmp/p" >"$tmp/out" 2>/dev/null
-check "$tmp/out" "assert 'the suite verdict is for libzmq 4.3.1' in f('staged-suite', 'warning')[0]['message'] and d['exit'] >= 1"
+doctor_json "$tmp/out" "assert 'the suite verdict is for libzmq 4.3.1' in f('staged-suite', 'warning')[0]['message'] and d['exit'] >= 1"
 
 rm "$tmp/p/.zguard-suite-verdict"
 "$zguard" doctor --json --compare "$tmp/p" >"$tmp/out" 2>/dev/null
-check "$tmp/out" "
+doctor_json "$tmp/out" "
 assert c['suite'] is None and c['staged']['version'] == '$staged'
 assert 'no suite verdict' in f('staged-suite', 'warning')[0]['message'] and d['exit'] >= 1"
 
 # ---- nothing staged there --------------------------------------------------------
 mkdir "$tmp/empty"
 expect 2 "$zguard" doctor --json --compare "$tmp/empty"
-check "$tmp/out" "
+doctor_json "$tmp/out" "
 assert c['staged'] is None and 'libzmq.so.5' in c['error'], c
 m = f('staged', 'failure')[0]['message']
 assert 'no staged libzmq to compare with' in m and 'scripts/build-libzmq' in m, m"

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_diag.h"
 #include "zg_advisory.h"
 #include "zg_error.h"
 
@@ -32,43 +33,13 @@ static FILE *devnull;
 
 static void check(int ok, const char *what)
 {
-    if (!ok) {
-        fprintf(stderr, "fuzz_advisory: broken promise: %s\n", what);
-        abort();
-    }
-}
-
-static int printable(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return 0;
-    }
-    return 1;
-}
-
-static void check_problems(const zg_diag_t *diag, const uint8_t *data,
-                           size_t size)
-{
-    unsigned lines = 1;
-    for (size_t i = 0; i < size; i++)
-        lines += data[i] == '\n';
-    for (size_t i = 0; i < zg_diag_count(diag); i++) {
-        const zg_problem_t *p = zg_diag_get(diag, i);
-        check(p != NULL, "zg_diag_get within zg_diag_count");
-        check(strcmp(p->file, FUZZ_FILE) == 0, "problem names the file");
-        check(p->line >= 1 && p->line <= lines, "problem line in the text");
-        check(p->key[0] != '\0', "problem key is not empty");
-        check(printable(p->key), "problem key has no control characters");
-        check(printable(p->message), "message has no control characters");
-        check(strlen(p->message) < ZG_ERROR_MAX - 1, "message not cut");
-    }
+    fuzz_check("fuzz_advisory", ok, what);
 }
 
 static void count_alias(void *arg, const char *alias)
 {
-    check(alias[0] != '\0' && printable(alias), "an alias is printable text");
+    check(alias[0] != '\0' && fuzz_printable(alias),
+          "an alias is printable text");
     (*(size_t *)arg)++;
 }
 
@@ -130,7 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     zg_advisories_t *db =
         zg_advisories_parse((const char *)data, size, FUZZ_FILE, diag);
     zg_diag_print(diag, devnull);
-    check_problems(diag, data, size);
+    fuzz_check_problems("fuzz_advisory", diag, data, size, FUZZ_FILE,
+                        false);
     check((db != NULL) == (zg_diag_count(diag) == 0),
           "a database results exactly when there is no problem");
     if (db)
