@@ -67,15 +67,13 @@ static void find(zg_doctor_t *d, zg_finding_level_t level, const char *check,
 
 /* Adds a finding about subject (may be NULL). Out of memory loses the
  * finding but marks the run failed, so it cannot look clean. */
-void zg_doctor_finding(zg_doctor_t *d, zg_finding_level_t level,
-                       const char *check, const char *subject,
-                       const char *fmt, ...)
+__attribute__((format(printf, 5, 0)))
+static void vfinding(zg_doctor_t *d, zg_finding_level_t level,
+                     const char *check, const char *subject, const char *fmt,
+                     va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (d->nfindings == d->cap_findings) {
         size_t cap = d->cap_findings ? 2 * d->cap_findings : 16;
         zg_finding_t *f = realloc(d->findings, cap * sizeof *f);
@@ -101,15 +99,34 @@ oom:
     d->oom = true;
 }
 
+ZG_PRINTF(5, 6)
+static void finding(zg_doctor_t *d, zg_finding_level_t level,
+                    const char *check, const char *subject, const char *fmt,
+                    ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfinding(d, level, check, subject, fmt, ap);
+    va_end(ap);
+}
+
 static void find(zg_doctor_t *d, zg_finding_level_t level, const char *check,
                  const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vfinding(d, level, check, NULL, fmt, ap);
     va_end(ap);
-    zg_doctor_finding(d, level, check, NULL, "%s", msg);
+}
+
+void zg_doctor_finding(zg_doctor_t *d, zg_finding_level_t level,
+                       const char *check, const char *subject,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfinding(d, level, check, subject, fmt, ap);
+    va_end(ap);
 }
 
 int zg_doctor_verdict(const zg_doctor_t *doc)
@@ -230,28 +247,25 @@ static void check_advisories(zg_doctor_t *d)
             continue;
         d->applies[d->napplies++] = a;
         if (a->unfixed)
-            zg_doctor_finding(d, ZG_FIND_INFO, "issue", a->id,
-                              "%s %s (no release fixes it; master: %s): %s; "
-                              "mitigation: %s",
-                              zg_adv_severity_name(a->severity), a->id,
-                              a->master, a->summary, a->mitigation);
+            finding(d, ZG_FIND_INFO, "issue", a->id,
+                    "%s %s (no release fixes it; master: %s): %s; "
+                    "mitigation: %s", zg_adv_severity_name(a->severity),
+                    a->id, a->master, a->summary, a->mitigation);
         else if (a->behaviour)
-            zg_doctor_finding(d, ZG_FIND_INFO, "behaviour", a->id,
-                              "%s %s of libzmq %s, fixed in %s: %s; zguard: "
-                              "%s", zg_adv_severity_name(a->severity), a->id,
-                              zg_ver_str(d->runtime, 0), a->fixed, a->summary,
-                              a->mitigation);
+            finding(d, ZG_FIND_INFO, "behaviour", a->id,
+                    "%s %s of libzmq %s, fixed in %s: %s; zguard: %s",
+                    zg_adv_severity_name(a->severity), a->id,
+                    zg_ver_str(d->runtime, 0), a->fixed, a->summary,
+                    a->mitigation);
         else
-            zg_doctor_finding(d, a->severity >= d->fail_on ? ZG_FIND_FAILURE
-                                                           : ZG_FIND_WARNING,
-                              "advisory", a->id, "%s %s%s%s%s applies to "
-                              "libzmq %s: %s; fixed in %s (%s)",
-                              zg_adv_severity_name(a->severity), a->id,
-                              a->aliases ? " (also " : "",
-                              a->aliases ? a->aliases : "",
-                              a->aliases ? ")" : "",
-                              zg_ver_str(d->runtime, 0), a->summary, a->fixed,
-                              a->url);
+            finding(d, a->severity >= d->fail_on ? ZG_FIND_FAILURE
+                                                 : ZG_FIND_WARNING,
+                    "advisory", a->id,
+                    "%s %s%s%s%s applies to libzmq %s: %s; fixed in %s (%s)",
+                    zg_adv_severity_name(a->severity), a->id,
+                    a->aliases ? " (also " : "", a->aliases ? a->aliases : "",
+                    a->aliases ? ")" : "", zg_ver_str(d->runtime, 0),
+                    a->summary, a->fixed, a->url);
     }
 }
 
@@ -374,7 +388,7 @@ static void check_weak(zg_doctor_t *d, const zg_policy_t *p, seen_t *seen,
         snprintf(key, sizeof key, "weak:%d:%u", f, s->line);
         if (!why || !first_time(seen, key))
             continue;
-        zg_doctor_finding(d, ZG_FIND_WARNING, "policy-weak", subject,
+        finding(d, ZG_FIND_WARNING, "policy-weak", subject,
                 "%s:%u: %s = %s (%s, first seen on %s): %s%s%s",
                 zg_policy_file(p), s->line, s->key, s->text,
                 zg_layer_name(s->layer), subject, why,
@@ -392,7 +406,7 @@ static bool readable(zg_doctor_t *d, const char *what, const char *path,
         close(fd);
         return true;
     }
-    zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", subject, "%s %s: %s", what, path,
+    finding(d, ZG_FIND_FAILURE, "key-file", subject, "%s %s: %s", what, path,
             strerror(errno));
     return false;
 }
@@ -402,22 +416,22 @@ static void check_secret(zg_doctor_t *d, const char *sec, const char *subject)
 {
     struct stat st;
     if (stat(sec, &st) != 0) {
-        zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", subject,
+        finding(d, ZG_FIND_FAILURE, "key-file", subject,
                 "secret key file %s: %s", sec, strerror(errno));
         return;
     }
     if (!S_ISREG(st.st_mode)) {
-        zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", subject,
+        finding(d, ZG_FIND_FAILURE, "key-file", subject,
                 "secret key file %s is not a regular file", sec);
         return;
     }
     if (st.st_mode & 077)
-        zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", subject,
+        finding(d, ZG_FIND_FAILURE, "key-file", subject,
                 "secret key file %s has mode %04o: group or others may access "
                 "it, and zguard refuses to load it (chmod 600 %s)",
                 sec, (unsigned)(st.st_mode & 07777), sec);
     if (st.st_uid != geteuid())
-        zg_doctor_finding(d, ZG_FIND_WARNING, "key-file", subject,
+        finding(d, ZG_FIND_WARNING, "key-file", subject,
                 "secret key file %s belongs to uid %u, not to this user (uid "
                 "%u): zguard loads only its own secret files",
                 sec, (unsigned)st.st_uid, (unsigned)geteuid());
@@ -441,7 +455,7 @@ static void check_key_list(zg_doctor_t *d, seen_t *seen, const char *list,
         if (!*tok || !first_time(seen, key))
             continue;
         if (zg_key_paths(tok, pub, sec, sizeof pub) != 0) {
-            zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", subject, "%s",
+            finding(d, ZG_FIND_FAILURE, "key-file", subject, "%s",
                     zg_last_error());
             continue;
         }
@@ -470,7 +484,7 @@ static void check_auth(zg_doctor_t *d, const zg_policy_t *p)
     if (allow) {
         DIR *dir = opendir(allow);
         if (!dir)
-            zg_doctor_finding(d, ZG_FIND_FAILURE, "key-file", "auth",
+            finding(d, ZG_FIND_FAILURE, "key-file", "auth",
                     "%s:%u: [auth] allow directory %s: %s", zg_policy_file(p),
                     line, allow, strerror(errno));
         else
@@ -489,7 +503,7 @@ static void check_gate(zg_doctor_t *d, const zg_policy_t *p)
     zg_ver_t want;
     if (min && zg_ver_parse(min, &want) == 0 &&
         zg_ver_cmp(d->runtime, want) < 0)
-        zg_doctor_finding(d, ZG_FIND_FAILURE, "policy-gate", "min_libzmq",
+        finding(d, ZG_FIND_FAILURE, "policy-gate", "min_libzmq",
                 "%s:%u: min_libzmq = %s but libzmq %s is loaded: "
                 "zg_ctx_new will refuse this policy",
                 zg_policy_file(p), line, min, zg_ver_str(d->runtime, 0));
@@ -498,7 +512,7 @@ static void check_gate(zg_doctor_t *d, const zg_policy_t *p)
     for (size_t i = 0; i < d->napplies; i++)
         fixable += !d->applies[i]->unfixed && !d->applies[i]->behaviour;
     if (mode && strcmp(mode, "fail") == 0 && fixable)
-        zg_doctor_finding(d, ZG_FIND_FAILURE, "policy-gate", "on_advisory",
+        finding(d, ZG_FIND_FAILURE, "policy-gate", "on_advisory",
                 "%s:%u: on_advisory = fail and %zu advisor%s appl%s: "
                 "zg_ctx_new will refuse this policy",
                 zg_policy_file(p), line, fixable, fixable == 1 ? "y" : "ies",
@@ -513,7 +527,7 @@ static void check_one(zg_doctor_t *d, const zg_policy_t *p, seen_t *seen,
     snprintf(subject, sizeof subject, "%s.%s", name ? "socket" : "type",
              name ? name : zg_type_name(type));
     if (zg_policy_settings(p, type, name, set, ZG_FIELD_COUNT, sizeof set[0]) != 0) {
-        zg_doctor_finding(d, ZG_FIND_FAILURE, "policy", subject, "%s", zg_last_error());
+        finding(d, ZG_FIND_FAILURE, "policy", subject, "%s", zg_last_error());
         return;
     }
     check_weak(d, p, seen, subject, set);
@@ -529,12 +543,12 @@ static void check_policy(zg_doctor_t *d, const char *path)
         const zg_problem_t *pr = zg_diag_get(diag, i);
         char line[ZG_ERROR_MAX * 2];
         zg_problem_format(pr, line, sizeof line);
-        zg_doctor_finding(d, pr->severity == ZG_SEV_ERROR ? ZG_FIND_FAILURE
+        finding(d, pr->severity == ZG_SEV_ERROR ? ZG_FIND_FAILURE
                                                 : ZG_FIND_WARNING,
                 "policy", pr->key, "%s", line);
     }
     if (!diag || (!p && zg_diag_count(diag) == 0))
-        zg_doctor_finding(d, ZG_FIND_FAILURE, "policy", path, "%s", zg_last_error());
+        finding(d, ZG_FIND_FAILURE, "policy", path, "%s", zg_last_error());
     zg_diag_destroy(&diag);
     d->policy_valid = p != NULL;
     if (!p)
