@@ -15,8 +15,9 @@
 void fuzz_check(const char *target, int ok, const char *what);
 /* Text a person reads: tabs, but no other control character. */
 bool fuzz_printable(const char *s);
-/* Every problem of diag against the input text data/size, parsed as
- * `file`; `ordered`: the problems come in line order. */
+/* Prints diag (to /dev/null: the formatter runs on each problem), then
+ * checks every problem against the input text data/size, parsed as `file`;
+ * `ordered`: the problems come in line order. */
 void fuzz_check_problems(const char *target, const zg_diag_t *diag,
                          const uint8_t *data, size_t size, const char *file,
                          bool ordered);
