@@ -87,15 +87,12 @@ endif
 
 test: TESTS = ON
 test: deps-test all
-ifneq ($(LIBZMQ_PREFIX)-$(SANITIZE)$(TSAN),-00)
-ifeq ($(SANITIZE)$(TSAN),00)
+# (staged and not sanitized: "00"; anything else is a plain run)
+ifeq ($(if $(LIBZMQ_PREFIX),$(SANITIZE)$(TSAN),plain),00)
 	cd $(BUILD) && { $(TEST_ENV) ctest --output-on-failure -j $(JOBS); \
 	    echo $$? >ctest.rc; } 2>&1 | tee ctest.log
 	scripts/suite-verdict $(ZMQ_PREFIX_ABS) $(BUILD)/ctest.log $(BUILD)
 	@exit $$(cat $(BUILD)/ctest.rc)
-else
-	cd $(BUILD) && $(TEST_ENV) ctest --output-on-failure -j $(JOBS)
-endif
 else
 	cd $(BUILD) && $(TEST_ENV) ctest --output-on-failure -j $(JOBS)
 endif
