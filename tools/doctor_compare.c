@@ -93,7 +93,7 @@ static void run_probe(staged_t *s, const zg_doctor_t *d, const char *probe)
     if (code != 0 || !s->probed) {
         s->probed = false;
         snprintf(s->probe_error, sizeof s->probe_error,
-                 "zguard-libzmq-probe %s: exit %d%s%s", s->lib, code,
+                 "zguard-libzmq-probe %s: exit %d%s%.300s", s->lib, code,
                  *last ? ": " : "", last);
         return;
     }
