@@ -4,7 +4,8 @@
 #   make test SANITIZE=1  the same suite under ASan+UBSan
 #   make bench            side-by-side benchmarks against raw libzmq
 #   make test LIBZMQ_PREFIX=DIR  the suite against the libzmq that
-#                         scripts/build-libzmq staged in DIR
+#                         scripts/build-libzmq staged in DIR, its verdict
+#                         written to DIR/.zguard-suite-verdict
 # Each target installs the Debian packages it needs (as root) or says how.
 
 SANITIZE ?= 0
@@ -76,9 +77,25 @@ audit: all
 	$(BUILD)/zguard audit --help >/dev/null
 	@echo "zguard audit is built: $(BUILD)/zguard audit PATH..."
 
+# Against a staged libzmq (plain build), the suite's verdict is written into
+# the prefix, pass or fail, for `zguard doctor --compare` (scripts/suite-verdict).
+# ZG_COMPARE_PREFIX=DIR registers the doctor_compare test: this build's
+# zguard compared with the libzmq staged in DIR.
+ifneq ($(ZG_COMPARE_PREFIX),)
+CMAKE_FLAGS += -DZG_COMPARE_PREFIX=$(abspath $(ZG_COMPARE_PREFIX))
+endif
+
 test: TESTS = ON
 test: deps-test all
+# (staged and not sanitized: "00"; anything else is a plain run)
+ifeq ($(if $(LIBZMQ_PREFIX),$(SANITIZE)$(TSAN),plain),00)
+	cd $(BUILD) && { $(TEST_ENV) ctest --output-on-failure -j $(JOBS); \
+	    echo $$? >ctest.rc; } 2>&1 | tee ctest.log
+	scripts/suite-verdict $(ZMQ_PREFIX_ABS) $(BUILD)/ctest.log $(BUILD)
+	@exit $$(cat $(BUILD)/ctest.rc)
+else
 	cd $(BUILD) && $(TEST_ENV) ctest --output-on-failure -j $(JOBS)
+endif
 ifneq ($(SANITIZE)$(TSAN),00)
 	@echo "sanitized suite passed"
 else ifneq ($(LIBZMQ_PREFIX),)

@@ -242,6 +242,31 @@ bool zg_advisory_applies(const zg_advisory_t *adv, zg_ver_t v)
     return false;
 }
 
+bool zg_advisory_applies_to(const zg_advisory_t *adv, zg_ver_t v,
+                            bool has_curve)
+{
+    return !(adv->no_curve && has_curve) && zg_advisory_applies(adv, v);
+}
+
+size_t zg_advisory_aliases(const zg_advisory_t *adv,
+                           void (*fn)(void *arg, const char *alias),
+                           void *arg)
+{
+    size_t n = 0;
+    char *copy = adv->aliases ? strdup(adv->aliases) : NULL;
+    for (char *save = NULL, *tok = copy ? strtok_r(copy, ",", &save) : NULL;
+         tok; tok = strtok_r(NULL, ",", &save)) {
+        tok = trim(tok);
+        if (!*tok)
+            continue;
+        n++;
+        if (fn)
+            fn(arg, tok);
+    }
+    free(copy);
+    return n;
+}
+
 const zg_release_t *zg_advisories_release(const zg_advisories_t *db,
                                           zg_ver_t v)
 {
@@ -255,11 +280,11 @@ const zg_release_t *zg_advisories_release(const zg_advisories_t *db,
 
 enum {
     K_AFFECTED, K_FIXED, K_SEVERITY, K_CVSS, K_SUMMARY, K_URL, K_NOTE,
-    K_MITIGATION, ADV_KEYS
+    K_MITIGATION, K_ALIASES, K_MASTER, K_WHEN, ADV_KEYS
 };
 static const char *const adv_keys[ADV_KEYS] = {
     "affected", "fixed", "severity", "cvss", "summary", "url", "note",
-    "mitigation"};
+    "mitigation", "aliases", "master", "when"};
 
 enum { T_FORMAT, T_REVIEWED, T_LATEST, TOP_KEYS };
 static const char *const top_keys[TOP_KEYS] = {"format", "reviewed",
@@ -276,6 +301,7 @@ typedef struct parser {
     unsigned sec_line;
     unsigned top_line[TOP_KEYS];
     unsigned key_line[ADV_KEYS]; /* of the current section */
+    bool latest_ok;              /* latest_stable parsed */
     bool oom;
 } parser_t;
 
@@ -317,6 +343,8 @@ static void advisory_free(zg_advisory_t *a)
     free(a->url);
     free(a->note);
     free(a->mitigation);
+    free(a->aliases);
+    free(a->master);
 }
 
 void zg_advisories_destroy(zg_advisories_t **dbp)
@@ -380,7 +408,7 @@ static zg_release_t *current_release(parser_t *ps)
 }
 
 static void on_advisory(parser_t *ps, const zg_ini_item_t *it, const char *id,
-                        bool unfixed)
+                        bool unfixed, bool behaviour)
 {
     if (!id_ok(id)) {
         perr(ps, it->line, it->key,
@@ -400,6 +428,7 @@ static void on_advisory(parser_t *ps, const zg_ini_item_t *it, const char *id,
         return;
     }
     db->items[db->count].unfixed = unfixed;
+    db->items[db->count].behaviour = behaviour;
     db->items[db->count].line = it->line;
     db->count++;
     ps->kind = SEC_ADVISORY;
@@ -422,9 +451,19 @@ static void advisory_done(parser_t *ps)
     if (a->unfixed && !ps->key_line[K_MITIGATION])
         perr(ps, ps->sec_line, a->id,
              "missing key 'mitigation' (an issue no release fixes needs one)");
-    if (!a->unfixed && ps->key_line[K_MITIGATION])
+    if (a->behaviour && !ps->key_line[K_MITIGATION])
+        perr(ps, ps->sec_line, a->id,
+             "missing key 'mitigation' (what zguard does about it)");
+    if (!a->unfixed && !a->behaviour && ps->key_line[K_MITIGATION])
         perr(ps, ps->key_line[K_MITIGATION], "mitigation",
-             "only [issue.*] sections have one; an advisory has a fix");
+             "only [issue.*] and [behaviour.*] sections have one; an "
+             "advisory has a fix");
+    if (a->unfixed && !ps->key_line[K_MASTER])
+        perr(ps, ps->sec_line, a->id,
+             "missing key 'master' (the fix on libzmq master, or 'none')");
+    if (!a->unfixed && ps->key_line[K_MASTER])
+        perr(ps, ps->key_line[K_MASTER], "master",
+             "only [issue.*] sections have one; this one names its release");
 }
 
 static void on_section(parser_t *ps, const zg_ini_item_t *it)
@@ -437,13 +476,15 @@ static void on_section(parser_t *ps, const zg_ini_item_t *it)
     if (strncmp(name, "release.", 8) == 0)
         on_release(ps, it, name + 8);
     else if (strncmp(name, "advisory.", 9) == 0)
-        on_advisory(ps, it, name + 9, false);
+        on_advisory(ps, it, name + 9, false, false);
     else if (strncmp(name, "issue.", 6) == 0)
-        on_advisory(ps, it, name + 6, true);
+        on_advisory(ps, it, name + 6, true, false);
+    else if (strncmp(name, "behaviour.", 10) == 0)
+        on_advisory(ps, it, name + 10, false, true);
     else
         perr(ps, it->line, name,
-             "unknown section (expected [release.X.Y.Z], [advisory.ID] or "
-             "[issue.NAME])");
+             "unknown section (expected [release.X.Y.Z], [advisory.ID], "
+             "[issue.NAME] or [behaviour.NAME])");
 }
 
 static void on_top(parser_t *ps, const zg_ini_item_t *it)
@@ -484,6 +525,8 @@ static void on_top(parser_t *ps, const zg_ini_item_t *it)
     } else if (zg_ver_parse(it->value, &db->latest) != 0) {
         perr(ps, it->line, it->key, "'%s' is not a version like 4.3.5",
              it->value);
+    } else {
+        ps->latest_ok = true;
     }
 }
 
@@ -552,6 +595,42 @@ static void check_fixed(parser_t *ps, const zg_ini_item_t *it,
         }
     }
     free(fixed);
+}
+
+/* A GHSA id is GHSA-xxxx-xxxx-xxxx in lowercase letters and digits; any
+ * other alias (a CVE, a distribution's id) only needs to be an id. */
+static bool alias_ok(const char *alias)
+{
+    if (strncmp(alias, "GHSA-", 5) != 0)
+        return id_ok(alias);
+    const char *p = alias + 5;
+    for (int group = 0; group < 3; group++, p += 5)
+        if (strspn(p, "23456789cfghjmpqrvwx") != 4 ||
+            p[4] != (group < 2 ? '-' : '\0'))
+            return false;
+    return true;
+}
+
+static void alias_check(void *arg, const char *alias)
+{
+    void **ctx = arg;
+    parser_t *ps = ctx[0];
+    const zg_ini_item_t *it = ctx[1];
+    const zg_advisory_t *a = ctx[2];
+    if (!alias_ok(alias))
+        perr(ps, it->line, it->key, "'%s' is not an id (a GHSA id is "
+             "GHSA-xxxx-xxxx-xxxx)", alias);
+    else if (strcmp(alias, a->id) == 0)
+        perr(ps, it->line, it->key, "'%s' is the section's own id", alias);
+}
+
+static void check_aliases(parser_t *ps, const zg_ini_item_t *it,
+                          const zg_advisory_t *a)
+{
+    void *ctx[3] = {ps, (void *)it, (void *)a};
+    if (zg_advisory_aliases(a, alias_check, ctx) == 0)
+        perr(ps, it->line, it->key, "empty: list ids like GHSA-pf98-hx9m-qj7w, "
+             "or leave the key out");
 }
 
 static void on_advisory_key(parser_t *ps, const zg_ini_item_t *it)
@@ -625,6 +704,19 @@ static void on_advisory_key(parser_t *ps, const zg_ini_item_t *it)
             perr(ps, it->line, it->key, "'%s' is not an https:// URL", copy);
         return;
     case K_NOTE: a->note = copy; return;
+    case K_ALIASES:
+        a->aliases = copy;
+        check_aliases(ps, it, a);
+        return;
+    case K_MASTER: a->master = copy; return;
+    case K_WHEN:
+        free(copy);
+        if (strcmp(it->value, "no-curve") != 0)
+            perr(ps, it->line, it->key, "'%s' is not a condition zguard "
+                 "knows (only 'no-curve')", it->value);
+        else
+            a->no_curve = true;
+        return;
     default: a->mitigation = copy; return;
     }
 }
@@ -656,11 +748,11 @@ static void db_done(parser_t *ps)
         if (db->releases[i].day < 0 && db->releases[i].line)
             perr(ps, db->releases[i].line,
                  zg_ver_str(db->releases[i].ver, 0), "missing key 'date'");
-    if (db->latest.major && !zg_advisories_release(db, db->latest))
+    if (ps->latest_ok && !zg_advisories_release(db, db->latest))
         perr(ps, ps->top_line[T_LATEST], "latest_stable",
              "%s has no [release.%s] section with its date",
              zg_ver_str(db->latest, 0), zg_ver_str(db->latest, 1));
-    else if (db->nreleases &&
+    else if (ps->latest_ok && db->nreleases &&
              zg_ver_cmp(db->releases[db->nreleases - 1].ver, db->latest) > 0)
         perr(ps, ps->top_line[T_LATEST], "latest_stable",
              "%s is older than [release.%s]", zg_ver_str(db->latest, 0),
@@ -800,7 +892,9 @@ static size_t list_applying(const zg_advisories_t *db, zg_ver_t v, char *buf,
     buf[0] = '\0';
     for (size_t i = 0; i < db->count; i++) {
         const zg_advisory_t *a = &db->items[i];
-        if (a->unfixed || !zg_advisory_applies(a, v))
+        /* issues have no fix to upgrade to; behaviours zguard works
+         * around */
+        if (a->unfixed || a->behaviour || !zg_advisory_applies(a, v))
             continue;
         count++;
         if (full)

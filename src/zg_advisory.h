@@ -51,7 +51,10 @@ bool zg_range_match(const zg_range_t *range, zg_ver_t v);
 
 typedef struct zg_advisory {
     char *id;         /* "CVE-2019-13132", or for issues "libzmq-4912" */
-    bool unfixed;     /* an [issue.*]: fixed on master, in no release */
+    bool unfixed;     /* an [issue.*]: fixed in no release */
+    bool behaviour;   /* a [behaviour.*]: fixed in a release, worked around
+                         by zguard, so never a gate failure */
+    bool no_curve;    /* when = no-curve: only a libzmq without CURVE */
     zg_range_t *ranges;
     size_t nranges;
     char *affected;   /* the ranges as written */
@@ -60,7 +63,9 @@ typedef struct zg_advisory {
     char *cvss;       /* NULL when the source gives none */
     char *summary, *url;
     char *note;       /* optional */
-    char *mitigation; /* issues only */
+    char *mitigation; /* issues and behaviours */
+    char *aliases;    /* optional: "GHSA-pf98-hx9m-qj7w" */
+    char *master;     /* issues: the fix on master, or "none ..." */
     unsigned line;
 } zg_advisory_t;
 
@@ -93,7 +98,15 @@ void zg_advisories_destroy(zg_advisories_t **db);
  * install location, the source tree, the first that exists. 0, or -1 with
  * errno ENOENT and the places tried in zg_last_error(). */
 int zg_advisories_find(const char *path, char *out, size_t cap);
+/* Whether adv's version ranges include v; zg_advisory_applies_to also
+ * honours `when = no-curve` for a libzmq with or without CURVE. */
 bool zg_advisory_applies(const zg_advisory_t *adv, zg_ver_t v);
+bool zg_advisory_applies_to(const zg_advisory_t *adv, zg_ver_t v,
+                            bool has_curve);
+/* Counts the comma-separated aliases; calls fn for each (may be NULL). */
+size_t zg_advisory_aliases(const zg_advisory_t *adv,
+                           void (*fn)(void *arg, const char *alias),
+                           void *arg);
 /* The release entry of v, or NULL. */
 const zg_release_t *zg_advisories_release(const zg_advisories_t *db,
                                           zg_ver_t v);

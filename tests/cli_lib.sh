@@ -11,6 +11,11 @@
 #                         have regex characters)
 #   lacks FILE TEXT       fail if FILE holds TEXT as it is
 #   one_line FILE         fail unless FILE is one line
+#   doctor_json FILE PY   run Python statements PY on zguard doctor's JSON
+#                         in FILE (needs $python): d is the object, f(check,
+#                         level) its findings of that check, c its "compare"
+#                         member and ids(key) the ids in c[key]; fail on an
+#                         AssertionError, showing the JSON
 # Each expect counts one check in $checks.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,3 +37,21 @@ contains() { grep -q -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 2000 "$1")";
 has() { grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 2000 "$1")"; }
 lacks() { grep -qF -- "$2" "$1" && fail "$1 has '$2': $(head -c 2000 "$1")"; }
 one_line() { [ "$(wc -l <"$1")" -eq 1 ] || fail "$1 is not one line: $(head -c 2000 "$1")"; }
+doctor_json() {
+    "$python" - "$1" "$2" <<'PY' || fail "$2 (on $1)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d.get("compare")
+def f(check, level=None):
+    return [x for x in d["findings"] if x["check"] == check
+            and (level is None or x["level"] == level)]
+def ids(key):
+    return [a["id"] for a in c[key]]
+try:
+    exec(sys.argv[2])
+except AssertionError as e:
+    print("assertion failed:", sys.argv[2], e, file=sys.stderr)
+    print(json.dumps(d, indent=1)[:6000], file=sys.stderr)
+    sys.exit(1)
+PY
+}

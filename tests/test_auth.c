@@ -528,6 +528,135 @@ static void test_removed_mid_session(void **state)
     zg_close(&s);
 }
 
+/* ---- libzmq 4.3.4 and a polled ROUTER (74529d97) ------------------------------
+ * libzmq 4.3.4 (fixed in 4.3.5 by commit 74529d97): when a ROUTER is polled,
+ * zmq_poll or ZMQ_EVENTS, before it reads, the message is prefetched and
+ * the routing-id frame it then returns has no connection metadata: no
+ * User-Id, no ZAP properties. zguard recognises a lost key by the ZAP
+ * property on what it receives; these tests prove a revoked or removed
+ * key's open session is still cut on such a socket. */
+
+typedef enum { POLL_ZMQ_POLL, POLL_ZMQ_EVENTS } poll_how_t;
+
+/* Waits (up to 1 s) until the server says it can read, the application's
+ * way: zmq_poll on it, or ZMQ_EVENTS asked in a loop (an event loop that
+ * watches ZMQ_FD does that after each wake-up). */
+static bool wait_readable(void *s, poll_how_t how)
+{
+    uint64_t deadline = tu_now_ms() + 1000;
+    while (tu_now_ms() < deadline) {
+        if (how == POLL_ZMQ_POLL) {
+            zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+            if (zmq_poll(&it, 1, 100) == 1 && (it.revents & ZMQ_POLLIN))
+                return true;
+            continue;
+        }
+        int events = 0;
+        size_t len = sizeof events;
+        assert_int_equal(zmq_getsockopt(s, ZMQ_EVENTS, &events, &len), 0);
+        if (events & ZMQ_POLLIN)
+            return true;
+        zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+        zmq_poll(&it, 1, 10); /* sleep until something happens */
+    }
+    return false;
+}
+
+/* exchange() with the server polled before each read. *id_meta says
+ * whether the routing-id frame came with the User-Id. */
+static zg_status_t exchange_polled(void *c, void *server, poll_how_t how,
+                                   bool *id_meta)
+{
+    assert_int_equal(zg_send(c, "ping", 4, 0), ZG_OK);
+    if (!wait_readable(server, how))
+        return ZG_ERCVTIMEO;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    zg_status_t st = zg_msg_recv(server, &m, ZMQ_DONTWAIT);
+    if (st == ZG_OK) {
+        *id_meta = zmq_msg_gets(&m, "User-Id") != NULL;
+        assert_true(zmq_msg_more(&m));
+        st = zg_msg_recv(server, &m, ZMQ_DONTWAIT);
+        if (st == ZG_OK)
+            assert_memory_equal(zmq_msg_data(&m), "ping", 4);
+    }
+    zmq_msg_close(&m);
+    return st;
+}
+
+static void check_polled_session_closed(fixture_t *f, poll_how_t how,
+                                        void (*take_away)(fixture_t *))
+{
+    char ep[128];
+    void *s = start_server(f, NULL, ep, sizeof ep);
+    void *c = client(f, "alice", ep);
+    bool id_meta = true;
+    assert_int_equal(exchange_polled(c, s, how, &id_meta), ZG_OK);
+    /* the library behaviour under test: on 4.3.4 the polled routing-id
+     * frame has no metadata (REFERENCE.md section 9); 4.3.5 fixed it */
+    int major, minor, patch;
+    zmq_version(&major, &minor, &patch);
+    bool v434 = major == 4 && minor == 3 && patch == 4;
+    if (v434 == id_meta)
+        fail_msg("libzmq %d.%d.%d: the polled routing-id frame %s metadata",
+                 major, minor, patch, id_meta ? "has" : "lacks");
+    uint64_t t0 = tu_now_ms();
+    take_away(f);
+    zg_status_t st = ZG_OK;
+    while (st != ZG_EDENIED && tu_now_ms() - t0 < 3000) {
+        st = exchange_polled(c, s, how, &id_meta);
+        assert_true(st == ZG_OK || st == ZG_ERCVTIMEO || st == ZG_EDENIED);
+    }
+    if (st != ZG_EDENIED)
+        fail_msg("a polled ROUTER kept a session 3 s after its key was lost");
+    assert_true(tu_now_ms() - t0 < 1000);
+    assert_contains(zg_last_error(), "alice");
+    /* the connection is closed, not only the message dropped */
+    assert_int_equal(wait_event(f, ZMQ_EVENT_DISCONNECTED, NULL),
+                     ZMQ_EVENT_DISCONNECTED);
+    /* and nothing alice sends afterwards reaches the application: her
+     * reconnection is refused, so her socket may be mute */
+    for (int i = 0; i < 5; i++) {
+        zg_status_t sent = zg_send(c, "ping", 4, ZMQ_DONTWAIT);
+        assert_true(sent == ZG_OK || sent == ZG_EMUTE);
+        if (!wait_readable(s, how))
+            continue;
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        st = zg_msg_recv(s, &m, ZMQ_DONTWAIT);
+        if (st == ZG_OK && zmq_msg_more(&m))
+            st = zg_msg_recv(s, &m, ZMQ_DONTWAIT);
+        zmq_msg_close(&m);
+        if (st == ZG_OK)
+            fail_msg("a message from alice was delivered after the drop");
+    }
+    zg_auth_stats_t as;
+    assert_int_equal(zg_ctx_auth_stats(f->server_ctx, &as, sizeof as), 0);
+    assert_true(as.dropped >= 1);
+    zg_close(&c);
+    zg_close(&s);
+}
+
+static void test_polled_router_revoked(void **state)
+{
+    check_polled_session_closed(*state, POLL_ZMQ_POLL, revoke_alice);
+}
+
+static void test_polled_router_removed(void **state)
+{
+    check_polled_session_closed(*state, POLL_ZMQ_POLL, remove_alice);
+}
+
+static void test_events_router_revoked(void **state)
+{
+    check_polled_session_closed(*state, POLL_ZMQ_EVENTS, revoke_alice);
+}
+
+static void test_events_router_removed(void **state)
+{
+    check_polled_session_closed(*state, POLL_ZMQ_EVENTS, remove_alice);
+}
+
 static void test_hot_reload_adds_access(void **state)
 {
     fixture_t *f = *state;
@@ -898,6 +1027,10 @@ int main(void)
         T(test_wrong_server_key_is_cryptographic),
         T(test_address_rules),
         T(test_revoked_mid_session),
+        T(test_polled_router_revoked),
+        T(test_polled_router_removed),
+        T(test_events_router_revoked),
+        T(test_events_router_removed),
         T(test_removed_mid_session),
         T(test_hot_reload_adds_access),
         T(test_bad_files_skipped),

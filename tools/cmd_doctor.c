@@ -14,12 +14,13 @@
 #include <zguard.h>
 
 #include "doctor.h"
+#include "doctor_compare.h"
 
 #define DOCTOR_FORMAT 1
 
 static const char usage[] =
     "usage: zguard doctor [--json] [--policy FILE] [--fail-on LEVEL]\n"
-    "                     [--advisories FILE]\n"
+    "                     [--advisories FILE] [--compare PREFIX]\n"
     "\n"
     "Checks the libzmq this program runs with, and optionally a policy:\n"
     "  - libzmq's version at run time (zmq_version) and at build time (the\n"
@@ -50,10 +51,23 @@ static const char usage[] =
     "                     at or above LEVEL is a failure, below it a warning\n"
     "  --advisories FILE  the advisory database to use (default:\n"
     "                     $ZGUARD_DATADIR, then the installed one)\n"
+    "  --compare PREFIX   also describe the libzmq staged in PREFIX by\n"
+    "                     scripts/build-libzmq next to the running one:\n"
+    "                     version, CURVE backend, draft API, where it was\n"
+    "                     built from, the verdict of zguard's suite run\n"
+    "                     against it (make test LIBZMQ_PREFIX=PREFIX writes\n"
+    "                     PREFIX/.zguard-suite-verdict), and which known\n"
+    "                     advisories, issues and behaviours the upgrade\n"
+    "                     fixes and which remain. The staged library is\n"
+    "                     asked by zguard-libzmq-probe, a child process in\n"
+    "                     which it is the only libzmq. No CURVE there, a\n"
+    "                     failed suite, or no libzmq in PREFIX is a\n"
+    "                     failure; no verdict yet or no draft API a warning\n"
     "\n"
     "Exit 0 clean, 1 warnings (e.g. behind the latest stable), 2 a failure:\n"
     "an advisory at or above --fail-on, an invalid policy or an unusable key\n"
-    "file, no CURVE, or no advisory database.\n";
+    "file, no CURVE, no advisory database, or (--compare) a staged libzmq\n"
+    "that is missing, has no CURVE or failed the suite.\n";
 
 /* ---- JSON ------------------------------------------------------------------- */
 
@@ -70,6 +84,28 @@ static void json_str_field(FILE *out, int indent, const char *key,
     fputs(after, out);
 }
 
+typedef struct json_list {
+    FILE *out;
+    size_t n;
+} json_list_t;
+
+/* One alias as a JSON string, after a comma unless the first. */
+static void json_alias(void *arg, const char *alias)
+{
+    json_list_t *l = arg;
+    if (l->n++)
+        fputs(", ", l->out);
+    cli_json_string(l->out, alias);
+}
+
+typedef enum { KIND_ADVISORY, KIND_ISSUE, KIND_BEHAVIOUR } kind_t;
+
+static kind_t kind_of(const zg_advisory_t *a)
+{
+    return a->unfixed ? KIND_ISSUE : a->behaviour ? KIND_BEHAVIOUR
+                                                  : KIND_ADVISORY;
+}
+
 static void json_advisory(FILE *out, const zg_advisory_t *a, bool last)
 {
     fputs("    {\n", out);
@@ -78,24 +114,33 @@ static void json_advisory(FILE *out, const zg_advisory_t *a, bool last)
                    ",\n");
     json_key(out, 6, "cvss");
     fprintf(out, "%s,\n", a->cvss ? a->cvss : "null");
+    static const char *const kinds[] = {"advisory", "issue", "behaviour"};
+    json_str_field(out, 6, "kind", kinds[kind_of(a)], ",\n");
+    json_key(out, 6, "aliases");
+    json_list_t aliases = {out, 0};
+    fputc('[', out);
+    zg_advisory_aliases(a, json_alias, &aliases);
+    fputs("],\n", out);
     json_str_field(out, 6, "affected", a->affected, ",\n");
     json_str_field(out, 6, "fixed", a->unfixed ? NULL : a->fixed, ",\n");
     json_str_field(out, 6, "summary", a->summary, ",\n");
     json_str_field(out, 6, "url", a->url, ",\n");
-    if (a->unfixed)
+    if (a->unfixed || a->behaviour)
         json_str_field(out, 6, "mitigation", a->mitigation, ",\n");
+    if (a->unfixed)
+        json_str_field(out, 6, "master", a->master, ",\n");
     json_str_field(out, 6, "note", a->note, "\n");
     fprintf(out, "    }%s\n", last ? "" : ",");
 }
 
-static void json_matches(FILE *out, const zg_doctor_t *d, bool unfixed)
+static void json_matches(FILE *out, const zg_doctor_t *d, kind_t kind)
 {
     size_t n = 0, done = 0;
     for (size_t i = 0; i < d->napplies; i++)
-        n += d->applies[i]->unfixed == unfixed;
+        n += kind_of(d->applies[i]) == kind;
     fputs(n ? "[\n" : "[]", out);
     for (size_t i = 0; i < d->napplies; i++)
-        if (d->applies[i]->unfixed == unfixed)
+        if (kind_of(d->applies[i]) == kind)
             json_advisory(out, d->applies[i], ++done == n);
     if (n)
         fputs("  ]", out);
@@ -146,11 +191,13 @@ static void json_db(FILE *out, const zg_doctor_t *d)
         json_str_field(out, 4, "reviewed", d->db->reviewed, ",\n");
         fprintf(out, "    \"reviewed_days_ago\": %lld,\n",
                 (long long)d->db_age);
-        size_t issues = 0;
+        size_t count[3] = {0, 0, 0};
         for (size_t i = 0; i < d->db->count; i++)
-            issues += d->db->items[i].unfixed;
-        fprintf(out, "    \"advisories\": %zu,\n", d->db->count - issues);
-        fprintf(out, "    \"unfixed_issues\": %zu\n  },\n", issues);
+            count[kind_of(&d->db->items[i])]++;
+        fprintf(out, "    \"advisories\": %zu,\n", count[KIND_ADVISORY]);
+        fprintf(out, "    \"unfixed_issues\": %zu,\n", count[KIND_ISSUE]);
+        fprintf(out, "    \"behaviours\": %zu\n  },\n",
+                count[KIND_BEHAVIOUR]);
         fputs("  \"latest_stable\": {\n", out);
         json_str_field(out, 4, "version", zg_ver_str(d->db->latest, 0),
                        ",\n");
@@ -166,9 +213,11 @@ static void json_db(FILE *out, const zg_doctor_t *d)
                 d->behind_exact ? "true" : "false");
     }
     fputs("  \"advisories\": ", out);
-    json_matches(out, d, false);
+    json_matches(out, d, KIND_ADVISORY);
     fputs("  \"unfixed_issues\": ", out);
-    json_matches(out, d, true);
+    json_matches(out, d, KIND_ISSUE);
+    fputs("  \"behaviours\": ", out);
+    json_matches(out, d, KIND_BEHAVIOUR);
 }
 
 static void json_findings(FILE *out, const zg_doctor_t *d)
@@ -188,7 +237,8 @@ static void json_findings(FILE *out, const zg_doctor_t *d)
         fputs("  ],\n", out);
 }
 
-static void print_json(FILE *out, const zg_doctor_t *d, const char *policy)
+static void print_json(FILE *out, const zg_doctor_t *d, const char *policy,
+                       const staged_t *staged)
 {
     fprintf(out, "{\n  \"doctor_format\": %d,\n", DOCTOR_FORMAT);
     json_str_field(out, 2, "zguard", zg_version_string(), ",\n");
@@ -202,6 +252,10 @@ static void print_json(FILE *out, const zg_doctor_t *d, const char *policy)
     } else {
         fputs("  \"policy\": null,\n", out);
     }
+    if (staged)
+        staged_print_json(out, staged, d);
+    else
+        fputs("  \"compare\": null,\n", out);
     json_str_field(out, 2, "fail_on", zg_adv_severity_name(d->fail_on),
                    ",\n");
     json_findings(out, d);
@@ -265,16 +319,16 @@ static void print_matches(const zg_doctor_t *d)
         row("advisories", "not checked (no advisory database)");
         return;
     }
-    size_t adv = 0, issues = 0;
+    size_t adv = 0, issues = 0, behaviours = 0;
     for (size_t i = 0; i < d->napplies; i++) {
-        if (d->applies[i]->unfixed)
-            issues++;
-        else
-            adv++;
+        kind_t k = kind_of(d->applies[i]);
+        adv += k == KIND_ADVISORY;
+        issues += k == KIND_ISSUE;
+        behaviours += k == KIND_BEHAVIOUR;
     }
     size_t total = 0;
     for (size_t i = 0; i < d->db->count; i++)
-        total += !d->db->items[i].unfixed;
+        total += kind_of(&d->db->items[i]) == KIND_ADVISORY;
     if (adv == 0)
         row("advisories", "none of %zu known applies to %s", total,
             zg_ver_str(d->runtime, 0));
@@ -283,11 +337,15 @@ static void print_matches(const zg_doctor_t *d)
             total, zg_ver_str(d->runtime, 0));
     row("unfixed upstream", "%zu issue%s no release fixes yet (see below)",
         issues, issues == 1 ? "" : "s");
+    if (behaviours)
+        row("behaviours", "%zu fixed in a later release, worked around by "
+            "zguard (see below)", behaviours);
     row("advisory database", "%s (format %d, reviewed %s)", d->db_path,
         d->db->format, d->db->reviewed);
 }
 
-static void print_table(const zg_doctor_t *d, const char *policy)
+static void print_table(const zg_doctor_t *d, const char *policy,
+                        const staged_t *staged)
 {
     printf("zguard doctor\n\n");
     row("libzmq (run time)", "%s%s%s", zg_ver_str(d->runtime, 0),
@@ -307,6 +365,8 @@ static void print_table(const zg_doctor_t *d, const char *policy)
     if (policy)
         row("policy", "%s: %s", policy, d->policy_valid ? "valid" : "INVALID");
     printf("\n");
+    if (staged)
+        staged_print_table(staged, d);
     if (d->nfindings) {
         printf("  %-8s %-16s %s\n", "LEVEL", "CHECK", "FINDING");
         for (size_t i = 0; i < d->nfindings; i++)
@@ -341,7 +401,9 @@ int cmd_doctor(int argc, char **argv)
                                      {"policy", 0, "FILE", 'p'},
                                      {"fail-on", 0, "SEVERITY", 'f'},
                                      {"advisories", 0, "FILE", 'a'},
+                                     {"compare", 0, "PREFIX", 'c'},
                                      {NULL, 0, NULL, 0}};
+    const char *compare = NULL;
     cli_opts_t p = {.cmd = "zguard doctor", .table = opts, .argc = argc,
                     .argv = argv};
     zg_doctor_opts_t o = {.fail_on = ZG_ADV_HIGH};
@@ -351,6 +413,7 @@ int cmd_doctor(int argc, char **argv)
         case 'j': json = 1; break;
         case 'p': o.policy = p.value; break;
         case 'a': o.db_path = p.value; break;
+        case 'c': compare = p.value; break;
         case 'f': {
             int s = zg_adv_severity_from_name(p.value);
             if (s < 0)
@@ -368,16 +431,29 @@ int cmd_doctor(int argc, char **argv)
     if (p.nargs)
         return cli_usage_error("zguard doctor", "unexpected argument '%s'",
                                cli_opt_args(&p)[0]);
+    char probe[1024];
+    if (compare && cli_find_program("zguard doctor", "zguard-libzmq-probe",
+                                    probe, sizeof probe) != 0)
+        return EXIT_FAIL;
     zg_doctor_t *d = zg_doctor_run(&o);
     if (!d) {
         fprintf(stderr, "zguard doctor: %s\n", zg_last_error());
         return EXIT_FAIL;
     }
+    staged_t staged;
+    if (compare && staged_compare(&staged, d, compare, probe) != 0) {
+        fprintf(stderr, "zguard doctor: out of memory\n");
+        staged_free(&staged);
+        zg_doctor_destroy(&d);
+        return EXIT_FAIL;
+    }
     if (json)
-        print_json(stdout, d, o.policy);
+        print_json(stdout, d, o.policy, compare ? &staged : NULL);
     else
-        print_table(d, o.policy);
+        print_table(d, o.policy, compare ? &staged : NULL);
     int rc = zg_doctor_verdict(d);
+    if (compare)
+        staged_free(&staged);
     zg_doctor_destroy(&d);
     return rc;
 }

@@ -39,7 +39,8 @@ typedef struct demo_proc {
     int log;      /* the log file, or -1 */
 } demo_proc_t;
 
-/* Starts argv[0] (a path) with argv; its log goes to logdir/NAME.log. */
+/* Starts argv[0] (a path) with argv; its log goes to logdir/NAME.log
+ * (logdir NULL: no log). */
 int proc_start(demo_proc_t *p, const char *name, char *const argv[],
                const char *logdir);
 /* The next line within timeout_ms: 1, 0 on timeout, -1 at end of output. */

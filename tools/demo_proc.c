@@ -55,9 +55,11 @@ int proc_start(demo_proc_t *p, const char *name, char *const argv[],
     }
     p->out = fds[0];
     p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-    char path[DEMO_PATH_MAX + 48];
-    snprintf(path, sizeof path, "%s/%s.log", logdir, name);
-    p->log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (logdir) {
+        char path[DEMO_PATH_MAX + 48];
+        snprintf(path, sizeof path, "%s/%s.log", logdir, name);
+        p->log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    }
     return 0;
 }
 

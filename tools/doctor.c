@@ -17,12 +17,12 @@
  * The CLI (tools/cmd_doctor.c) turns the result into a table or JSON.
  */
 #include "doctor.h"
+#include "libzmq_object.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,16 +67,13 @@ static void find(zg_doctor_t *d, zg_finding_level_t level, const char *check,
 
 /* Adds a finding about subject (may be NULL). Out of memory loses the
  * finding but marks the run failed, so it cannot look clean. */
-ZG_PRINTF(5, 6)
-static void finding(zg_doctor_t *d, zg_finding_level_t level,
-                    const char *check, const char *subject, const char *fmt,
-                    ...)
+__attribute__((format(printf, 5, 0)))
+static void vfinding(zg_doctor_t *d, zg_finding_level_t level,
+                     const char *check, const char *subject, const char *fmt,
+                     va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (d->nfindings == d->cap_findings) {
         size_t cap = d->cap_findings ? 2 * d->cap_findings : 16;
         zg_finding_t *f = realloc(d->findings, cap * sizeof *f);
@@ -102,15 +99,34 @@ oom:
     d->oom = true;
 }
 
+ZG_PRINTF(5, 6)
+static void finding(zg_doctor_t *d, zg_finding_level_t level,
+                    const char *check, const char *subject, const char *fmt,
+                    ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfinding(d, level, check, subject, fmt, ap);
+    va_end(ap);
+}
+
 static void find(zg_doctor_t *d, zg_finding_level_t level, const char *check,
                  const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vfinding(d, level, check, NULL, fmt, ap);
     va_end(ap);
-    finding(d, level, check, NULL, "%s", msg);
+}
+
+void zg_doctor_finding(zg_doctor_t *d, zg_finding_level_t level,
+                       const char *check, const char *subject,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfinding(d, level, check, subject, fmt, ap);
+    va_end(ap);
 }
 
 int zg_doctor_verdict(const zg_doctor_t *doc)
@@ -157,58 +173,11 @@ static void check_capabilities(zg_doctor_t *d)
 
 /* ---- CURVE on libsodium? The DT_NEEDED entries of the loaded libzmq ----------- */
 
-typedef struct zmq_object {
-    char path[512];
-    bool found, needs_sodium;
-} zmq_object_t;
-
-static bool is_libzmq(const char *name)
-{
-    const char *base = strrchr(name, '/');
-    base = base ? base + 1 : name;
-    return strncmp(base, "libzmq.so", 9) == 0;
-}
-
-/* d_ptr of DT_STRTAB: glibc relocates it in place on most architectures,
- * other loaders leave it relative to the load address. A relative one is
- * below the load address, which tells the two apart. */
-static const char *dyn_strtab(const ElfW(Dyn) *dyn, ElfW(Addr) base)
-{
-    for (; dyn->d_tag != DT_NULL; dyn++)
-        if (dyn->d_tag == DT_STRTAB) {
-            ElfW(Addr) p = dyn->d_un.d_ptr;
-            return (const char *)(p < base ? p + base : p);
-        }
-    return NULL;
-}
-
-static int visit_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    zmq_object_t *z = arg;
-    if (!info->dlpi_name || !is_libzmq(info->dlpi_name))
-        return 0;
-    z->found = true;
-    snprintf(z->path, sizeof z->path, "%s", info->dlpi_name);
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
-            continue;
-        const ElfW(Dyn) *dyn = (const ElfW(Dyn) *)(info->dlpi_addr +
-                                                   info->dlpi_phdr[i].p_vaddr);
-        const char *strtab = dyn_strtab(dyn, info->dlpi_addr);
-        for (; strtab && dyn->d_tag != DT_NULL; dyn++)
-            if (dyn->d_tag == DT_NEEDED &&
-                strncmp(strtab + dyn->d_un.d_val, "libsodium.so", 12) == 0)
-                z->needs_sodium = true;
-    }
-    return 1; /* the first libzmq is the one symbols bind to */
-}
-
 static void check_curve(zg_doctor_t *d)
 {
     d->sodium_version = sodium_version_string();
-    zmq_object_t z = {0};
-    dl_iterate_phdr(visit_object, &z);
+    zg_libzmq_object_t z;
+    zg_libzmq_object_find(&z);
     snprintf(d->libzmq_path, sizeof d->libzmq_path, "%s", z.path);
     if (!d->cap[0]) {
         d->curve = ZG_CURVE_BACKEND_NONE;
@@ -274,22 +243,29 @@ static void check_advisories(zg_doctor_t *d)
     }
     for (size_t i = 0; i < d->db->count; i++) {
         const zg_advisory_t *a = &d->db->items[i];
-        if (!zg_advisory_applies(a, d->runtime))
+        if (!zg_advisory_applies_to(a, d->runtime, d->cap[0]))
             continue;
         d->applies[d->napplies++] = a;
-        zg_finding_level_t level =
-            a->unfixed ? ZG_FIND_INFO
-            : a->severity >= d->fail_on ? ZG_FIND_FAILURE
-                                        : ZG_FIND_WARNING;
         if (a->unfixed)
-            finding(d, level, "issue", a->id, "%s %s (no release fixes it): "
-                    "%s; mitigation: %s", zg_adv_severity_name(a->severity),
-                    a->id, a->summary, a->mitigation);
-        else
-            finding(d, level, "advisory", a->id, "%s %s applies to libzmq "
-                    "%s: %s; fixed in %s (%s)",
+            finding(d, ZG_FIND_INFO, "issue", a->id,
+                    "%s %s (no release fixes it; master: %s): %s; "
+                    "mitigation: %s", zg_adv_severity_name(a->severity),
+                    a->id, a->master, a->summary, a->mitigation);
+        else if (a->behaviour)
+            finding(d, ZG_FIND_INFO, "behaviour", a->id,
+                    "%s %s of libzmq %s, fixed in %s: %s; zguard: %s",
                     zg_adv_severity_name(a->severity), a->id,
-                    zg_ver_str(d->runtime, 0), a->summary, a->fixed, a->url);
+                    zg_ver_str(d->runtime, 0), a->fixed, a->summary,
+                    a->mitigation);
+        else
+            finding(d, a->severity >= d->fail_on ? ZG_FIND_FAILURE
+                                                 : ZG_FIND_WARNING,
+                    "advisory", a->id,
+                    "%s %s%s%s%s applies to libzmq %s: %s; fixed in %s (%s)",
+                    zg_adv_severity_name(a->severity), a->id,
+                    a->aliases ? " (also " : "", a->aliases ? a->aliases : "",
+                    a->aliases ? ")" : "", zg_ver_str(d->runtime, 0),
+                    a->summary, a->fixed, a->url);
     }
 }
 
@@ -534,7 +510,7 @@ static void check_gate(zg_doctor_t *d, const zg_policy_t *p)
     const char *mode = zg_policy_libzmq(p, "on_advisory", &line);
     size_t fixable = 0;
     for (size_t i = 0; i < d->napplies; i++)
-        fixable += !d->applies[i]->unfixed;
+        fixable += !d->applies[i]->unfixed && !d->applies[i]->behaviour;
     if (mode && strcmp(mode, "fail") == 0 && fixable)
         finding(d, ZG_FIND_FAILURE, "policy-gate", "on_advisory",
                 "%s:%u: on_advisory = fail and %zu advisor%s appl%s: "

@@ -69,6 +69,12 @@ typedef struct zg_doctor {
 
 zg_doctor_t *zg_doctor_run(const zg_doctor_opts_t *opts);
 void zg_doctor_destroy(zg_doctor_t **doc);
+/* Adds a finding about subject (may be NULL): what doctor --compare adds
+ * about a staged libzmq joins the run's findings and exit code. */
+ZG_PRINTF(5, 6)
+void zg_doctor_finding(zg_doctor_t *d, zg_finding_level_t level,
+                       const char *check, const char *subject,
+                       const char *fmt, ...);
 /* 0 no warnings or failures, 1 warnings, 2 a failure: the exit code. */
 int zg_doctor_verdict(const zg_doctor_t *doc);
 const char *zg_finding_level_name(zg_finding_level_t level);

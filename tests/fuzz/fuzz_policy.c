@@ -19,55 +19,16 @@
 #include <string.h>
 #include <zguard.h>
 
+#include "fuzz_diag.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_FILE "fuzz"
 #define TYPE_COUNT 12 /* ZMQ_PAIR (0) .. ZMQ_STREAM (11) */
 
-static FILE *devnull;
-
 static void check(int ok, const char *what)
 {
-    if (!ok) {
-        fprintf(stderr, "fuzz_policy: broken promise: %s\n", what);
-        abort();
-    }
-}
-
-/* Text a person reads: tabs, but no other control character. */
-static int printable(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return 0;
-    }
-    return 1;
-}
-
-static void check_problems(const zg_diag_t *diag, const uint8_t *data,
-                           size_t size)
-{
-    unsigned lines = 1;
-    for (size_t i = 0; i < size; i++)
-        lines += data[i] == '\n';
-    unsigned last = 0;
-    for (size_t i = 0; i < zg_diag_count(diag); i++) {
-        const zg_problem_t *p = zg_diag_get(diag, i);
-        check(p != NULL, "zg_diag_get within zg_diag_count");
-        check(strcmp(p->file, FUZZ_FILE) == 0, "problem names the file");
-        check(p->line >= 1 && p->line <= lines, "problem line in the text");
-        check(p->line >= last, "problems in line order");
-        last = p->line;
-        check(p->key[0] != '\0', "problem key is not empty");
-        check(printable(p->key), "problem key has no control characters");
-        check(printable(p->message), "message has no control characters");
-        /* the diag formats into ZG_ERROR_MAX bytes: a message that fills
-         * them was probably cut */
-        check(strlen(p->message) < ZG_ERROR_MAX - 1, "message not cut");
-    }
-    check(zg_diag_get(diag, zg_diag_count(diag)) == NULL,
-          "zg_diag_get is NULL past the end");
+    fuzz_check("fuzz_policy", ok, what);
 }
 
 static void check_settings(const zg_setting_t *set, int type)
@@ -85,18 +46,12 @@ static void check_settings(const zg_setting_t *set, int type)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!devnull) {
-        devnull = fopen("/dev/null", "w");
-        if (!devnull)
-            abort();
-    }
     zg_diag_t *diag = zg_diag_new();
     if (!diag)
         return 0;
     zg_policy_t *p =
         zg_policy_parse((const char *)data, size, FUZZ_FILE, diag);
-    zg_diag_print(diag, devnull);
-    check_problems(diag, data, size);
+    fuzz_check_problems("fuzz_policy", diag, data, size, FUZZ_FILE, true);
     check((p != NULL) == (zg_diag_errors(diag) == 0),
           "a policy results exactly when there is no error");
 

@@ -9,7 +9,8 @@
 # Each BUILD_DIR/tests/fuzz/fuzz_NAME runs for SECONDS over a fresh corpus,
 # .fuzz/fuzz_NAME/corpus at the top of the source tree, seeded from
 # tests/fuzz/seeds/NAME/ (and, for fuzz_policy, every tests/policy/*/*.policy;
-# for fuzz_audit, the audit's test corpus tests/audit/*.c, *.cpp, *.py),
+# for fuzz_audit, the audit's test corpus tests/audit/*.c, *.cpp, *.py;
+# for fuzz_advisory, the real data/libzmq-advisories.ini),
 # with tests/fuzz/NAME.dict when there is one. SECONDS=0 runs the seeds once.
 # Crash inputs go to .fuzz/fuzz_NAME/artifacts/ (kept between runs),
 # libFuzzer's output to .fuzz/fuzz_NAME/log. Exits 1 if any target fails,
@@ -59,6 +60,9 @@ for exe in "$targets"/fuzz_*; do
             cp "$f" "$corpus/$kind-$(basename "$f")"
         done
     fi
+    if [ "$short" = advisory ]; then
+        cp "$root/data/libzmq-advisories.ini" "$corpus/data-libzmq-advisories.ini"
+    fi
     if [ "$short" = audit ]; then
         for f in "$root"/tests/audit/*.c "$root"/tests/audit/*.cpp \
             "$root"/tests/audit/*.py; do
@@ -67,7 +71,10 @@ for exe in "$targets"/fuzz_*; do
     fi
     nseeds=$(ls "$corpus" | wc -l)
 
-    set -- -max_len=8192 -timeout=10 -print_final_stats=1 \
+    # the real advisory database is over 8 KiB: room for it whole
+    maxlen=8192
+    [ "$short" = advisory ] && maxlen=32768
+    set -- "-max_len=$maxlen" -timeout=10 -print_final_stats=1 \
         "-artifact_prefix=$work/artifacts/"
     if [ "$seconds" -eq 0 ]; then
         set -- "$@" -runs=0
