@@ -277,33 +277,32 @@ static refusal_t admit(const watch_t *w, const peer_ip_t *ip)
 }
 
 /* Closed before anything is read from it: libzmq sees the end of the
- * connection and cleans up, as for a revoked key's (io.c). */
+ * connection and cleans up, as for a revoked key's (io.c). Counted and
+ * logged first, so that whoever sees it closed sees it counted and said. */
 static void refuse(zg_monitor_t *m, watch_t *w, int fd, refusal_t why,
                    const char *host, const char *local)
 {
-    /* counted before the close, so that whoever sees the close sees it
-     * counted */
     zg_monstats_t *st = &w->sock->mon;
     atomic_fetch_add(why == REFUSE_MAX_PEERS ? &st->refused_max_peers
                                              : &st->refused_per_ip,
                      1);
-    shutdown(fd, SHUT_RDWR);
     const char *reason = why == REFUSE_MAX_PEERS ? "max_peers" : "per_ip_limit";
     uint64_t held;
-    if (!zg_loglimit_pass(&w->logged, reason, host, zg_now_ms(), &held))
-        return;
-    char label[ZG_NAME_MAX + 32], more[64] = "";
-    if (held)
-        snprintf(more, sizeof more, " (and %llu more in the last minute)",
-                 (unsigned long long)held);
-    int64_t limit = w->sock->policy.value[why == REFUSE_MAX_PEERS
-                                              ? ZG_FIELD_MAX_PEERS
-                                              : ZG_FIELD_MAX_PEERS_PER_IP];
-    zg_log(m->ctx, ZG_LOG_WARNING,
-           "%s: refused a connection from %s on %s: %s %lld reached%s",
-           zg_sock_label(w->sock, label, sizeof label), host, local,
-           why == REFUSE_MAX_PEERS ? "max_peers" : "max_peers_per_ip",
-           (long long)limit, more);
+    if (zg_loglimit_pass(&w->logged, reason, host, zg_now_ms(), &held)) {
+        char label[ZG_NAME_MAX + 32], more[64] = "";
+        if (held)
+            snprintf(more, sizeof more, " (and %llu more in the last minute)",
+                     (unsigned long long)held);
+        int64_t limit = w->sock->policy.value[why == REFUSE_MAX_PEERS
+                                                  ? ZG_FIELD_MAX_PEERS
+                                                  : ZG_FIELD_MAX_PEERS_PER_IP];
+        zg_log(m->ctx, ZG_LOG_WARNING,
+               "%s: refused a connection from %s on %s: %s %lld reached%s",
+               zg_sock_label(w->sock, label, sizeof label), host, local,
+               why == REFUSE_MAX_PEERS ? "max_peers" : "max_peers_per_ip",
+               (long long)limit, more);
+    }
+    shutdown(fd, SHUT_RDWR);
 }
 
 static void on_accepted(zg_monitor_t *m, watch_t *w, int fd,
