@@ -18,6 +18,9 @@
  *   findings.c   the rules run over sockets and events
  *   policy.c     values checked against a zguard policy (--policy)
  *   suppress.c   inline `zguard-audit: ignore RULE -- reason` comments
+ *   exclude.c    --exclude globs and .zguard-audit-ignore
+ *   fingerprint.c  stable finding fingerprints (not line numbers)
+ *   baseline.c   --baseline: findings of an earlier JSON report left out
  *   report_*.c   text (and the one-line form), markdown, JSON, SARIF
  */
 #ifndef ZG_AUDIT_H
@@ -37,6 +40,8 @@
 #define AU_TEXT_MAX 160         /* endpoints, values as written */
 #define AU_FILE_MAX_BYTES (16u << 20) /* larger files are skipped, and said so */
 #define AU_PARSE_TIMEOUT_US (20u * 1000 * 1000)
+#define AU_IGNORE_FILE ".zguard-audit-ignore" /* at an audited directory's root */
+#define AU_FP_BYTES 16          /* a finding's fingerprint: BLAKE2b-128 */
 
 /* ---- languages ------------------------------------------------------------ */
 
@@ -202,6 +207,14 @@ typedef struct au_supp {
     int used;
 } au_supp_t;
 
+/* A function or class of the file, for a finding's fingerprint: the
+ * innermost one around it. Rows are 0-based, inclusive. */
+typedef struct au_span {
+    uint32_t first_row, last_row;
+    int is_class;
+    char name[AU_NAME_MAX];   /* "Worker::run", "serve", "Broker" */
+} au_span_t;
+
 typedef struct au_file {
     const char *path;
     au_lang_t lang;
@@ -213,6 +226,8 @@ typedef struct au_file {
     size_t nconsts, cap_consts;
     au_supp_t *supp;
     size_t nsupp, cap_supp;
+    au_span_t *spans;
+    size_t nspans, cap_spans;
     uint32_t scope;           /* while walking: the innermost function */
     int guarded;              /* while walking: inside a poll-guarded if/while */
 } au_file_t;
@@ -377,6 +392,8 @@ typedef struct au_finding {
     long socket;              /* index into the result's sockets, -1 none */
     int suppressed;
     char *justification;
+    unsigned char fp_base[AU_FP_BYTES]; /* rule, file, function, socket, line text */
+    char fingerprint[AU_FP_BYTES * 2 + 1]; /* fp_base and the occurrence, hex */
 } au_finding_t;
 
 typedef struct au_file_info {
@@ -397,6 +414,8 @@ typedef struct au_result {
     size_t nerrors, cap_errors;
     size_t lines, bytes;
     const char *policy_file;  /* NULL without --policy */
+    const char *baseline_file; /* NULL without --baseline */
+    size_t baselined;         /* findings left out: in the baseline */
 } au_result_t;
 
 au_result_t *au_result_new(void);
@@ -409,6 +428,44 @@ size_t au_result_count_exact(const au_result_t *r, au_sev_t sev);
 size_t au_result_suppressed(const au_result_t *r);
 /* Sorts findings by file, line, column, rule. */
 void au_result_sort(au_result_t *r);
+/* Once every path is scanned: sorts the findings and completes their
+ * fingerprints (identical ones numbered in file order). */
+void au_result_finish(au_result_t *r);
+/* ---- fingerprints (fingerprint.c) ---------------------------------------- */
+
+/* The file's findings [first, r->nfindings): each one's fp_base from its
+ * rule, the file's path, the innermost function or class around it, its
+ * socket's variable and its line's text without whitespace. */
+void au_fp_file(au_result_t *r, size_t fi, const au_file_t *f, size_t first);
+/* Records the function or class n starts, when it has a name. */
+void au_fp_span(au_file_t *f, TSNode n);
+/* Numbers equal fp_base in (sorted) order and writes each fingerprint. */
+void au_fp_finish(au_result_t *r);
+
+/* ---- --baseline (baseline.c) ------------------------------------------------ */
+
+/* Removes the findings whose fingerprint the JSON report at path lists
+ * (each listed one matches one finding), counting them in r->baselined.
+ * Call after au_result_finish. -1 with a message naming the file in err. */
+int au_baseline_apply(au_result_t *r, const char *path, char *err, size_t cap);
+
+/* ---- globs: --exclude and .zguard-audit-ignore (exclude.c) ----------------- */
+
+typedef struct au_glob au_glob_t;
+typedef struct au_globs {
+    au_glob_t *g;
+    size_t n, cap;
+} au_globs_t;
+
+/* Adds the glob text[0..len) (docs/audit.md, exclude.c); -1 with the
+ * reason in err when it is not one. */
+int au_globs_add(au_globs_t *gs, const char *text, size_t len, char *err, size_t cap);
+/* Whether rel (relative to the audited directory, '/'-separated) matches. */
+int au_globs_match(const au_globs_t *gs, const char *rel, int is_dir);
+/* One glob a line, '#' comments; a missing file adds nothing. Errors go to
+ * r with the file and line; -1 then. */
+int au_globs_read(au_globs_t *gs, const char *path, au_result_t *r);
+void au_globs_clear(au_globs_t *gs);
 
 /* Builds the sockets of one file from its events into r (file index fi).
  * Returns the index of the first new socket. */
@@ -437,8 +494,11 @@ typedef struct au_engine au_engine_t;
 /* policy may be NULL: zguard sockets then get the built-in values. */
 au_engine_t *au_engine_new(const zg_policy_t *policy, char *err, size_t cap);
 void au_engine_destroy(au_engine_t **e);
+/* A glob every directory walk leaves out (--exclude). */
+int au_engine_exclude(au_engine_t *e, const char *glob, char *err, size_t cap);
 /* A file or a directory (recursively, sorted; hidden directories,
- * node_modules, __pycache__ and CMake build trees are skipped). */
+ * node_modules, __pycache__, CMake build trees, --exclude globs and those
+ * of the directory's .zguard-audit-ignore are skipped). */
 int au_scan_path(au_engine_t *e, au_result_t *r, const char *path);
 /* Text in memory, as a file named name. */
 int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,

@@ -226,6 +226,12 @@ void au_report_markdown(FILE *out, const au_result_t *r, const au_report_opts_t 
             au_result_count_exact(r, AU_SEV_CRITICAL), au_result_count_exact(r, AU_SEV_HIGH),
             au_result_count_exact(r, AU_SEV_MEDIUM), au_result_count_exact(r, AU_SEV_LOW),
             au_result_suppressed(r), zg_version_string());
+    if (r->baseline_file) {
+        fprintf(out, "%zu finding%s already in the baseline `", r->baselined,
+                r->baselined == 1 ? "" : "s");
+        md_code(out, r->baseline_file);
+        fputs("` not listed: only new findings are.\n\n", out);
+    }
     if (r->policy_file) {
         fputs("Values were checked against the policy `", out);
         md_code(out, r->policy_file);

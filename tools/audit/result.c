@@ -146,3 +146,9 @@ void au_result_sort(au_result_t *r)
     if (r->nfindings > 1)
         qsort(r->findings, r->nfindings, sizeof *r->findings, cmp_findings);
 }
+
+void au_result_finish(au_result_t *r)
+{
+    au_result_sort(r);
+    au_fp_finish(r);
+}

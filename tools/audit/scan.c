@@ -11,6 +11,7 @@
 #include "zguard_tools.h"
 
 #include <dirent.h>
+#include <sodium.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ static int mentions_zeromq(const char *text, size_t len);
 
 struct au_engine {
     au_parsers_t *parsers;
+    au_globs_t exclude;          /* --exclude */
     const zg_policy_t *policy;   /* the user's, or NULL */
     zg_policy_t *builtin;        /* zguard sockets' values without one */
 };
@@ -34,6 +36,11 @@ au_engine_t *au_engine_new(const zg_policy_t *policy, char *err, size_t cap)
     au_engine_t *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    if (sodium_init() < 0) { /* fingerprints: crypto_generichash */
+        snprintf(err, cap, "libsodium failed to initialise");
+        free(e);
         return NULL;
     }
     e->parsers = au_parsers_new(err, cap);
@@ -56,9 +63,15 @@ void au_engine_destroy(au_engine_t **e)
     if (!e || !*e)
         return;
     au_parsers_destroy(&(*e)->parsers);
+    au_globs_clear(&(*e)->exclude);
     zg_policy_destroy(&(*e)->builtin);
     free(*e);
     *e = NULL;
+}
+
+int au_engine_exclude(au_engine_t *e, const char *glob, char *err, size_t cap)
+{
+    return au_globs_add(&e->exclude, glob, strlen(glob), err, cap);
 }
 
 /* ---- growing arrays ---------------------------------------------------------------- */
@@ -397,6 +410,7 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
         if (strcmp(t, "function_definition") == 0) {
             push(w, f, depth);
             f->scope = ts_node_start_byte(n) + 1;
+            au_fp_span(f, n);
         } else if (strcmp(t, "field_initializer") == 0) {
             au_rec_cppzmq_decl(f, n);
         }
@@ -420,6 +434,8 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
     case 'c':
         if (strcmp(t, "call_expression") == 0 || strcmp(t, "call") == 0)
             on_call(f, n);
+        else if (strcmp(t, "class_definition") == 0 || strcmp(t, "class_specifier") == 0)
+            au_fp_span(f, n);
         else if (strcmp(t, "comment") == 0)
             au_supp_parse(f, n);
         else if (strcmp(t, "compound_literal_expression") == 0 && f->lang == AU_LANG_CPP)
@@ -428,6 +444,10 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
     case 'd':
         if (strcmp(t, "declaration") == 0 && f->lang == AU_LANG_CPP)
             au_rec_cppzmq_decl(f, n);
+        break;
+    case 's':
+        if (strcmp(t, "struct_specifier") == 0 && f->lang == AU_LANG_CPP)
+            au_fp_span(f, n);
         break;
     case 'n':
         if (strcmp(t, "new_expression") == 0)
@@ -601,9 +621,11 @@ int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
     if (e->policy)
         au_policy_check(r, (size_t)fi, first, e->policy);
     au_supp_apply(r, (size_t)fi, &f, ffirst);
+    au_fp_file(r, (size_t)fi, &f, ffirst);
     free(f.ev);
     free(f.consts);
     free(f.supp);
+    free(f.spans);
     ts_tree_delete(tree);
     return 0;
 }
@@ -650,11 +672,28 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int scan_dir(au_engine_t *e, au_result_t *r, const char *dir, int depth);
+/* One walk from an audited directory: what it leaves out. */
+typedef struct dir_walk {
+    au_engine_t *e;
+    au_result_t *r;
+    size_t root_len;          /* path[root_len..] is relative to the root */
+    au_globs_t ignore;        /* the root's .zguard-audit-ignore */
+} dir_walk_t;
 
-static int scan_entry(au_engine_t *e, au_result_t *r, const char *dir,
-                      const char *name, int depth)
+static int excluded(const dir_walk_t *w, const char *path, int is_dir)
 {
+    const char *rel = path + w->root_len;
+    while (*rel == '/')
+        rel++;
+    return au_globs_match(&w->e->exclude, rel, is_dir) ||
+           au_globs_match(&w->ignore, rel, is_dir);
+}
+
+static int scan_dir(dir_walk_t *w, const char *dir, int depth);
+
+static int scan_entry(dir_walk_t *w, const char *dir, const char *name, int depth)
+{
+    au_result_t *r = w->r;
     char path[4096];
     int n = snprintf(path, sizeof path, "%s%s%s", dir,
                      dir[strlen(dir) - 1] == '/' ? "" : "/", name);
@@ -665,17 +704,18 @@ static int scan_entry(au_engine_t *e, au_result_t *r, const char *dir,
         return au_result_error(r, "%s: cannot read: %s", path, strerror(errno));
     /* symbolic links to directories are not followed: no loops */
     if (S_ISDIR(st.st_mode))
-        return skip_dir(dir, name) ? 0 : scan_dir(e, r, path, depth + 1);
+        return skip_dir(dir, name) || excluded(w, path, 1) ? 0 : scan_dir(w, path, depth + 1);
     if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
         if (S_ISLNK(st.st_mode) && (stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
             return 0;
-        return scan_file(e, r, path, 0);
+        return excluded(w, path, 0) ? 0 : scan_file(w->e, r, path, 0);
     }
     return 0;
 }
 
-static int scan_dir(au_engine_t *e, au_result_t *r, const char *dir, int depth)
+static int scan_dir(dir_walk_t *w, const char *dir, int depth)
 {
+    au_result_t *r = w->r;
     if (depth > DIR_DEPTH_MAX)
         return au_result_error(r, "%s: nested deeper than %d directories", dir,
                                DIR_DEPTH_MAX);
@@ -703,7 +743,7 @@ static int scan_dir(au_engine_t *e, au_result_t *r, const char *dir, int depth)
     if (n)
         qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
-        if (scan_entry(e, r, dir, names[i], depth) != 0)
+        if (scan_entry(w, dir, names[i], depth) != 0)
             rc = -1;
         free(names[i]);
     }
@@ -716,7 +756,15 @@ int au_scan_path(au_engine_t *e, au_result_t *r, const char *path)
     struct stat st;
     if (stat(path, &st) != 0)
         return au_result_error(r, "%s: cannot read: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return scan_dir(e, r, path, 0);
-    return scan_file(e, r, path, 1);
+    if (!S_ISDIR(st.st_mode))
+        return scan_file(e, r, path, 1); /* named: audited whatever the globs say */
+    dir_walk_t w = {.e = e, .r = r, .root_len = strlen(path)};
+    char ignore[4096];
+    snprintf(ignore, sizeof ignore, "%s%s" AU_IGNORE_FILE, path,
+             path[strlen(path) - 1] == '/' ? "" : "/");
+    int rc = au_globs_read(&w.ignore, ignore, r);
+    if (scan_dir(&w, path, 0) != 0)
+        rc = -1;
+    au_globs_clear(&w.ignore);
+    return rc;
 }
