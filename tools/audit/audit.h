@@ -5,8 +5,9 @@
  * ZeroMQ-related event it recognises (a socket made, an option set, a bind,
  * a blocking receive...) in source order, then resolves the events to
  * sockets and judges each socket against the mitigations of the security
- * analysis. Everything is per file: a socket made in one file and
- * configured in another is outside what a syntax-level audit can see.
+ * analysis. Sockets are per file: a socket made in one file and configured
+ * in another is outside what it sees. Authenticators are judged over all
+ * the files of a run (au_findings_tree, from au_result_finish).
  *
  * Layers, each its own file:
  *   rules.c      constant tables: rules, severities, socket types, options
@@ -76,6 +77,8 @@ typedef enum au_rule {
     AU_R_BLOCKING_NO_TIMEOUT,
     AU_R_CURVE_MISSING,
     AU_R_CURVE_NO_AUTH,
+    AU_R_AUTH_GUARDS_NOTHING,
+    AU_R_AUTH_STARTED_LATE,
     AU_R_OPTION_AFTER_ATTACH,
     AU_R_POLICY_VIOLATION,
     AU_R_POLICY_UNKNOWN_SOCKET,
@@ -117,7 +120,7 @@ typedef enum au_opt_kind {
     AU_OK_SNDHWM, AU_OK_RCVHWM, AU_OK_HWM, /* HWM: libzmq 2.x's, and pyzmq's both */
     AU_OK_SNDTIMEO, AU_OK_RCVTIMEO, AU_OK_MAXMSGSIZE, AU_OK_LINGER,
     AU_OK_CURVE_SERVER, AU_OK_CURVE_PUBLICKEY, AU_OK_CURVE_SECRETKEY,
-    AU_OK_CURVE_SERVERKEY, AU_OK_ZAP_DOMAIN, AU_OK_ROUTER_MANDATORY,
+    AU_OK_CURVE_SERVERKEY, AU_OK_ZAP_DOMAIN, AU_OK_PLAIN, AU_OK_ROUTER_MANDATORY,
     AU_OK_UNBOUNDED          /* CZMQ's zsock_set_unbounded: both HWMs 0 */
 } au_opt_kind_t;
 
@@ -148,7 +151,10 @@ typedef enum au_ev_kind {
     AU_EV_ATTACH,      /* bind or connect of socket var */
     AU_EV_IO,          /* send or receive on socket var */
     AU_EV_HARDEN,      /* zg_harden(ctx, var, name) */
-    AU_EV_AUTHENTICATOR, /* a ZAP handler or authenticator in this file */
+    AU_EV_AUTHENTICATOR, /* a ZAP handler or authenticator in this file: var;
+                          * where it starts (pyzmq: .start()) */
+    AU_EV_AUTH_RULE,   /* an address rule (ALLOW/DENY) given to authenticator var */
+    AU_EV_TASK,        /* a thread or task started: var is its function's name */
     AU_EV_SECRET       /* a hard-coded secret key reaching a certificate call */
 } au_ev_kind_t;
 
@@ -211,6 +217,7 @@ typedef struct au_supp {
  * innermost one around it. Rows are 0-based, inclusive. */
 typedef struct au_span {
     uint32_t first_row, last_row;
+    uint32_t scope;           /* a function's scope (au_event_t.scope), 0 a class */
     int is_class;
     char name[AU_NAME_MAX];   /* "Worker::run", "serve", "Broker" */
 } au_span_t;
@@ -263,6 +270,19 @@ au_event_t *au_ev_attach(au_file_t *f, au_api_t api, TSNode at, TSNode var,
                          const char *call, int bind, TSNode endpoint);
 au_event_t *au_ev_io(au_file_t *f, au_api_t api, TSNode at, TSNode var,
                      const char *call, int send, int nonblocking);
+
+/* An authenticator made by call c ("zauth", "ThreadAuthenticator"), its
+ * variable the one c is assigned to. */
+au_event_t *au_ev_authenticator(au_file_t *f, au_api_t api, const au_call_t *c,
+                                const char *what);
+/* The authenticator the file assigned to var, or NULL. */
+au_event_t *au_auth_named(au_file_t *f, const char *var);
+/* An address rule ("ALLOW", "DENY") given to the authenticator var. */
+void au_ev_auth_rule(au_file_t *f, au_api_t api, TSNode at, const char *var,
+                     const char *rule);
+/* pthread_create, zactor_new, threading.Thread(target=), create_task...:
+ * the function that runs in another thread or task. */
+void au_rec_task(au_file_t *f, const au_call_t *c);
 
 /* ---- syntax-node helpers (ast.c) ------------------------------------------ */
 
@@ -378,6 +398,8 @@ typedef struct au_socket {
     unsigned harden_line;     /* zg_harden, 0 when none */
     int late_harden;          /* zg_harden after bind/connect */
     int curve_server, curve_client, exposed, mandatory;
+    int mechanism;            /* a CURVE or PLAIN option: libzmq asks ZAP */
+    int zap_domain;           /* ZAP_DOMAIN set: libzmq asks ZAP, NULL too */
     int member;               /* a member: found by name from any method */
     int dynamic;              /* an option set through a variable */
     int zname_known;
@@ -401,6 +423,7 @@ typedef struct au_file_info {
     au_lang_t lang;
     size_t lines, bytes, sockets;
     int syntax_errors;        /* the tree has ERROR nodes: results may miss */
+    unsigned auth_line;       /* its first authenticator, 0 when none */
 } au_file_info_t;
 
 typedef struct au_result {
@@ -476,6 +499,10 @@ long au_model_resolve(const au_result_t *r, size_t first, const au_event_t *e);
 /* Runs every rule over the file's sockets [first, r->nsockets) and its
  * events. */
 void au_findings_run(au_result_t *r, size_t fi, const au_file_t *f, size_t first);
+/* The rules that are judged over all the files audited together (an
+ * authenticator anywhere, a socket it is consulted for anywhere): findings
+ * made per file that the whole tree contradicts are removed. */
+void au_findings_tree(au_result_t *r);
 int au_finding_add(au_result_t *r, au_rule_t rule, size_t fi, unsigned line,
                    unsigned col, long socket, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));

@@ -58,6 +58,7 @@ void au_fp_span(au_file_t *f, TSNode n)
     s->first_row = ts_node_start_point(n).row;
     s->last_row = ts_node_end_point(n).row;
     s->is_class = is_class;
+    s->scope = is_class ? 0 : ts_node_start_byte(n) + 1;
     au_text(f, name, s->name, sizeof s->name);
 }
 

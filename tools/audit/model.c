@@ -218,6 +218,15 @@ static void curve_option(au_socket_t *s, const au_event_t *e, int effective)
         s->curve_client = 1;
 }
 
+static int empty_string(const char *text)
+{
+    static const char *const empty[] = {"", "\"\"", "''", "b\"\"", "b''"};
+    for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++)
+        if (strcmp(text, empty[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void apply_option(au_socket_t *s, const au_event_t *e, au_source_t src,
                          int effective)
 {
@@ -238,7 +247,19 @@ static void apply_option(au_socket_t *s, const au_event_t *e, au_source_t src,
     case AU_OK_MAXMSGSIZE: set_state(s, AU_M_MAXMSGSIZE, e, src, effective); break;
     case AU_OK_LINGER: set_state(s, AU_M_LINGER, e, src, effective); break;
     case AU_OK_CURVE_SERVER:
-    case AU_OK_CURVE_SERVERKEY: curve_option(s, e, effective); break;
+    case AU_OK_CURVE_SERVERKEY:
+        curve_option(s, e, effective);
+        s->mechanism |= !(e->opt.kind == AU_OK_CURVE_SERVER && e->val.known && e->val.value == 0);
+        break;
+    case AU_OK_CURVE_PUBLICKEY:
+    case AU_OK_CURVE_SECRETKEY:
+    case AU_OK_PLAIN:
+        s->mechanism = 1; /* libzmq: setting the key or credential sets the mechanism */
+        break;
+    case AU_OK_ZAP_DOMAIN:
+        /* an empty domain is none: libzmq then skips ZAP for NULL */
+        s->zap_domain |= !empty_string(e->val.text);
+        break;
     case AU_OK_ROUTER_MANDATORY:
         s->mandatory = !(e->val.known && e->val.value == 0);
         break;
@@ -406,12 +427,15 @@ static void authentication(au_socket_t *s, const au_file_t *f)
     }
     if (!s->curve_server)
         return;
+    /* the file's authenticator: the one in the socket's function, if any */
+    const au_event_t *auth = NULL;
     for (size_t i = 0; i < f->nev; i++)
-        if (f->ev[i].kind == AU_EV_AUTHENTICATOR) {
-            *a = (au_mstate_t){.status = AU_ST_SET, .source = AU_SRC_CONTEXT,
-                               .line = f->ev[i].line, .text = "ZAP handler"};
-            return;
-        }
+        if (f->ev[i].kind == AU_EV_AUTHENTICATOR &&
+            (!auth || (auth->scope != s->scope && f->ev[i].scope == s->scope)))
+            auth = &f->ev[i];
+    if (auth)
+        *a = (au_mstate_t){.status = AU_ST_SET, .source = AU_SRC_CONTEXT,
+                           .line = auth->line, .text = "ZAP handler"};
 }
 
 static void blocking(au_socket_t *s)

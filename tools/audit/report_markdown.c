@@ -15,7 +15,7 @@ typedef struct section {
     au_mit_t mits[3];
     int nmits;
     const char *missing_word;   /* "needs HWM configuration" */
-    au_rule_t extra[3];         /* findings listed under Missing too */
+    au_rule_t extra[4];         /* findings listed under Missing too */
     int nextra;
 } section_t;
 
@@ -31,7 +31,8 @@ static const section_t sections[] = {
      {AU_R_SECRET_HARDCODED, AU_R_TCP_BIND_ALL}, 2},
     {"Authenticate peers (ZAP handler, pinned server keys).",
      {AU_M_AUTH}, 1, "needs authentication",
-     {AU_R_CURVE_NO_AUTH, AU_R_PICKLE_UNAUTH}, 2},
+     {AU_R_CURVE_NO_AUTH, AU_R_PICKLE_UNAUTH, AU_R_AUTH_GUARDS_NOTHING,
+      AU_R_AUTH_STARTED_LATE}, 4},
     {"Limit message size with ZMQ_MAXMSGSIZE on receiving sockets.",
      {AU_M_MAXMSGSIZE}, 1, "needs MAXMSGSIZE", {0}, 0},
     {"Bound shutdown with a finite ZMQ_LINGER.",

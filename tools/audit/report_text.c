@@ -37,7 +37,7 @@ void au_mstate_brief(const au_mstate_t *m, char *buf, size_t cap)
         snprintf(buf, cap, "n/a");
         return;
     }
-    if (m->source == AU_SRC_CONTEXT || m->source == AU_SRC_PROCESS)
+    if ((m->source == AU_SRC_CONTEXT || m->source == AU_SRC_PROCESS) && m->line)
         snprintf(where, sizeof where, "(%s@%u)", au_source_name(m->source), m->line);
     else if (m->source == AU_SRC_POLICY)
         snprintf(where, sizeof where, "(policy)");

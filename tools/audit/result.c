@@ -149,6 +149,7 @@ void au_result_sort(au_result_t *r)
 
 void au_result_finish(au_result_t *r)
 {
+    au_findings_tree(r);
     au_result_sort(r);
     au_fp_finish(r);
 }

@@ -330,6 +330,7 @@ static void on_call(au_file_t *f, TSNode n)
     TSNode args = ts_node_child_by_field_name(n, "arguments", 9);
     if (!ts_node_is_null(args))
         call_args(args, &c);
+    au_rec_task(f, &c);
     if (f->lang == AU_LANG_PYTHON) {
         au_rec_pyzmq_call(f, &c);
         return;
@@ -592,7 +593,8 @@ static int mentions_zeromq(const char *text, size_t len)
         if ((size_t)(text + len - p) >= 3 && (memcmp(p, "ZMQ", 3) == 0 ||
                                              memcmp(p, "ZSY", 3) == 0))
             return 1;
-    return 0;
+    /* pyzmq's authenticators, imported by name: `auth = ThreadAuthenticator(ctx)` */
+    return memmem(text, len, "Authenticator", 13) != NULL;
 }
 
 int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
