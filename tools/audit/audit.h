@@ -253,6 +253,10 @@ typedef struct au_call {
     int nkwargs;
 } au_call_t;
 
+/* arr with room for element n (cap doubled when full), or NULL when memory
+ * ran out (arr is then unchanged and still owned by the caller). */
+void *au_grow(void *arr, size_t *cap, size_t n, size_t elem);
+
 /* Appends a zeroed event at node, in the file's current scope. NULL when
  * out of memory (the event is then lost, never the process). */
 au_event_t *au_emit(au_file_t *f, au_ev_kind_t kind, au_api_t api, TSNode at);
@@ -293,6 +297,9 @@ void au_text(const au_file_t *f, TSNode n, char *buf, size_t cap);
  * leading & and * and surrounding parentheses removed. 0 when the node is
  * not a plain reference (a call, a literal...). */
 int au_var(const au_file_t *f, TSNode n, char *buf, size_t cap);
+/* The name a declarator declares, through `*s`, `s[2]`, `(s)`, `f(int)`:
+ * an identifier, a field, `Worker::run`, `~Worker`, `operator()`. */
+TSNode au_declarator_name(TSNode d);
 /* The last identifier of a name: `zmq.PUSH` -> PUSH,
  * `zmq::socket_type::push` -> push, `ZMQ_PUSH` -> ZMQ_PUSH. */
 void au_last_name(const au_file_t *f, TSNode n, char *buf, size_t cap);

@@ -112,14 +112,10 @@ static int literal(reader_t *r, const char *word)
 
 static int add_fp(reader_t *r, const char *hex)
 {
-    if (r->nfps == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 64;
-        fp_hex_t *g = realloc(r->fps, nc * sizeof *g);
-        if (!g)
-            return fail(r, "memory (out of memory)");
-        r->fps = g;
-        r->cap = nc;
-    }
+    fp_hex_t *g = au_grow(r->fps, &r->cap, r->nfps, sizeof *g);
+    if (!g)
+        return fail(r, "memory (out of memory)");
+    r->fps = g;
     memcpy(r->fps[r->nfps].hex, hex, FP_HEX);
     r->fps[r->nfps].hex[FP_HEX] = '\0';
     r->fps[r->nfps++].used = 0;

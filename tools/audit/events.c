@@ -8,20 +8,6 @@
 
 #include <string.h>
 
-/* Declarators wrap the name: `*s`, `s[2]`, `(s)`. */
-static TSNode declarator_name(TSNode d)
-{
-    for (int i = 0; i < 8 && !ts_node_is_null(d); i++) {
-        if (au_is(d, "identifier") || au_is(d, "field_identifier"))
-            return d;
-        TSNode inner = ts_node_child_by_field_name(d, "declarator", 10);
-        if (ts_node_is_null(inner) && ts_node_named_child_count(d) > 0)
-            inner = ts_node_named_child(d, 0);
-        d = inner;
-    }
-    return (TSNode){0};
-}
-
 int au_assigned_var(const au_file_t *f, TSNode call, char *buf, size_t cap)
 {
     TSNode n = call, p = ts_node_parent(call);
@@ -38,7 +24,7 @@ int au_assigned_var(const au_file_t *f, TSNode call, char *buf, size_t cap)
             p = ts_node_parent(p);
         }
         if (au_is(p, "init_declarator")) {
-            TSNode name = declarator_name(ts_node_child_by_field_name(p, "declarator", 10));
+            TSNode name = au_declarator_name(ts_node_child_by_field_name(p, "declarator", 10));
             if (ts_node_is_null(name))
                 return 0;
             au_text(f, name, buf, cap);

@@ -175,14 +175,10 @@ int au_globs_add(au_globs_t *gs, const char *text, size_t len, char *err, size_t
                  problem);
         return -1;
     }
-    if (gs->n == gs->cap) {
-        size_t nc = gs->cap ? gs->cap * 2 : 8;
-        au_glob_t *g = realloc(gs->g, nc * sizeof *g);
-        if (!g)
-            goto oom;
-        gs->g = g;
-        gs->cap = nc;
-    }
+    au_glob_t *g = au_grow(gs->g, &gs->cap, gs->n, sizeof *g);
+    if (!g)
+        goto oom;
+    gs->g = g;
     /* no '/' (but a trailing one): a name at any depth */
     int anywhere = memchr(text, '/', len) == NULL;
     size_t n = len + (anywhere ? 3 : 0) + 1;

@@ -20,40 +20,20 @@
 #define FP_VERSION "zguard-audit-fp-1"
 #define FP_LINE_MAX 512        /* characters of a line that are hashed */
 
-/* The declarator's name: `int Worker::run(int)`, `*make(void)`. */
-static TSNode declared_name(TSNode d)
-{
-    for (int i = 0; i < 8 && !ts_node_is_null(d); i++) {
-        if (au_is(d, "identifier") || au_is(d, "field_identifier") ||
-            au_is(d, "qualified_identifier") || au_is(d, "destructor_name") ||
-            au_is(d, "operator_name"))
-            return d;
-        TSNode inner = ts_node_child_by_field_name(d, "declarator", 10);
-        if (ts_node_is_null(inner) && ts_node_named_child_count(d) > 0)
-            inner = ts_node_named_child(d, 0);
-        d = inner;
-    }
-    return (TSNode){0};
-}
-
 void au_fp_span(au_file_t *f, TSNode n)
 {
     int is_class = !au_is(n, "function_definition");
     TSNode name = ts_node_child_by_field_name(n, "name", 4);
     if (ts_node_is_null(name) && !is_class)
-        name = declared_name(ts_node_child_by_field_name(n, "declarator", 10));
+        name = au_declarator_name(ts_node_child_by_field_name(n, "declarator", 10));
     /* a class declaration without a body (`class X;`) holds nothing */
     if (ts_node_is_null(name) ||
         (is_class && ts_node_is_null(ts_node_child_by_field_name(n, "body", 4))))
         return;
-    if (f->nspans == f->cap_spans) {
-        size_t nc = f->cap_spans ? f->cap_spans * 2 : 16;
-        au_span_t *s = realloc(f->spans, nc * sizeof *s);
-        if (!s)
-            return; /* the fingerprint then names an outer scope */
-        f->spans = s;
-        f->cap_spans = nc;
-    }
+    au_span_t *spans = au_grow(f->spans, &f->cap_spans, f->nspans, sizeof *spans);
+    if (!spans)
+        return; /* the fingerprint then names an outer scope */
+    f->spans = spans;
     au_span_t *s = &f->spans[f->nspans++];
     s->first_row = ts_node_start_point(n).row;
     s->last_row = ts_node_end_point(n).row;

@@ -76,7 +76,7 @@ int au_engine_exclude(au_engine_t *e, const char *glob, char *err, size_t cap)
 
 /* ---- growing arrays ---------------------------------------------------------------- */
 
-static void *grow(void *p, size_t *cap, size_t n, size_t elem)
+void *au_grow(void *p, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap)
         return p;
@@ -90,7 +90,7 @@ static void *grow(void *p, size_t *cap, size_t n, size_t elem)
 
 au_event_t *au_emit(au_file_t *f, au_ev_kind_t kind, au_api_t api, TSNode at)
 {
-    au_event_t *ev = grow(f->ev, &f->cap_ev, f->nev, sizeof *ev);
+    au_event_t *ev = au_grow(f->ev, &f->cap_ev, f->nev, sizeof *ev);
     if (!ev)
         return NULL;
     f->ev = ev;
@@ -109,7 +109,7 @@ au_event_t *au_emit(au_file_t *f, au_ev_kind_t kind, au_api_t api, TSNode at)
 
 int au_add_const(au_file_t *f, const au_const_t *c)
 {
-    au_const_t *cs = grow(f->consts, &f->cap_consts, f->nconsts, sizeof *cs);
+    au_const_t *cs = au_grow(f->consts, &f->cap_consts, f->nconsts, sizeof *cs);
     if (!cs)
         return -1;
     f->consts = cs;
@@ -364,7 +364,7 @@ typedef struct walk {
 
 static void push(walk_t *w, au_file_t *f, uint32_t depth)
 {
-    frame_t *fr = grow(w->frames, &w->cap, w->n, sizeof *fr);
+    frame_t *fr = au_grow(w->frames, &w->cap, w->n, sizeof *fr);
     if (!fr)
         return; /* out of memory: the scope is merely coarser */
     w->frames = fr;
@@ -494,7 +494,7 @@ static void walk_from(au_file_t *f, TSNode root, skipped_t *skip)
         TSNode n = ts_tree_cursor_current_node(&c);
         int skip_it = 0;
         if (skip && skippable(f, n)) {
-            TSNode *grown = grow(skip->nodes, &skip->cap, skip->n, sizeof *grown);
+            TSNode *grown = au_grow(skip->nodes, &skip->cap, skip->n, sizeof *grown);
             if (grown) { /* else: walked now, merely slower */
                 skip->nodes = grown;
                 skip->nodes[skip->n++] = n;
@@ -553,7 +553,7 @@ static void walk_tree(au_file_t *f, TSTree *tree)
 static long add_file(au_result_t *r, const char *name, au_lang_t lang,
                      const char *text, size_t len)
 {
-    au_file_info_t *fs = grow(r->files, &r->cap_files, r->nfiles, sizeof *fs);
+    au_file_info_t *fs = au_grow(r->files, &r->cap_files, r->nfiles, sizeof *fs);
     if (!fs)
         return -1;
     r->files = fs;
@@ -731,7 +731,7 @@ static int scan_dir(dir_walk_t *w, const char *dir, int depth)
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        char **nn = grow(names, &cap, n, sizeof *names);
+        char **nn = au_grow(names, &cap, n, sizeof *names);
         char *copy = nn ? strdup(de->d_name) : NULL;
         if (!copy) {
             names = nn ? nn : names;
