@@ -34,6 +34,24 @@ for f in "$corpus"/*.c "$corpus"/*.cpp "$corpus"/*.py; do
     checks=$((checks + 1))
 done
 [ "$n" -ge 5 ] || fail "only $n corpus files"
+# trees audited whole (helpers in one file, their callers in another):
+# tests/audit/trees/NAME/ against tests/audit/trees/NAME.expect
+t=0
+for d in "$corpus"/trees/*/; do
+    name=$(basename "$d")
+    (cd "$d" && "$zguard" audit --format lines .) >"$tmp/got" 2>"$tmp/err"
+    [ -s "$tmp/err" ] && fail "trees/$name: $(cat "$tmp/err")"
+    if ! diff -u "$corpus/trees/$name.expect" "$tmp/got" >"$tmp/diff"; then
+        fail "trees/$name: findings differ from trees/$name.expect (- missing, + extra):"
+        sed -n '3,$p' "$tmp/diff" | grep '^[-+]'
+    fi
+    t=$((t + 1))
+    checks=$((checks + 1))
+done
+[ "$t" -ge 2 ] || fail "only $t corpus trees"
+# the caller alone: a helper of a file not audited is not followed
+(cd "$corpus/trees/helpers_py" && "$zguard" audit --format lines server.py) >"$tmp/got"
+grep -q blocking-without-timeout "$tmp/got" && fail "a helper of a file not audited was followed"
 for lang in c++ python; do
     grep -q "($lang, " "$corpus"/*.expect || fail "no $lang socket in the corpus"
 done

@@ -6,8 +6,9 @@
  * a blocking receive...) in source order, then resolves the events to
  * sockets and judges each socket against the mitigations of the security
  * analysis. Sockets are per file: a socket made in one file and configured
- * in another is outside what it sees. Authenticators are judged over all
- * the files of a run (au_findings_tree, from au_result_finish).
+ * in another is outside what it sees. Sends and receives through helpers
+ * (helpers.c) and authenticators are judged over all the files of a run
+ * (au_helpers_tree, au_findings_tree, from au_result_finish).
  *
  * Layers, each its own file:
  *   rules.c      constant tables: rules, severities, socket types, options
@@ -19,6 +20,7 @@
  *   findings.c   the rules run over sockets and events
  *   policy.c     values checked against a zguard policy (--policy)
  *   suppress.c   inline `zguard-audit: ignore RULE -- reason` comments
+ *   helpers.c    sends and receives through functions, across files
  *   exclude.c    --exclude globs and .zguard-audit-ignore
  *   fingerprint.c  stable finding fingerprints (not line numbers)
  *   baseline.c   --baseline: findings of an earlier JSON report left out
@@ -207,6 +209,7 @@ typedef struct au_const {
 
 typedef struct au_supp {
     unsigned line, end_line, col;
+    unsigned char ctx[AU_FP_BYTES]; /* fingerprint context of its line */
     char rules[AU_TEXT_MAX];  /* as written: "hwm-not-set,linger-not-set" */
     char reason[AU_TEXT_MAX];
     int has_reason;
@@ -222,6 +225,40 @@ typedef struct au_span {
     char name[AU_NAME_MAX];   /* "Worker::run", "serve", "Broker" */
 } au_span_t;
 
+/* A function with parameters (helpers.c). */
+#define AU_MAX_PARAMS 8
+typedef struct au_func {
+    uint32_t scope;
+    char name[AU_NAME_MAX];   /* the last part: "s_recv", "recv_msg" */
+    char params[AU_MAX_PARAMS][AU_NAME_MAX]; /* Python: after self/cls */
+    int nparams;
+} au_func_t;
+
+/* A call of a function the audit does not know, kept for the whole run:
+ * it may be a helper that another file defines. */
+typedef struct au_callsite {
+    size_t file, first_socket, nsockets; /* the file's sockets */
+    uint32_t scope, pos;
+    unsigned line, col;
+    int guarded;              /* under a poll */
+    char name[AU_NAME_MAX];   /* the callee */
+    char func[AU_NAME_MAX];   /* the function it is in, "" at file level */
+    int nargs;
+    char args[AU_MAX_PARAMS][AU_NAME_MAX]; /* plain variables, "" otherwise */
+    int param[AU_MAX_PARAMS]; /* args[k] is parameter param[k] of func, or -1 */
+    unsigned char ctx[AU_FP_BYTES]; /* fingerprint context of its line */
+} au_callsite_t;
+
+/* A function that sends or receives on its parameter param. */
+typedef struct au_helper {
+    au_lang_t lang;
+    char name[AU_NAME_MAX];
+    int param;
+    int send;
+    int nonblocking;          /* every way it sends/receives: DONTWAIT or polled */
+    char via[AU_NAME_MAX];    /* the API call at the end: "zmq_recv" */
+} au_helper_t;
+
 typedef struct au_file {
     const char *path;
     au_lang_t lang;
@@ -235,6 +272,10 @@ typedef struct au_file {
     size_t nsupp, cap_supp;
     au_span_t *spans;
     size_t nspans, cap_spans;
+    au_func_t *funcs;
+    size_t nfuncs, cap_funcs;
+    au_callsite_t *calls;
+    size_t ncalls, cap_calls;
     uint32_t scope;           /* while walking: the innermost function */
     int guarded;              /* while walking: inside a poll-guarded if/while */
 } au_file_t;
@@ -383,6 +424,7 @@ typedef struct au_io {
     int blocking;             /* can wait forever: no timeout, no DONTWAIT */
     int pickle;               /* recv_pyobj */
     char call[AU_NAME_MAX];
+    char via[AU_NAME_MAX];    /* through a helper: the API call it makes */
 } au_io_t;
 
 typedef struct au_socket {
@@ -431,6 +473,8 @@ typedef struct au_file_info {
     size_t lines, bytes, sockets;
     int syntax_errors;        /* the tree has ERROR nodes: results may miss */
     unsigned auth_line;       /* its first authenticator, 0 when none */
+    au_supp_t *supp;          /* its suppressions, judged once the run is */
+    size_t nsupp;
 } au_file_info_t;
 
 typedef struct au_result {
@@ -444,6 +488,10 @@ typedef struct au_result {
     size_t nerrors, cap_errors;
     size_t lines, bytes;
     const char *policy_file;  /* NULL without --policy */
+    au_helper_t *helpers;     /* functions that send/receive on a parameter */
+    size_t nhelpers, cap_helpers;
+    au_callsite_t *calls;     /* calls that may reach a helper */
+    size_t ncalls, cap_calls;
     const char *baseline_file; /* NULL without --baseline */
     size_t baselined;         /* findings left out: in the baseline */
 } au_result_t;
@@ -465,12 +513,26 @@ void au_result_finish(au_result_t *r);
 
 /* The file's findings [first, r->nfindings): each one's fp_base from its
  * rule, the file's path, the innermost function or class around it, its
- * socket's variable and its line's text without whitespace. */
-void au_fp_file(au_result_t *r, size_t fi, const au_file_t *f, size_t first);
+ * socket's variable and its line's text without whitespace; and the
+ * context (function and line text) of its suppressions and of the calls
+ * [first_call, r->ncalls), for findings made once the run is read. */
+void au_fp_file(au_result_t *r, size_t fi, au_file_t *f, size_t first, size_t first_call);
+/* x->fp_base from its rule, file, socket and the context of its line. */
+void au_fp_base(const au_result_t *r, au_finding_t *x, const unsigned char ctx[AU_FP_BYTES]);
 /* Records the function or class n starts, when it has a name. */
 void au_fp_span(au_file_t *f, TSNode n);
 /* Numbers equal fp_base in (sorted) order and writes each fingerprint. */
 void au_fp_finish(au_result_t *r);
+
+/* ---- helpers: sends and receives through functions (helpers.c) ---------- */
+
+void au_helpers_func(au_file_t *f, TSNode fn);
+void au_helpers_call(au_file_t *f, const au_call_t *c);
+/* The file's helpers and calls into r (sockets [first, r->nsockets)). */
+void au_helpers_file(au_result_t *r, size_t fi, au_file_t *f, size_t first);
+/* Once every file is read: helper chains, and each call that hands a
+ * socket to a helper as a send or receive on it. */
+void au_helpers_tree(au_result_t *r);
 
 /* ---- --baseline (baseline.c) ------------------------------------------------ */
 
@@ -503,6 +565,16 @@ size_t au_model_build(au_result_t *r, size_t fi, const au_file_t *f,
                       const zg_policy_t *policy);
 /* The socket an event belongs to, or -1. */
 long au_model_resolve(const au_result_t *r, size_t first, const au_event_t *e);
+/* The same among the sockets [first, end). */
+long au_model_resolve_in(const au_result_t *r, size_t first, size_t end,
+                         const au_event_t *e);
+/* Whether a send (or receive) on s can wait forever: no timeout, and not a
+ * send that drops. */
+int au_io_can_block(const au_socket_t *s, int send);
+/* blocking-without-timeout for io, a send or receive through a helper
+ * (ctx: the fingerprint context of its line). */
+void au_blocking_finding(au_result_t *r, long si, const au_io_t *io,
+                         const unsigned char ctx[AU_FP_BYTES]);
 /* Runs every rule over the file's sockets [first, r->nsockets) and its
  * events. */
 void au_findings_run(au_result_t *r, size_t fi, const au_file_t *f, size_t first);
@@ -520,6 +592,11 @@ void au_policy_check(au_result_t *r, size_t fi, size_t first,
  * findings [first, r->nfindings), then themselves judged. */
 void au_supp_parse(au_file_t *f, TSNode comment);
 void au_supp_apply(au_result_t *r, size_t fi, au_file_t *f, size_t first);
+/* Applies file fi's suppressions to finding x (made after the file). */
+void au_supp_apply_late(au_result_t *r, au_finding_t *x);
+/* Once the run is complete: suppressions without a reason, naming unknown
+ * rules, or suppressing nothing, as findings. */
+void au_supp_judge(au_result_t *r);
 
 /* ---- scanning --------------------------------------------------------------- */
 

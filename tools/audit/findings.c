@@ -77,19 +77,34 @@ static void single_rule(au_result_t *r, long si, const au_socket_t *s, au_mit_t 
                    what, s->m[m].status == AU_ST_WEAK ? "set to -1 (no limit)" : "not set");
 }
 
+static void blocking_one(au_result_t *r, long si, const au_socket_t *s, const au_io_t *io)
+{
+    char l[AU_TEXT_MAX], via[AU_NAME_MAX + 32] = "";
+    const au_mstate_t *t = &s->m[io->send ? AU_M_SNDTIMEO : AU_M_RCVTIMEO];
+    if (io->via[0])
+        snprintf(via, sizeof via, " (a helper that calls %s)", io->via);
+    au_finding_add(r, AU_R_BLOCKING_NO_TIMEOUT, s->file, io->line, io->col, si,
+                   "%s%s on %s can wait forever: %s %s and no DONTWAIT", io->call, via,
+                   label(s, l, sizeof l), io->send ? "SNDTIMEO" : "RCVTIMEO",
+                   t->status == AU_ST_WEAK ? "is -1" : "is not set");
+}
+
 static void blocking_rule(au_result_t *r, long si, const au_socket_t *s)
 {
-    char l[AU_TEXT_MAX];
-    for (size_t i = 0; i < s->nio; i++) {
-        const au_io_t *io = &s->io[i];
-        if (!io->blocking)
-            continue;
-        const au_mstate_t *t = &s->m[io->send ? AU_M_SNDTIMEO : AU_M_RCVTIMEO];
-        au_finding_add(r, AU_R_BLOCKING_NO_TIMEOUT, s->file, io->line, io->col, si,
-                       "%s on %s can wait forever: %s %s and no DONTWAIT", io->call,
-                       label(s, l, sizeof l), io->send ? "SNDTIMEO" : "RCVTIMEO",
-                       t->status == AU_ST_WEAK ? "is -1" : "is not set");
-    }
+    for (size_t i = 0; i < s->nio; i++)
+        if (s->io[i].blocking)
+            blocking_one(r, si, s, &s->io[i]);
+}
+
+void au_blocking_finding(au_result_t *r, long si, const au_io_t *io,
+                         const unsigned char ctx[AU_FP_BYTES])
+{
+    size_t n = r->nfindings;
+    blocking_one(r, si, &r->sockets[si], io);
+    if (r->nfindings == n)
+        return;
+    au_fp_base(r, &r->findings[n], ctx);
+    au_supp_apply_late(r, &r->findings[n]);
 }
 
 static unsigned first_attach_line(const au_socket_t *s)

@@ -117,30 +117,52 @@ static void hash_line(crypto_generichash_state *st, const au_file_t *f,
     hash_str(st, buf, k);
 }
 
-void au_fp_file(au_result_t *r, size_t fi, const au_file_t *f, size_t first)
+/* Where a finding is, without its line number: the function around it
+ * and its line's text. */
+static void context(const au_file_t *f, const uint32_t *ls, size_t nls, unsigned line,
+                    unsigned char out[AU_FP_BYTES])
 {
-    if (first >= r->nfindings)
+    char fn[AU_NAME_MAX * 2 + 2];
+    enclosing(f, line ? line - 1 : 0, fn, sizeof fn);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, AU_FP_BYTES);
+    hash_str(&st, fn, strlen(fn));
+    hash_line(&st, f, ls, nls, line);
+    crypto_generichash_final(&st, out, AU_FP_BYTES);
+}
+
+void au_fp_base(const au_result_t *r, au_finding_t *x, const unsigned char ctx[AU_FP_BYTES])
+{
+    const char *var = x->socket >= 0 ? r->sockets[x->socket].var : "";
+    const char *rule = au_rule_info(x->rule)->id;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof x->fp_base);
+    hash_str(&st, FP_VERSION, strlen(FP_VERSION));
+    hash_str(&st, rule, strlen(rule));
+    hash_path(&st, r->files[x->file].path);
+    hash_str(&st, var, strlen(var));
+    crypto_generichash_update(&st, ctx, AU_FP_BYTES);
+    crypto_generichash_final(&st, x->fp_base, sizeof x->fp_base);
+}
+
+void au_fp_file(au_result_t *r, size_t fi, au_file_t *f, size_t first, size_t first_call)
+{
+    if (first >= r->nfindings && first_call >= r->ncalls && !f->nsupp)
         return;
     size_t nls = 0;
     uint32_t *ls = line_starts(f, &nls);
+    unsigned char ctx[AU_FP_BYTES];
     for (size_t i = first; i < r->nfindings; i++) {
         au_finding_t *x = &r->findings[i];
         if (x->file != fi)
             continue;
-        char fn[AU_NAME_MAX * 2 + 2];
-        enclosing(f, x->line ? x->line - 1 : 0, fn, sizeof fn);
-        const char *var = x->socket >= 0 ? r->sockets[x->socket].var : "";
-        const char *rule = au_rule_info(x->rule)->id;
-        crypto_generichash_state st;
-        crypto_generichash_init(&st, NULL, 0, sizeof x->fp_base);
-        hash_str(&st, FP_VERSION, strlen(FP_VERSION));
-        hash_str(&st, rule, strlen(rule));
-        hash_path(&st, r->files[fi].path);
-        hash_str(&st, fn, strlen(fn));
-        hash_str(&st, var, strlen(var));
-        hash_line(&st, f, ls, nls, x->line);
-        crypto_generichash_final(&st, x->fp_base, sizeof x->fp_base);
+        context(f, ls, nls, x->line, ctx);
+        au_fp_base(r, x, ctx);
     }
+    for (size_t i = first_call; i < r->ncalls; i++)
+        context(f, ls, nls, r->calls[i].line, r->calls[i].ctx);
+    for (size_t i = 0; i < f->nsupp; i++)
+        context(f, ls, nls, f->supp[i].end_line, f->supp[i].ctx);
     free(ls);
 }
 

@@ -53,11 +53,11 @@ static int match_rank(const au_socket_t *s, const au_event_t *e)
     return 0;
 }
 
-static long resolve(const au_result_t *r, size_t first, const au_event_t *e)
+static long resolve(const au_result_t *r, size_t first, size_t end, const au_event_t *e)
 {
     long best = -1;
     int best_rank = 0;
-    for (size_t i = first; i < r->nsockets; i++) {
+    for (size_t i = first; i < end && i < r->nsockets; i++) {
         const au_socket_t *s = &r->sockets[i];
         int rank = match_rank(s, e);
         if (rank == 0 || rank < best_rank)
@@ -438,16 +438,18 @@ static void authentication(au_socket_t *s, const au_file_t *f)
                            .line = auth->line, .text = "ZAP handler"};
 }
 
+int au_io_can_block(const au_socket_t *s, int send)
+{
+    const au_mstate_t *t = &s->m[send ? AU_M_SNDTIMEO : AU_M_RCVTIMEO];
+    int bounded = t->status == AU_ST_SET || t->status == AU_ST_UNKNOWN;
+    int drops = send && au_type_send_drops(s->type) && !(s->mandatory && s->type == ZMQ_ROUTER);
+    return !bounded && !drops;
+}
+
 static void blocking(au_socket_t *s)
 {
-    for (size_t i = 0; i < s->nio; i++) {
-        au_io_t *io = &s->io[i];
-        const au_mstate_t *t = &s->m[io->send ? AU_M_SNDTIMEO : AU_M_RCVTIMEO];
-        int bounded = t->status == AU_ST_SET || t->status == AU_ST_UNKNOWN;
-        int drops = io->send && au_type_send_drops(s->type) &&
-                    !(s->mandatory && s->type == ZMQ_ROUTER);
-        io->blocking = io->blocking && !bounded && !drops;
-    }
+    for (size_t i = 0; i < s->nio; i++)
+        s->io[i].blocking = s->io[i].blocking && au_io_can_block(s, s->io[i].send);
 }
 
 static void finish(au_socket_t *s, const au_file_t *f, const char *ctx,
@@ -482,7 +484,7 @@ static void harden(au_socket_t *s, const au_event_t *e)
 
 static void apply_event(au_result_t *r, size_t first, const au_event_t *e)
 {
-    long i = resolve(r, first, e);
+    long i = resolve(r, first, r->nsockets, e);
     if (i < 0)
         return;
     au_socket_t *s = &r->sockets[i];
@@ -514,5 +516,11 @@ size_t au_model_build(au_result_t *r, size_t fi, const au_file_t *f,
 
 long au_model_resolve(const au_result_t *r, size_t first, const au_event_t *e)
 {
-    return resolve(r, first, e);
+    return resolve(r, first, r->nsockets, e);
+}
+
+long au_model_resolve_in(const au_result_t *r, size_t first, size_t end,
+                         const au_event_t *e)
+{
+    return resolve(r, first, end, e);
 }

@@ -22,7 +22,7 @@
 
 #define DIR_DEPTH_MAX 64
 
-static int mentions_zeromq(const char *text, size_t len);
+static int mentions_zeromq(const char *text, size_t len, au_lang_t lang);
 
 struct au_engine {
     au_parsers_t *parsers;
@@ -333,6 +333,7 @@ static void on_call(au_file_t *f, TSNode n)
     au_rec_task(f, &c);
     if (f->lang == AU_LANG_PYTHON) {
         au_rec_pyzmq_call(f, &c);
+        au_helpers_call(f, &c);
         return;
     }
     if (!c.method) {
@@ -347,6 +348,7 @@ static void on_call(au_file_t *f, TSNode n)
     }
     if (f->lang == AU_LANG_CPP)
         au_rec_cppzmq_call(f, &c);
+    au_helpers_call(f, &c);
 }
 
 /* ---- the walk ----------------------------------------------------------------------------- */
@@ -412,6 +414,7 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
             push(w, f, depth);
             f->scope = ts_node_start_byte(n) + 1;
             au_fp_span(f, n);
+            au_helpers_func(f, n);
         } else if (strcmp(t, "field_initializer") == 0) {
             au_rec_cppzmq_decl(f, n);
         }
@@ -467,43 +470,15 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
     }
 }
 
-/* A function that mentions neither ZeroMQ nor a socket cannot make one nor
- * reach a local one of another function: its body is skipped on the first
- * pass. It can still use a member or file-level socket (`self.sock.send()`
- * in a method), so such bodies are walked after all when the file has
- * one of those (see rewalk_needed). */
-static int skippable(const au_file_t *f, TSNode n)
-{
-    if (!au_is(n, "function_definition"))
-        return 0;
-    uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
-    return b <= f->len && !mentions_zeromq(f->src + a, b - a);
-}
-
-typedef struct skipped {
-    TSNode *nodes;
-    size_t n, cap;
-} skipped_t;
-
-static void walk_from(au_file_t *f, TSNode root, skipped_t *skip)
+static void walk_from(au_file_t *f, TSNode root)
 {
     walk_t w = {0};
     TSTreeCursor c = ts_tree_cursor_new(root);
     uint32_t depth = 0;
     for (;;) {
         TSNode n = ts_tree_cursor_current_node(&c);
-        int skip_it = 0;
-        if (skip && skippable(f, n)) {
-            TSNode *grown = au_grow(skip->nodes, &skip->cap, skip->n, sizeof *grown);
-            if (grown) { /* else: walked now, merely slower */
-                skip->nodes = grown;
-                skip->nodes[skip->n++] = n;
-                skip_it = 1;
-            }
-        }
-        if (!skip_it)
-            enter(f, &w, n, depth);
-        if (!skip_it && ts_tree_cursor_goto_first_child(&c)) {
+        enter(f, &w, n, depth);
+        if (ts_tree_cursor_goto_first_child(&c)) {
             depth++;
             continue;
         }
@@ -521,31 +496,13 @@ done:
     free(w.frames);
 }
 
-/* Sockets and contexts other functions can name: members, file-level. */
-static int rewalk_needed(const au_file_t *f)
-{
-    for (size_t i = 0; i < f->nev; i++) {
-        const au_event_t *e = &f->ev[i];
-        if ((e->kind == AU_EV_SOCKET || e->kind == AU_EV_CONTEXT) &&
-            (e->scope == 0 || e->member || strchr(e->var, '.') || strstr(e->var, "->")))
-            return 1;
-    }
-    return 0;
-}
-
+/* Every function is walked, those that name no ZeroMQ API too: one may
+ * hand its parameter to a helper of another file (helpers.c), or use a
+ * member socket. Parsing, not the walk, is what costs (bench_audit). */
 static void walk_tree(au_file_t *f, TSTree *tree)
 {
-    skipped_t skip = {0};
-    walk_from(f, ts_tree_root_node(tree), &skip);
-    if (skip.n && rewalk_needed(f)) {
-        for (size_t i = 0; i < skip.n; i++) {
-            f->scope = 0;
-            f->guarded = 0;
-            walk_from(f, skip.nodes[i], NULL);
-        }
-    }
+    walk_from(f, ts_tree_root_node(tree));
     f->scope = 0;
-    free(skip.nodes);
 }
 
 /* ---- one file ----------------------------------------------------------------------------- */
@@ -573,7 +530,7 @@ static long add_file(au_result_t *r, const char *name, au_lang_t lang,
 /* Every name a recogniser or a suppression acts on starts with one of
  * these: a file without any of them cannot yield an event, and is counted
  * without being parsed. Most of a large codebase never mentions ZeroMQ. */
-static int mentions_zeromq(const char *text, size_t len)
+static int mentions_zeromq(const char *text, size_t len, au_lang_t lang)
 {
     static const char *const marks[] = {"zmq", "ZMQ", "zsock", "zsocket", "zsys", "ZSYS",
                                         "zg_", "zcert", "zactor", "zstr", "zframe",
@@ -594,7 +551,11 @@ static int mentions_zeromq(const char *text, size_t len)
                                              memcmp(p, "ZSY", 3) == 0))
             return 1;
     /* pyzmq's authenticators, imported by name: `auth = ThreadAuthenticator(ctx)` */
-    return memmem(text, len, "Authenticator", 13) != NULL;
+    if (memmem(text, len, "Authenticator", 13))
+        return 1;
+    /* a Python helper: `def recv_frames(sock): return sock.recv_multipart()` */
+    return lang == AU_LANG_PYTHON &&
+           (memmem(text, len, ".recv", 5) || memmem(text, len, ".send", 5));
 }
 
 int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
@@ -602,7 +563,7 @@ int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
 {
     if (len > UINT32_MAX)
         return au_result_error(r, "%s: larger than 4 GiB: not audited", name);
-    if (!mentions_zeromq(text, len))
+    if (!mentions_zeromq(text, len, lang))
         return add_file(r, name, lang, text, len) < 0
                    ? au_result_error(r, "%s: out of memory", name) : 0;
     TSTree *tree = au_parse(e->parsers, lang, text, (uint32_t)len);
@@ -623,11 +584,16 @@ int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
     if (e->policy)
         au_policy_check(r, (size_t)fi, first, e->policy);
     au_supp_apply(r, (size_t)fi, &f, ffirst);
-    au_fp_file(r, (size_t)fi, &f, ffirst);
+    size_t first_call = r->ncalls;
+    au_helpers_file(r, (size_t)fi, &f, first);
+    au_fp_file(r, (size_t)fi, &f, ffirst, first_call);
+    r->files[fi].supp = f.supp; /* judged once the run is read */
+    r->files[fi].nsupp = f.nsupp;
     free(f.ev);
     free(f.consts);
-    free(f.supp);
     free(f.spans);
+    free(f.funcs);
+    free(f.calls);
     ts_tree_delete(tree);
     return 0;
 }
