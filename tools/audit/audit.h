@@ -568,6 +568,8 @@ long au_model_resolve(const au_result_t *r, size_t first, const au_event_t *e);
 /* The same among the sockets [first, end). */
 long au_model_resolve_in(const au_result_t *r, size_t first, size_t end,
                          const au_event_t *e);
+/* A zeroed send/receive appended to s, or NULL when memory ran out. */
+au_io_t *au_socket_new_io(au_socket_t *s);
 /* Whether a send (or receive) on s can wait forever: no timeout, and not a
  * send that drops. */
 int au_io_can_block(const au_socket_t *s, int send);

@@ -254,25 +254,19 @@ static void chains(au_result_t *r)
     }
 }
 
-static void add_io(au_socket_t *s, const au_callsite_t *cs, const au_helper_t *h,
-                   int send)
+static au_io_t *add_io(au_socket_t *s, const au_callsite_t *cs, const au_helper_t *h,
+                       int send)
 {
-    if (s->nio && (s->nio & (s->nio - 1)) == 0) {
-        au_io_t *io = realloc(s->io, s->nio * 2 * sizeof *io);
-        if (!io)
-            return;
-        s->io = io;
-    } else if (!s->nio && !(s->io = malloc(sizeof *s->io))) {
-        return;
-    }
-    au_io_t *io = &s->io[s->nio++];
-    memset(io, 0, sizeof *io);
+    au_io_t *io = au_socket_new_io(s);
+    if (!io)
+        return NULL;
     io->line = cs->line;
     io->col = cs->col;
     io->send = send;
     io->blocking = !h->nonblocking && !cs->guarded && au_io_can_block(s, send);
     snprintf(io->call, sizeof io->call, "%s", cs->name);
     snprintf(io->via, sizeof io->via, "%s", h->via);
+    return io;
 }
 
 void au_helpers_tree(au_result_t *r)
@@ -294,10 +288,9 @@ void au_helpers_tree(au_result_t *r)
                                               cs->first_socket + cs->nsockets, &e);
                 if (si < 0)
                     continue;
-                au_socket_t *s = &r->sockets[si];
-                add_io(s, cs, h, send);
-                if (s->nio && s->io[s->nio - 1].blocking)
-                    au_blocking_finding(r, si, &s->io[s->nio - 1], cs->ctx);
+                const au_io_t *io = add_io(&r->sockets[si], cs, h, send);
+                if (io && io->blocking)
+                    au_blocking_finding(r, si, io, cs->ctx);
             }
         }
     }

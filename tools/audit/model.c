@@ -141,6 +141,16 @@ static void add_io(au_io_t **arr, size_t *n, const au_event_t *e, const char *ca
     (*n)++;
 }
 
+au_io_t *au_socket_new_io(au_socket_t *s)
+{
+    au_io_t *io = push(s->io, s->nio, sizeof *io);
+    if (!io)
+        return NULL;
+    s->io = io;
+    memset(&io[s->nio], 0, sizeof *io);
+    return &io[s->nio++];
+}
+
 /* Bound or connected before this event, as far as order can tell: only
  * within one function does position mean time. */
 static int attached_before(const au_socket_t *s, const au_event_t *e)
