@@ -229,6 +229,8 @@ typedef struct au_span {
 #define AU_MAX_PARAMS 8
 typedef struct au_func {
     uint32_t scope;
+    TSNode node;              /* read only when a call or a send needs it */
+    int read;                 /* name and params filled in from node */
     char name[AU_NAME_MAX];   /* the last part: "s_recv", "recv_msg" */
     char params[AU_MAX_PARAMS][AU_NAME_MAX]; /* Python: after self/cls */
     int nparams;
@@ -528,6 +530,9 @@ void au_fp_finish(au_result_t *r);
 
 void au_helpers_func(au_file_t *f, TSNode fn);
 void au_helpers_call(au_file_t *f, const au_call_t *c);
+/* Whether function fn passes one of its parameters to a call (by its
+ * text): only then can it be a link in a chain of helpers. */
+int au_helpers_may_chain(const au_file_t *f, TSNode fn);
 /* The file's helpers and calls into r (sockets [first, r->nsockets)). */
 void au_helpers_file(au_result_t *r, size_t fi, au_file_t *f, size_t first);
 /* Once every file is read: helper chains, and each call that hands a

@@ -77,29 +77,81 @@ static void c_params(au_func_t *fn, const au_file_t *f, TSNode decl)
     }
 }
 
+/* Most functions never matter here: their name and parameters are read
+ * only when a call they make, or a send in them, needs them. */
 void au_helpers_func(au_file_t *f, TSNode n)
 {
-    au_func_t fn;
-    memset(&fn, 0, sizeof fn);
-    fn.scope = ts_node_start_byte(n) + 1;
-    TSNode name = ts_node_child_by_field_name(n, "name", 4);
-    if (f->lang == AU_LANG_PYTHON) {
-        python_params(&fn, f, ts_node_child_by_field_name(n, "parameters", 10));
-    } else {
-        TSNode decl = ts_node_child_by_field_name(n, "declarator", 10);
-        name = au_declarator_name(decl);
-        c_params(&fn, f, decl);
-    }
-    if (ts_node_is_null(name) || fn.nparams == 0)
-        return; /* no parameter: no helper of this kind */
-    char full[AU_NAME_MAX];
-    au_text(f, name, full, sizeof full);
-    snprintf(fn.name, sizeof fn.name, "%s", last_part(full));
     au_func_t *fs = au_grow(f->funcs, &f->cap_funcs, f->nfuncs, sizeof *fs);
     if (!fs)
         return;
     f->funcs = fs;
-    f->funcs[f->nfuncs++] = fn;
+    au_func_t *fn = &f->funcs[f->nfuncs++];
+    memset(fn, 0, sizeof *fn);
+    fn->scope = ts_node_start_byte(n) + 1;
+    fn->node = n;
+}
+
+static void read_func(const au_file_t *f, au_func_t *fn)
+{
+    TSNode n = fn->node, name = ts_node_child_by_field_name(n, "name", 4);
+    fn->read = 1;
+    if (f->lang == AU_LANG_PYTHON) {
+        python_params(fn, f, ts_node_child_by_field_name(n, "parameters", 10));
+    } else {
+        TSNode decl = ts_node_child_by_field_name(n, "declarator", 10);
+        name = au_declarator_name(decl);
+        c_params(fn, f, decl);
+    }
+    if (ts_node_is_null(name)) {
+        fn->nparams = 0; /* nameless: no call can reach it */
+        return;
+    }
+    char full[AU_NAME_MAX];
+    au_text(f, name, full, sizeof full);
+    snprintf(fn->name, sizeof fn->name, "%s", last_part(full));
+}
+
+static int ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+}
+
+/* Whether text holds name as a whole argument: after '(' or ',' (spaces
+ * and & or * allowed), before ',' or ')'. */
+static int argument_in(const char *text, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = text; n && (p = memmem(p, len - (size_t)(p - text), name, n)) != NULL;
+         p++) {
+        const char *a = p, *b = p + n;
+        if ((a > text && ident_char(a[-1])) || (b < text + len && ident_char(*b)))
+            continue;
+        while (a > text && (a[-1] == ' ' || a[-1] == '&' || a[-1] == '*'))
+            a--;
+        while (b < text + len && *b == ' ')
+            b++;
+        if (a > text && (a[-1] == '(' || a[-1] == ',') && b < text + len &&
+            (*b == ',' || *b == ')'))
+            return 1;
+    }
+    return 0;
+}
+
+int au_helpers_may_chain(const au_file_t *f, TSNode fn)
+{
+    au_func_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.node = fn;
+    read_func(f, &tmp);
+    TSNode body = ts_node_child_by_field_name(fn, "body", 4);
+    if (ts_node_is_null(body))
+        return 0;
+    uint32_t a = ts_node_start_byte(body), b = ts_node_end_byte(body);
+    for (int i = 0; i < tmp.nparams && b <= f->len; i++)
+        if (argument_in(f->src + a, b - a, tmp.params[i]))
+            return 1;
+    return 0;
 }
 
 /* Names the recognisers own: never a user's helper. */
@@ -143,11 +195,18 @@ void au_helpers_call(au_file_t *f, const au_call_t *c)
 
 /* ---- the end of a file ------------------------------------------------------------------ */
 
-static const au_func_t *func_of(const au_func_t *fs, size_t n, uint32_t scope)
+/* The function of scope, its name and parameters read; NULL at file level
+ * or when it has no parameter. */
+static const au_func_t *func_of(au_file_t *f, uint32_t scope)
 {
-    for (size_t i = 0; i < n; i++)
-        if (fs[i].scope == scope)
-            return &fs[i];
+    for (size_t i = 0; i < f->nfuncs; i++) {
+        au_func_t *fn = &f->funcs[i];
+        if (fn->scope != scope)
+            continue;
+        if (!fn->read)
+            read_func(f, fn);
+        return fn->nparams ? fn : NULL;
+    }
     return NULL;
 }
 
@@ -184,7 +243,7 @@ void au_helpers_file(au_result_t *r, size_t fi, au_file_t *f, size_t first)
         const au_event_t *e = &f->ev[i];
         if (e->kind != AU_EV_IO || au_model_resolve(r, first, e) >= 0)
             continue;
-        const au_func_t *fn = func_of(f->funcs, f->nfuncs, e->scope);
+        const au_func_t *fn = func_of(f, e->scope);
         int k = param_index(fn, e->var);
         if (k < 0)
             continue;
@@ -197,7 +256,7 @@ void au_helpers_file(au_result_t *r, size_t fi, au_file_t *f, size_t first)
     /* kept for the whole run: the calls with their function's parameters */
     for (size_t i = 0; i < f->ncalls; i++) {
         au_callsite_t *cs = &f->calls[i];
-        const au_func_t *fn = func_of(f->funcs, f->nfuncs, cs->scope);
+        const au_func_t *fn = func_of(f, cs->scope);
         cs->file = fi;
         cs->first_socket = first;
         cs->nsockets = r->nsockets - first;

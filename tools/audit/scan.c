@@ -319,17 +319,25 @@ static int starts(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The callee and arguments of call node n; 0 when it names no function. */
+static int read_call(const au_file_t *f, TSNode n, au_call_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->node = n;
+    callee(f, ts_node_child_by_field_name(n, "function", 8), c);
+    if (!c->name[0])
+        return 0;
+    TSNode args = ts_node_child_by_field_name(n, "arguments", 9);
+    if (!ts_node_is_null(args))
+        call_args(args, c);
+    return 1;
+}
+
 static void on_call(au_file_t *f, TSNode n)
 {
     au_call_t c;
-    memset(&c, 0, sizeof c);
-    c.node = n;
-    callee(f, ts_node_child_by_field_name(n, "function", 8), &c);
-    if (!c.name[0])
+    if (!read_call(f, n, &c))
         return;
-    TSNode args = ts_node_child_by_field_name(n, "arguments", 9);
-    if (!ts_node_is_null(args))
-        call_args(args, &c);
     au_rec_task(f, &c);
     if (f->lang == AU_LANG_PYTHON) {
         au_rec_pyzmq_call(f, &c);
@@ -470,15 +478,59 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
     }
 }
 
-static void walk_from(au_file_t *f, TSNode root)
+/* A function that names no ZeroMQ API (mentions_zeromq) cannot make a
+ * socket nor reach a local one of another function: its body is skipped on
+ * the first pass. It can still use a member or file-level socket
+ * (`self.sock.send()` in a method), so such bodies are walked after all
+ * when the file has one of those (rewalk_needed); otherwise only the
+ * functions and calls of those that pass a parameter on to a call are read
+ * (enter_light): one may be a link in a chain of helpers. */
+static int skippable(const au_file_t *f, TSNode n)
+{
+    if (!au_is(n, "function_definition"))
+        return 0;
+    uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+    return b <= f->len && !mentions_zeromq(f->src + a, b - a, f->lang);
+}
+
+static void enter_light(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
+{
+    const char *t = ts_node_type(n);
+    au_call_t c;
+    if (strcmp(t, "function_definition") == 0) {
+        push(w, f, depth);
+        f->scope = ts_node_start_byte(n) + 1;
+        au_helpers_func(f, n);
+    } else if ((strcmp(t, "call_expression") == 0 || strcmp(t, "call") == 0) &&
+               read_call(f, n, &c)) {
+        au_helpers_call(f, &c);
+    }
+}
+
+typedef struct skipped {
+    TSNode *nodes;
+    size_t n, cap;
+} skipped_t;
+
+static void walk_from(au_file_t *f, TSNode root, skipped_t *skip, int light)
 {
     walk_t w = {0};
     TSTreeCursor c = ts_tree_cursor_new(root);
     uint32_t depth = 0;
     for (;;) {
         TSNode n = ts_tree_cursor_current_node(&c);
-        enter(f, &w, n, depth);
-        if (ts_tree_cursor_goto_first_child(&c)) {
+        int skip_it = 0;
+        if (skip && skippable(f, n)) {
+            TSNode *grown = au_grow(skip->nodes, &skip->cap, skip->n, sizeof *grown);
+            if (grown) { /* else: walked now, merely slower */
+                skip->nodes = grown;
+                skip->nodes[skip->n++] = n;
+                skip_it = 1;
+            }
+        }
+        if (!skip_it)
+            (light ? enter_light : enter)(f, &w, n, depth);
+        if (!skip_it && ts_tree_cursor_goto_first_child(&c)) {
             depth++;
             continue;
         }
@@ -496,13 +548,32 @@ done:
     free(w.frames);
 }
 
-/* Every function is walked, those that name no ZeroMQ API too: one may
- * hand its parameter to a helper of another file (helpers.c), or use a
- * member socket. Parsing, not the walk, is what costs (bench_audit). */
+/* Sockets and contexts other functions can name: members, file-level. */
+static int rewalk_needed(const au_file_t *f)
+{
+    for (size_t i = 0; i < f->nev; i++) {
+        const au_event_t *e = &f->ev[i];
+        if ((e->kind == AU_EV_SOCKET || e->kind == AU_EV_CONTEXT) &&
+            (e->scope == 0 || e->member || strchr(e->var, '.') || strstr(e->var, "->")))
+            return 1;
+    }
+    return 0;
+}
+
 static void walk_tree(au_file_t *f, TSTree *tree)
 {
-    walk_from(f, ts_tree_root_node(tree));
+    skipped_t skip = {0};
+    walk_from(f, ts_tree_root_node(tree), &skip, 0);
+    int light = !rewalk_needed(f);
+    for (size_t i = 0; i < skip.n; i++) {
+        if (light && !au_helpers_may_chain(f, skip.nodes[i]))
+            continue;
+        f->scope = 0;
+        f->guarded = 0;
+        walk_from(f, skip.nodes[i], NULL, light);
+    }
     f->scope = 0;
+    free(skip.nodes);
 }
 
 /* ---- one file ----------------------------------------------------------------------------- */
