@@ -145,7 +145,7 @@ static double run(au_engine_t *e, const char *root, size_t *lines, size_t *socke
         return -1;
     double t0 = cli_now();
     int rc = au_scan_path(e, r, root);
-    au_result_sort(r);
+    au_result_finish(r);
     double secs = cli_now() - t0;
     *lines = r->lines;
     *sockets = r->nsockets;

@@ -472,12 +472,14 @@ static void drain(zg_monitor_t *m, watch_t *w)
     size_t n;
     for (;;) {
         if (m->v2) {
+            /* zguard-audit: ignore blocking-without-timeout -- the first frame is read with DONTWAIT; the rest of a multipart event arrives with it (libzmq delivers messages whole) */
             if (read_v2(w->reader, &event, values, &n, local, remote,
                         sizeof local) != 0)
                 return;
         } else {
             remote[0] = '\0';
             n = 1;
+            /* zguard-audit: ignore blocking-without-timeout -- as read_v2: only the first frame could wait, and it is read with DONTWAIT */
             if (read_v1(w->reader, &event, values, local, sizeof local) != 0)
                 return;
         }

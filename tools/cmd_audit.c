@@ -21,7 +21,8 @@
 
 static const char usage[] =
     "usage: zguard audit [PATH...] [--format FORMAT] [--policy FILE]\n"
-    "                    [--fail-on LEVEL] [--color WHEN] [--stats]\n"
+    "                    [--fail-on LEVEL] [--exclude GLOB]... [--baseline FILE]\n"
+    "                    [--color WHEN] [--stats]\n"
     "\n"
     "Finds every ZeroMQ socket in C, C++ and Python source (PATHs are files or\n"
     "directories, default '.') and reports, per socket, which mitigations of the\n"
@@ -35,8 +36,10 @@ static const char usage[] =
     "variables, zauth), cppzmq (zmq::socket_t, s.set(zmq::sockopt::x, v),\n"
     "s.setsockopt), pyzmq (ctx.socket(zmq.X), zmq.Socket, asyncio, s.sndhwm = n,\n"
     "ctx.linger = n, zmq.auth authenticators), and zguard (zg_socket, zg_harden:\n"
-    "these get the policy's values). Directories are walked in name order;\n"
-    "hidden ones, node_modules, __pycache__ and CMake build trees are skipped.\n"
+    "these get the policy's values). Authenticators are judged over all the\n"
+    "files of one run: audit an application's files together. Directories are\n"
+    "walked in name order; hidden ones, node_modules, __pycache__, CMake build\n"
+    "trees and what --exclude matches are skipped.\n"
     "\n"
     "options:\n"
     "  --format FORMAT  text (default; colours only on a terminal), lines (one\n"
@@ -49,6 +52,20 @@ static const char usage[] =
     "                   sockets get its values, and their names are checked\n"
     "  --fail-on LEVEL  critical, high (default), medium or low: a finding at\n"
     "                   or above LEVEL makes the exit code 2\n"
+    "  --exclude GLOB   leave out what GLOB matches while walking a directory\n"
+    "                   (repeatable): matched against the path relative to the\n"
+    "                   PATH given; '*' any text within one name, '?' one\n"
+    "                   character, '[a-z]' a class, '**' any number of\n"
+    "                   directories; without a '/' a name at any depth, a\n"
+    "                   trailing '/' directories only. Examples: 'vendor/',\n"
+    "                   '*_test.py', 'third_party/**/gen/*.c'. A file\n"
+    "                   .zguard-audit-ignore at PATH holds more, one a line\n"
+    "                   ('#' comments); files named on the command line are\n"
+    "                   always audited\n"
+    "  --baseline FILE  an earlier `--format json` report: its findings are not\n"
+    "                   reported again (matched by fingerprint: rule, file,\n"
+    "                   function, socket and line text, not line number), so\n"
+    "                   --fail-on judges new findings only\n"
     "  --color WHEN     auto (default: a terminal, and NO_COLOR unset), always,\n"
     "                   never\n"
     "  --stats          on standard error: files, lines, seconds, lines/second\n"
@@ -85,6 +102,9 @@ int cmd_audit(int argc, char **argv)
 typedef struct audit_opts {
     int format;
     const char *policy;
+    const char *baseline;
+    const char **exclude;     /* --exclude globs, in order */
+    int nexclude;
     au_sev_t fail_on;
     int color;
     int stats;
@@ -125,8 +145,15 @@ static int parse_opts(int argc, char **argv, audit_opts_t *o)
         {"format", 0, "FORMAT", 'f'}, {"policy", 0, "FILE", 'p'},
         {"fail-on", 0, "SEVERITY", 'l'}, {"color", 0, "WHEN", 'c'},
         {"colour", 0, "WHEN", 'c'},  {"stats", 0, NULL, 's'},
+        {"exclude", 0, "GLOB", 'x'}, {"baseline", 0, "FILE", 'b'},
         {NULL, 0, NULL, 0}};
     *o = (audit_opts_t){.format = F_TEXT, .fail_on = AU_SEV_HIGH};
+    /* at most one --exclude per argument: argc bounds them */
+    o->exclude = calloc((size_t)argc, sizeof *o->exclude);
+    if (!o->exclude) {
+        fputs("zguard audit: out of memory\n", stderr);
+        return EXIT_FAIL;
+    }
     parse_color("auto", &o->color);
     cli_opts_t p = {.cmd = "zguard audit", .table = opts, .argc = argc,
                     .argv = argv};
@@ -157,6 +184,12 @@ static int parse_opts(int argc, char **argv, audit_opts_t *o)
                                        "always or never", v);
             break;
         case 's': o->stats = 1; break;
+        case 'x': o->exclude[o->nexclude++] = v; break;
+        case 'b':
+            if (o->baseline)
+                return cli_usage_error("zguard audit", "--baseline is given twice");
+            o->baseline = v;
+            break;
         default:
             return EXIT_FAIL;
         }
@@ -196,7 +229,7 @@ static void report(const audit_opts_t *o, const au_result_t *r, au_report_opts_t
 static int scan(const audit_opts_t *o, const zg_policy_t *policy, char **paths,
                 size_t npaths)
 {
-    char err[256];
+    char err[512];
     au_engine_t *e = au_engine_new(policy, err, sizeof err);
     au_result_t *r = au_result_new();
     if (!e || !r) {
@@ -206,11 +239,23 @@ static int scan(const audit_opts_t *o, const zg_policy_t *policy, char **paths,
         return EXIT_FAIL;
     }
     r->policy_file = policy ? o->policy : NULL;
+    for (int i = 0; i < o->nexclude; i++)
+        if (au_engine_exclude(e, o->exclude[i], err, sizeof err) != 0) {
+            au_result_destroy(&r);
+            au_engine_destroy(&e);
+            return cli_usage_error("zguard audit", "--exclude %s", err);
+        }
     double t0 = cli_now();
     for (size_t i = 0; i < npaths; i++)
         au_scan_path(e, r, paths[i]);
     double secs = cli_now() - t0;
-    au_result_sort(r);
+    au_result_finish(r);
+    if (o->baseline && au_baseline_apply(r, o->baseline, err, sizeof err) != 0) {
+        fprintf(stderr, "zguard audit: --baseline %s\n", err);
+        au_result_destroy(&r);
+        au_engine_destroy(&e);
+        return EXIT_FAIL;
+    }
     au_report_opts_t ro = {.paths = (const char *const *)paths, .npaths = npaths,
                            .fail_on = o->fail_on, .exit_code = verdict(r, o->fail_on)};
     report(o, r, &ro);
@@ -232,16 +277,21 @@ int cmd_audit(int argc, char **argv)
         return EXIT_OK;
     }
     audit_opts_t o;
-    if (parse_opts(argc, argv, &o) != 0)
+    if (parse_opts(argc, argv, &o) != 0) {
+        free(o.exclude);
         return EXIT_FAIL;
+    }
     zg_policy_t *policy = NULL;
-    if (o.policy && !(policy = load_policy(o.policy)))
+    if (o.policy && !(policy = load_policy(o.policy))) {
+        free(o.exclude);
         return EXIT_FAIL;
+    }
     static char dot[] = ".";
     char *here[] = {dot};
     int rc = o.npaths ? scan(&o, policy, o.paths, (size_t)o.npaths)
                       : scan(&o, policy, here, 1);
     zg_policy_destroy(&policy);
+    free(o.exclude);
     return rc;
 }
 

@@ -513,3 +513,18 @@ int au_flags_nonblocking(const au_file_t *f, const au_call_t *c, int from)
     }
     return 0;
 }
+
+TSNode au_declarator_name(TSNode d)
+{
+    for (int i = 0; i < 8 && !ts_node_is_null(d); i++) {
+        if (au_is(d, "identifier") || au_is(d, "field_identifier") ||
+            au_is(d, "qualified_identifier") || au_is(d, "destructor_name") ||
+            au_is(d, "operator_name"))
+            return d;
+        TSNode inner = ts_node_child_by_field_name(d, "declarator", 10);
+        if (ts_node_is_null(inner) && ts_node_named_child_count(d) > 0)
+            inner = ts_node_named_child(d, 0);
+        d = inner;
+    }
+    return (TSNode){0};
+}

@@ -5,8 +5,10 @@
  * ZeroMQ-related event it recognises (a socket made, an option set, a bind,
  * a blocking receive...) in source order, then resolves the events to
  * sockets and judges each socket against the mitigations of the security
- * analysis. Everything is per file: a socket made in one file and
- * configured in another is outside what a syntax-level audit can see.
+ * analysis. Sockets are per file: a socket made in one file and configured
+ * in another is outside what it sees. Sends and receives through helpers
+ * (helpers.c) and authenticators are judged over all the files of a run
+ * (au_helpers_tree, au_findings_tree, from au_result_finish).
  *
  * Layers, each its own file:
  *   rules.c      constant tables: rules, severities, socket types, options
@@ -18,6 +20,10 @@
  *   findings.c   the rules run over sockets and events
  *   policy.c     values checked against a zguard policy (--policy)
  *   suppress.c   inline `zguard-audit: ignore RULE -- reason` comments
+ *   helpers.c    sends and receives through functions, across files
+ *   exclude.c    --exclude globs and .zguard-audit-ignore
+ *   fingerprint.c  stable finding fingerprints (not line numbers)
+ *   baseline.c   --baseline: findings of an earlier JSON report left out
  *   report_*.c   text (and the one-line form), markdown, JSON, SARIF
  */
 #ifndef ZG_AUDIT_H
@@ -37,6 +43,8 @@
 #define AU_TEXT_MAX 160         /* endpoints, values as written */
 #define AU_FILE_MAX_BYTES (16u << 20) /* larger files are skipped, and said so */
 #define AU_PARSE_TIMEOUT_US (20u * 1000 * 1000)
+#define AU_IGNORE_FILE ".zguard-audit-ignore" /* at an audited directory's root */
+#define AU_FP_BYTES 16          /* a finding's fingerprint: BLAKE2b-128 */
 
 /* ---- languages ------------------------------------------------------------ */
 
@@ -71,6 +79,8 @@ typedef enum au_rule {
     AU_R_BLOCKING_NO_TIMEOUT,
     AU_R_CURVE_MISSING,
     AU_R_CURVE_NO_AUTH,
+    AU_R_AUTH_GUARDS_NOTHING,
+    AU_R_AUTH_STARTED_LATE,
     AU_R_OPTION_AFTER_ATTACH,
     AU_R_POLICY_VIOLATION,
     AU_R_POLICY_UNKNOWN_SOCKET,
@@ -112,7 +122,7 @@ typedef enum au_opt_kind {
     AU_OK_SNDHWM, AU_OK_RCVHWM, AU_OK_HWM, /* HWM: libzmq 2.x's, and pyzmq's both */
     AU_OK_SNDTIMEO, AU_OK_RCVTIMEO, AU_OK_MAXMSGSIZE, AU_OK_LINGER,
     AU_OK_CURVE_SERVER, AU_OK_CURVE_PUBLICKEY, AU_OK_CURVE_SECRETKEY,
-    AU_OK_CURVE_SERVERKEY, AU_OK_ZAP_DOMAIN, AU_OK_ROUTER_MANDATORY,
+    AU_OK_CURVE_SERVERKEY, AU_OK_ZAP_DOMAIN, AU_OK_PLAIN, AU_OK_ROUTER_MANDATORY,
     AU_OK_UNBOUNDED          /* CZMQ's zsock_set_unbounded: both HWMs 0 */
 } au_opt_kind_t;
 
@@ -143,7 +153,10 @@ typedef enum au_ev_kind {
     AU_EV_ATTACH,      /* bind or connect of socket var */
     AU_EV_IO,          /* send or receive on socket var */
     AU_EV_HARDEN,      /* zg_harden(ctx, var, name) */
-    AU_EV_AUTHENTICATOR, /* a ZAP handler or authenticator in this file */
+    AU_EV_AUTHENTICATOR, /* a ZAP handler or authenticator in this file: var;
+                          * where it starts (pyzmq: .start()) */
+    AU_EV_AUTH_RULE,   /* an address rule (ALLOW/DENY) given to authenticator var */
+    AU_EV_TASK,        /* a thread or task started: var is its function's name */
     AU_EV_SECRET       /* a hard-coded secret key reaching a certificate call */
 } au_ev_kind_t;
 
@@ -196,11 +209,57 @@ typedef struct au_const {
 
 typedef struct au_supp {
     unsigned line, end_line, col;
+    unsigned char ctx[AU_FP_BYTES]; /* fingerprint context of its line */
     char rules[AU_TEXT_MAX];  /* as written: "hwm-not-set,linger-not-set" */
     char reason[AU_TEXT_MAX];
     int has_reason;
     int used;
 } au_supp_t;
+
+/* A function or class of the file, for a finding's fingerprint: the
+ * innermost one around it. Rows are 0-based, inclusive. */
+typedef struct au_span {
+    uint32_t first_row, last_row;
+    uint32_t scope;           /* a function's scope (au_event_t.scope), 0 a class */
+    int is_class;
+    char name[AU_NAME_MAX];   /* "Worker::run", "serve", "Broker" */
+} au_span_t;
+
+/* A function with parameters (helpers.c). */
+#define AU_MAX_PARAMS 8
+typedef struct au_func {
+    uint32_t scope;
+    TSNode node;              /* read only when a call or a send needs it */
+    int read;                 /* name and params filled in from node */
+    char name[AU_NAME_MAX];   /* the last part: "s_recv", "recv_msg" */
+    char params[AU_MAX_PARAMS][AU_NAME_MAX]; /* Python: after self/cls */
+    int nparams;
+} au_func_t;
+
+/* A call of a function the audit does not know, kept for the whole run:
+ * it may be a helper that another file defines. */
+typedef struct au_callsite {
+    size_t file, first_socket, nsockets; /* the file's sockets */
+    uint32_t scope, pos;
+    unsigned line, col;
+    int guarded;              /* under a poll */
+    char name[AU_NAME_MAX];   /* the callee */
+    char func[AU_NAME_MAX];   /* the function it is in, "" at file level */
+    int nargs;
+    char args[AU_MAX_PARAMS][AU_NAME_MAX]; /* plain variables, "" otherwise */
+    int param[AU_MAX_PARAMS]; /* args[k] is parameter param[k] of func, or -1 */
+    unsigned char ctx[AU_FP_BYTES]; /* fingerprint context of its line */
+} au_callsite_t;
+
+/* A function that sends or receives on its parameter param. */
+typedef struct au_helper {
+    au_lang_t lang;
+    char name[AU_NAME_MAX];
+    int param;
+    int send;
+    int nonblocking;          /* every way it sends/receives: DONTWAIT or polled */
+    char via[AU_NAME_MAX];    /* the API call at the end: "zmq_recv" */
+} au_helper_t;
 
 typedef struct au_file {
     const char *path;
@@ -213,6 +272,12 @@ typedef struct au_file {
     size_t nconsts, cap_consts;
     au_supp_t *supp;
     size_t nsupp, cap_supp;
+    au_span_t *spans;
+    size_t nspans, cap_spans;
+    au_func_t *funcs;
+    size_t nfuncs, cap_funcs;
+    au_callsite_t *calls;
+    size_t ncalls, cap_calls;
     uint32_t scope;           /* while walking: the innermost function */
     int guarded;              /* while walking: inside a poll-guarded if/while */
 } au_file_t;
@@ -230,6 +295,10 @@ typedef struct au_call {
     TSNode kwargs[AU_MAX_ARGS]; /* Python keyword arguments */
     int nkwargs;
 } au_call_t;
+
+/* arr with room for element n (cap doubled when full), or NULL when memory
+ * ran out (arr is then unchanged and still owned by the caller). */
+void *au_grow(void *arr, size_t *cap, size_t n, size_t elem);
 
 /* Appends a zeroed event at node, in the file's current scope. NULL when
  * out of memory (the event is then lost, never the process). */
@@ -249,6 +318,19 @@ au_event_t *au_ev_attach(au_file_t *f, au_api_t api, TSNode at, TSNode var,
 au_event_t *au_ev_io(au_file_t *f, au_api_t api, TSNode at, TSNode var,
                      const char *call, int send, int nonblocking);
 
+/* An authenticator made by call c ("zauth", "ThreadAuthenticator"), its
+ * variable the one c is assigned to. */
+au_event_t *au_ev_authenticator(au_file_t *f, au_api_t api, const au_call_t *c,
+                                const char *what);
+/* The authenticator the file assigned to var, or NULL. */
+au_event_t *au_auth_named(au_file_t *f, const char *var);
+/* An address rule ("ALLOW", "DENY") given to the authenticator var. */
+void au_ev_auth_rule(au_file_t *f, au_api_t api, TSNode at, const char *var,
+                     const char *rule);
+/* pthread_create, zactor_new, threading.Thread(target=), create_task...:
+ * the function that runs in another thread or task. */
+void au_rec_task(au_file_t *f, const au_call_t *c);
+
 /* ---- syntax-node helpers (ast.c) ------------------------------------------ */
 
 int au_is(TSNode n, const char *type);
@@ -258,6 +340,9 @@ void au_text(const au_file_t *f, TSNode n, char *buf, size_t cap);
  * leading & and * and surrounding parentheses removed. 0 when the node is
  * not a plain reference (a call, a literal...). */
 int au_var(const au_file_t *f, TSNode n, char *buf, size_t cap);
+/* The name a declarator declares, through `*s`, `s[2]`, `(s)`, `f(int)`:
+ * an identifier, a field, `Worker::run`, `~Worker`, `operator()`. */
+TSNode au_declarator_name(TSNode d);
 /* The last identifier of a name: `zmq.PUSH` -> PUSH,
  * `zmq::socket_type::push` -> push, `ZMQ_PUSH` -> ZMQ_PUSH. */
 void au_last_name(const au_file_t *f, TSNode n, char *buf, size_t cap);
@@ -341,6 +426,7 @@ typedef struct au_io {
     int blocking;             /* can wait forever: no timeout, no DONTWAIT */
     int pickle;               /* recv_pyobj */
     char call[AU_NAME_MAX];
+    char via[AU_NAME_MAX];    /* through a helper: the API call it makes */
 } au_io_t;
 
 typedef struct au_socket {
@@ -363,6 +449,8 @@ typedef struct au_socket {
     unsigned harden_line;     /* zg_harden, 0 when none */
     int late_harden;          /* zg_harden after bind/connect */
     int curve_server, curve_client, exposed, mandatory;
+    int mechanism;            /* a CURVE or PLAIN option: libzmq asks ZAP */
+    int zap_domain;           /* ZAP_DOMAIN set: libzmq asks ZAP, NULL too */
     int member;               /* a member: found by name from any method */
     int dynamic;              /* an option set through a variable */
     int zname_known;
@@ -377,6 +465,8 @@ typedef struct au_finding {
     long socket;              /* index into the result's sockets, -1 none */
     int suppressed;
     char *justification;
+    unsigned char fp_base[AU_FP_BYTES]; /* rule, file, function, socket, line text */
+    char fingerprint[AU_FP_BYTES * 2 + 1]; /* fp_base and the occurrence, hex */
 } au_finding_t;
 
 typedef struct au_file_info {
@@ -384,6 +474,9 @@ typedef struct au_file_info {
     au_lang_t lang;
     size_t lines, bytes, sockets;
     int syntax_errors;        /* the tree has ERROR nodes: results may miss */
+    unsigned auth_line;       /* its first authenticator, 0 when none */
+    au_supp_t *supp;          /* its suppressions, judged once the run is */
+    size_t nsupp;
 } au_file_info_t;
 
 typedef struct au_result {
@@ -397,6 +490,12 @@ typedef struct au_result {
     size_t nerrors, cap_errors;
     size_t lines, bytes;
     const char *policy_file;  /* NULL without --policy */
+    au_helper_t *helpers;     /* functions that send/receive on a parameter */
+    size_t nhelpers, cap_helpers;
+    au_callsite_t *calls;     /* calls that may reach a helper */
+    size_t ncalls, cap_calls;
+    const char *baseline_file; /* NULL without --baseline */
+    size_t baselined;         /* findings left out: in the baseline */
 } au_result_t;
 
 au_result_t *au_result_new(void);
@@ -409,6 +508,61 @@ size_t au_result_count_exact(const au_result_t *r, au_sev_t sev);
 size_t au_result_suppressed(const au_result_t *r);
 /* Sorts findings by file, line, column, rule. */
 void au_result_sort(au_result_t *r);
+/* Once every path is scanned: sorts the findings and completes their
+ * fingerprints (identical ones numbered in file order). */
+void au_result_finish(au_result_t *r);
+/* ---- fingerprints (fingerprint.c) ---------------------------------------- */
+
+/* The file's findings [first, r->nfindings): each one's fp_base from its
+ * rule, the file's path, the innermost function or class around it, its
+ * socket's variable and its line's text without whitespace; and the
+ * context (function and line text) of its suppressions and of the calls
+ * [first_call, r->ncalls), for findings made once the run is read. */
+void au_fp_file(au_result_t *r, size_t fi, au_file_t *f, size_t first, size_t first_call);
+/* x->fp_base from its rule, file, socket and the context of its line. */
+void au_fp_base(const au_result_t *r, au_finding_t *x, const unsigned char ctx[AU_FP_BYTES]);
+/* Records the function or class n starts, when it has a name. */
+void au_fp_span(au_file_t *f, TSNode n);
+/* Numbers equal fp_base in (sorted) order and writes each fingerprint. */
+void au_fp_finish(au_result_t *r);
+
+/* ---- helpers: sends and receives through functions (helpers.c) ---------- */
+
+void au_helpers_func(au_file_t *f, TSNode fn);
+void au_helpers_call(au_file_t *f, const au_call_t *c);
+/* Whether function fn passes one of its parameters to a call (by its
+ * text): only then can it be a link in a chain of helpers. */
+int au_helpers_may_chain(const au_file_t *f, TSNode fn);
+/* The file's helpers and calls into r (sockets [first, r->nsockets)). */
+void au_helpers_file(au_result_t *r, size_t fi, au_file_t *f, size_t first);
+/* Once every file is read: helper chains, and each call that hands a
+ * socket to a helper as a send or receive on it. */
+void au_helpers_tree(au_result_t *r);
+
+/* ---- --baseline (baseline.c) ------------------------------------------------ */
+
+/* Removes the findings whose fingerprint the JSON report at path lists
+ * (each listed one matches one finding), counting them in r->baselined.
+ * Call after au_result_finish. -1 with a message naming the file in err. */
+int au_baseline_apply(au_result_t *r, const char *path, char *err, size_t cap);
+
+/* ---- globs: --exclude and .zguard-audit-ignore (exclude.c) ----------------- */
+
+typedef struct au_glob au_glob_t;
+typedef struct au_globs {
+    au_glob_t *g;
+    size_t n, cap;
+} au_globs_t;
+
+/* Adds the glob text[0..len) (docs/audit.md, exclude.c); -1 with the
+ * reason in err when it is not one. */
+int au_globs_add(au_globs_t *gs, const char *text, size_t len, char *err, size_t cap);
+/* Whether rel (relative to the audited directory, '/'-separated) matches. */
+int au_globs_match(const au_globs_t *gs, const char *rel, int is_dir);
+/* One glob a line, '#' comments; a missing file adds nothing. Errors go to
+ * r with the file and line; -1 then. */
+int au_globs_read(au_globs_t *gs, const char *path, au_result_t *r);
+void au_globs_clear(au_globs_t *gs);
 
 /* Builds the sockets of one file from its events into r (file index fi).
  * Returns the index of the first new socket. */
@@ -416,9 +570,25 @@ size_t au_model_build(au_result_t *r, size_t fi, const au_file_t *f,
                       const zg_policy_t *policy);
 /* The socket an event belongs to, or -1. */
 long au_model_resolve(const au_result_t *r, size_t first, const au_event_t *e);
+/* The same among the sockets [first, end). */
+long au_model_resolve_in(const au_result_t *r, size_t first, size_t end,
+                         const au_event_t *e);
+/* A zeroed send/receive appended to s, or NULL when memory ran out. */
+au_io_t *au_socket_new_io(au_socket_t *s);
+/* Whether a send (or receive) on s can wait forever: no timeout, and not a
+ * send that drops. */
+int au_io_can_block(const au_socket_t *s, int send);
+/* blocking-without-timeout for io, a send or receive through a helper
+ * (ctx: the fingerprint context of its line). */
+void au_blocking_finding(au_result_t *r, long si, const au_io_t *io,
+                         const unsigned char ctx[AU_FP_BYTES]);
 /* Runs every rule over the file's sockets [first, r->nsockets) and its
  * events. */
 void au_findings_run(au_result_t *r, size_t fi, const au_file_t *f, size_t first);
+/* The rules that are judged over all the files audited together (an
+ * authenticator anywhere, a socket it is consulted for anywhere): findings
+ * made per file that the whole tree contradicts are removed. */
+void au_findings_tree(au_result_t *r);
 int au_finding_add(au_result_t *r, au_rule_t rule, size_t fi, unsigned line,
                    unsigned col, long socket, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
@@ -429,6 +599,11 @@ void au_policy_check(au_result_t *r, size_t fi, size_t first,
  * findings [first, r->nfindings), then themselves judged. */
 void au_supp_parse(au_file_t *f, TSNode comment);
 void au_supp_apply(au_result_t *r, size_t fi, au_file_t *f, size_t first);
+/* Applies file fi's suppressions to finding x (made after the file). */
+void au_supp_apply_late(au_result_t *r, au_finding_t *x);
+/* Once the run is complete: suppressions without a reason, naming unknown
+ * rules, or suppressing nothing, as findings. */
+void au_supp_judge(au_result_t *r);
 
 /* ---- scanning --------------------------------------------------------------- */
 
@@ -437,8 +612,11 @@ typedef struct au_engine au_engine_t;
 /* policy may be NULL: zguard sockets then get the built-in values. */
 au_engine_t *au_engine_new(const zg_policy_t *policy, char *err, size_t cap);
 void au_engine_destroy(au_engine_t **e);
+/* A glob every directory walk leaves out (--exclude). */
+int au_engine_exclude(au_engine_t *e, const char *glob, char *err, size_t cap);
 /* A file or a directory (recursively, sorted; hidden directories,
- * node_modules, __pycache__ and CMake build trees are skipped). */
+ * node_modules, __pycache__, CMake build trees, --exclude globs and those
+ * of the directory's .zguard-audit-ignore are skipped). */
 int au_scan_path(au_engine_t *e, au_result_t *r, const char *path);
 /* Text in memory, as a file named name. */
 int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,

@@ -8,20 +8,6 @@
 
 #include <string.h>
 
-/* Declarators wrap the name: `*s`, `s[2]`, `(s)`. */
-static TSNode declarator_name(TSNode d)
-{
-    for (int i = 0; i < 8 && !ts_node_is_null(d); i++) {
-        if (au_is(d, "identifier") || au_is(d, "field_identifier"))
-            return d;
-        TSNode inner = ts_node_child_by_field_name(d, "declarator", 10);
-        if (ts_node_is_null(inner) && ts_node_named_child_count(d) > 0)
-            inner = ts_node_named_child(d, 0);
-        d = inner;
-    }
-    return (TSNode){0};
-}
-
 int au_assigned_var(const au_file_t *f, TSNode call, char *buf, size_t cap)
 {
     TSNode n = call, p = ts_node_parent(call);
@@ -38,7 +24,7 @@ int au_assigned_var(const au_file_t *f, TSNode call, char *buf, size_t cap)
             p = ts_node_parent(p);
         }
         if (au_is(p, "init_declarator")) {
-            TSNode name = declarator_name(ts_node_child_by_field_name(p, "declarator", 10));
+            TSNode name = au_declarator_name(ts_node_child_by_field_name(p, "declarator", 10));
             if (ts_node_is_null(name))
                 return 0;
             au_text(f, name, buf, cap);
@@ -152,4 +138,82 @@ au_event_t *au_ev_io(au_file_t *f, au_api_t api, TSNode at, TSNode var,
     e->send = send;
     e->nonblocking = nonblocking || f->guarded;
     return e;
+}
+
+/* ---- authenticators and the threads or tasks that may start them ---------- */
+
+au_event_t *au_ev_authenticator(au_file_t *f, au_api_t api, const au_call_t *c,
+                                const char *what)
+{
+    au_event_t *e = au_emit(f, AU_EV_AUTHENTICATOR, api, c->node);
+    if (!e)
+        return NULL;
+    snprintf(e->call, sizeof e->call, "%s", what);
+    au_assigned_var(f, c->node, e->var, sizeof e->var);
+    return e;
+}
+
+au_event_t *au_auth_named(au_file_t *f, const char *var)
+{
+    if (!var[0])
+        return NULL;
+    for (size_t i = f->nev; i-- > 0;)
+        if (f->ev[i].kind == AU_EV_AUTHENTICATOR && strcmp(f->ev[i].var, var) == 0)
+            return &f->ev[i];
+    return NULL;
+}
+
+void au_ev_auth_rule(au_file_t *f, au_api_t api, TSNode at, const char *var,
+                     const char *rule)
+{
+    au_event_t *e = au_emit(f, AU_EV_AUTH_RULE, api, at);
+    if (e) {
+        snprintf(e->var, sizeof e->var, "%s", var);
+        snprintf(e->call, sizeof e->call, "%s", rule);
+    }
+}
+
+/* Calls that run a function in another thread or task, and which argument
+ * names it (-1: Python's target=). Not zactor_new: it returns only once the
+ * actor has signalled, so what the actor does first is done by then. */
+static const struct {
+    const char *name;
+    int arg;
+} task_calls[] = {
+    {"pthread_create", 2}, {"thrd_create", 1},      {"zmq_threadstart", 0},
+    {"zthread_new", 0},    {"zthread_fork", 1},
+    {"start_new_thread", 0}, {"create_task", 0},    {"ensure_future", 0},
+    {"run_in_executor", 1}, {"Thread", -1},         {"Process", -1},
+};
+
+static TSNode target_kwarg(const au_file_t *f, const au_call_t *c)
+{
+    for (int i = 0; i < c->nkwargs; i++) {
+        char name[16];
+        au_text(f, ts_node_child_by_field_name(c->kwargs[i], "name", 4), name, sizeof name);
+        if (strcmp(name, "target") == 0)
+            return ts_node_child_by_field_name(c->kwargs[i], "value", 5);
+    }
+    return (TSNode){0};
+}
+
+void au_rec_task(au_file_t *f, const au_call_t *c)
+{
+    for (size_t i = 0; i < sizeof task_calls / sizeof task_calls[0]; i++) {
+        if (strcmp(c->name, task_calls[i].name) != 0)
+            continue;
+        int k = task_calls[i].arg;
+        TSNode fn = k < 0 ? target_kwarg(f, c) : k < c->nargs ? c->args[k] : (TSNode){0};
+        /* create_task(serve(ctx)): the coroutine's function */
+        if (au_is(fn, "call"))
+            fn = ts_node_child_by_field_name(fn, "function", 8);
+        if (ts_node_is_null(fn))
+            return;
+        au_event_t *e = au_emit(f, AU_EV_TASK, AU_API_LIBZMQ, c->node);
+        if (e) {
+            au_last_name(f, fn, e->var, sizeof e->var);
+            snprintf(e->call, sizeof e->call, "%s", c->name);
+        }
+        return;
+    }
 }

@@ -9,6 +9,7 @@
  */
 #include "audit.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *label(const au_socket_t *s, char *buf, size_t cap)
@@ -76,19 +77,34 @@ static void single_rule(au_result_t *r, long si, const au_socket_t *s, au_mit_t 
                    what, s->m[m].status == AU_ST_WEAK ? "set to -1 (no limit)" : "not set");
 }
 
+static void blocking_one(au_result_t *r, long si, const au_socket_t *s, const au_io_t *io)
+{
+    char l[AU_TEXT_MAX], via[AU_NAME_MAX + 32] = "";
+    const au_mstate_t *t = &s->m[io->send ? AU_M_SNDTIMEO : AU_M_RCVTIMEO];
+    if (io->via[0])
+        snprintf(via, sizeof via, " (a helper that calls %s)", io->via);
+    au_finding_add(r, AU_R_BLOCKING_NO_TIMEOUT, s->file, io->line, io->col, si,
+                   "%s%s on %s can wait forever: %s %s and no DONTWAIT", io->call, via,
+                   label(s, l, sizeof l), io->send ? "SNDTIMEO" : "RCVTIMEO",
+                   t->status == AU_ST_WEAK ? "is -1" : "is not set");
+}
+
 static void blocking_rule(au_result_t *r, long si, const au_socket_t *s)
 {
-    char l[AU_TEXT_MAX];
-    for (size_t i = 0; i < s->nio; i++) {
-        const au_io_t *io = &s->io[i];
-        if (!io->blocking)
-            continue;
-        const au_mstate_t *t = &s->m[io->send ? AU_M_SNDTIMEO : AU_M_RCVTIMEO];
-        au_finding_add(r, AU_R_BLOCKING_NO_TIMEOUT, s->file, io->line, io->col, si,
-                       "%s on %s can wait forever: %s %s and no DONTWAIT", io->call,
-                       label(s, l, sizeof l), io->send ? "SNDTIMEO" : "RCVTIMEO",
-                       t->status == AU_ST_WEAK ? "is -1" : "is not set");
-    }
+    for (size_t i = 0; i < s->nio; i++)
+        if (s->io[i].blocking)
+            blocking_one(r, si, s, &s->io[i]);
+}
+
+void au_blocking_finding(au_result_t *r, long si, const au_io_t *io,
+                         const unsigned char ctx[AU_FP_BYTES])
+{
+    size_t n = r->nfindings;
+    blocking_one(r, si, &r->sockets[si], io);
+    if (r->nfindings == n)
+        return;
+    au_fp_base(r, &r->findings[n], ctx);
+    au_supp_apply_late(r, &r->findings[n]);
 }
 
 static unsigned first_attach_line(const au_socket_t *s)
@@ -166,8 +182,9 @@ static void auth_rules(au_result_t *r, long si, const au_socket_t *s)
     if (s->curve_server && a->status == AU_ST_NOT_SET)
         au_finding_add(r, AU_R_CURVE_NO_AUTH, s->file, s->m[AU_M_CURVE].line
                        ? s->m[AU_M_CURVE].line : s->line, 1, si,
-                       "%s is a CURVE server and this file starts no authenticator "
-                       "(ZAP handler): any client that knows the server key gets in",
+                       "%s is a CURVE server and none of the audited files starts an "
+                       "authenticator (ZAP handler): any client that knows the server key "
+                       "gets in",
                        label(s, l, sizeof l));
     int authenticated = a->status == AU_ST_SET || a->status == AU_ST_NOT_NEEDED ||
                         a->status == AU_ST_UNKNOWN;
@@ -227,10 +244,173 @@ static void event_rules(au_result_t *r, size_t fi, const au_event_t *e)
                        "%s 0 on '%s': the queue is unbounded", e->call, e->var);
 }
 
-void au_findings_run(au_result_t *r, size_t fi, const au_file_t *f, size_t first)
+/* ---- authenticators ------------------------------------------------------------------ */
+
+/* A socket libzmq asks the ZAP handler about: one with a ZAP domain or a
+ * security mechanism; or one the audit cannot rule out (options through a
+ * variable, a zguard socket whose policy decides). */
+static int consults_zap(const au_socket_t *s)
+{
+    return s->zap_domain || s->mechanism || s->curve_server || s->curve_client ||
+           s->dynamic || s->managed;
+}
+
+/* The first address rule given to authenticator a, or NULL. */
+static const au_event_t *first_rule(const au_file_t *f, const au_event_t *a)
+{
+    for (size_t i = 0; i < f->nev; i++)
+        if (f->ev[i].kind == AU_EV_AUTH_RULE && a->var[0] && strcmp(f->ev[i].var, a->var) == 0)
+            return &f->ev[i];
+    return NULL;
+}
+
+/* Judged here for the file; au_findings_tree removes the finding when a
+ * socket of another file audited with it is consulted for. */
+static void guards_nothing_rule(au_result_t *r, size_t fi, const au_file_t *f, size_t first)
 {
     for (size_t i = first; i < r->nsockets; i++)
-        socket_rules(r, (long)i);
+        if (consults_zap(&r->sockets[i]))
+            return;
+    for (size_t i = 0; i < f->nev; i++) {
+        const au_event_t *a = &f->ev[i], *rule;
+        if (a->kind != AU_EV_AUTHENTICATOR || !(rule = first_rule(f, a)))
+            continue;
+        au_finding_add(r, AU_R_AUTH_GUARDS_NOTHING, fi, rule->line, rule->col, -1,
+                       "%s '%s' is given address rules (%s) but no audited socket "
+                       "sets a ZAP domain or uses CURVE or PLAIN: the allowlist guards "
+                       "nothing: libzmq consults an authenticator only for sockets with a "
+                       "ZAP domain or a security mechanism", a->call, a->var, rule->call);
+    }
+}
+
+/* The thread or task that runs the function of scope, or NULL. */
+static const au_event_t *task_of(const au_file_t *f, uint32_t scope)
+{
+    const char *name = NULL;
+    for (size_t i = 0; i < f->nspans && !name; i++)
+        if (f->spans[i].scope == scope && scope)
+            name = f->spans[i].name;
+    if (!name)
+        return NULL;
+    /* "Worker::run", "Auth.run": the task names the last part */
+    for (const char *p = name; *p; p++)
+        if (*p == ':' || *p == '.')
+            name = p + 1;
     for (size_t i = 0; i < f->nev; i++)
+        if (f->ev[i].kind == AU_EV_TASK && strcmp(f->ev[i].var, name) == 0)
+            return &f->ev[i];
+    return NULL;
+}
+
+static const au_endpoint_t *first_bind(const au_socket_t *s)
+{
+    for (size_t i = 0; i < s->nep; i++)
+        if (s->ep[i].bind)
+            return &s->ep[i];
+    return NULL;
+}
+
+/* Started after the bind: later in the same function, or in a thread or
+ * task that the binding function starts (it may run after the bind
+ * whatever the order of the lines). An authenticator in a function the
+ * audit cannot place in time (called from elsewhere) is left alone. */
+static void late_auth_rule(au_result_t *r, size_t fi, const au_file_t *f, long si)
+{
+    au_socket_t *s = &r->sockets[si];
+    const au_endpoint_t *b = first_bind(s);
+    int late = 0;
+    char l[AU_TEXT_MAX];
+    if (!s->curve_server || s->managed || !b)
+        return;
+    for (size_t i = 0; i < f->nev; i++) {
+        const au_event_t *a = &f->ev[i];
+        if (a->kind == AU_EV_AUTHENTICATOR && a->scope == b->scope && a->pos < b->pos)
+            return; /* one started before the bind guards it */
+    }
+    for (size_t i = 0; i < f->nev; i++) {
+        const au_event_t *a = &f->ev[i], *t;
+        if (a->kind != AU_EV_AUTHENTICATOR)
+            continue;
+        if (a->scope == b->scope && a->pos > b->pos && ++late)
+            au_finding_add(r, AU_R_AUTH_STARTED_LATE, fi, a->line, a->col, si,
+                           "%s started after %s binds %s (line %u): clients that connect "
+                           "before it starts are let in unchecked", a->call,
+                           label(s, l, sizeof l), b->text, b->line);
+        else if (a->scope != b->scope && (t = task_of(f, a->scope)) != NULL &&
+                 t->scope == b->scope && ++late)
+            au_finding_add(r, AU_R_AUTH_STARTED_LATE, fi, a->line, a->col, si,
+                           "%s started in %s(), which %s runs (line %u) in another "
+                           "thread or task that can run after %s binds %s (line %u): "
+                           "clients that connect before it starts are let in unchecked",
+                           a->call, t->var, t->call, t->line, label(s, l, sizeof l),
+                           b->text, b->line);
+    }
+    /* set, but only after connections may have been let in */
+    if (late && s->m[AU_M_AUTH].status == AU_ST_SET)
+        s->m[AU_M_AUTH].status = AU_ST_INEFFECTIVE;
+}
+
+void au_findings_run(au_result_t *r, size_t fi, const au_file_t *f, size_t first)
+{
+    for (size_t i = first; i < r->nsockets; i++) {
+        socket_rules(r, (long)i);
+        late_auth_rule(r, fi, f, (long)i);
+    }
+    for (size_t i = 0; i < f->nev; i++) {
         event_rules(r, fi, &f->ev[i]);
+        if (f->ev[i].kind == AU_EV_AUTHENTICATOR && !r->files[fi].auth_line)
+            r->files[fi].auth_line = f->ev[i].line;
+    }
+    guards_nothing_rule(r, fi, f, first);
+}
+
+/* ---- over the whole tree ------------------------------------------------------------- */
+
+/* The first authenticator of the audited files: "ZAP handler at b.py:12". */
+static int tree_authenticator(const au_result_t *r, char *buf, size_t cap)
+{
+    for (size_t i = 0; i < r->nfiles; i++)
+        if (r->files[i].auth_line) {
+            snprintf(buf, cap, "ZAP handler at %s:%u", r->files[i].path, r->files[i].auth_line);
+            return 1;
+        }
+    return 0;
+}
+
+static int contradicted(const au_result_t *r, const au_finding_t *x, int any_auth,
+                        int any_consulted)
+{
+    if (x->rule == AU_R_AUTH_GUARDS_NOTHING)
+        return any_consulted;
+    if (x->rule == AU_R_CURVE_NO_AUTH || x->rule == AU_R_PICKLE_UNAUTH)
+        return any_auth && x->socket >= 0 && r->sockets[x->socket].curve_server;
+    return 0;
+}
+
+void au_findings_tree(au_result_t *r)
+{
+    char where[AU_TEXT_MAX];
+    int any_auth = tree_authenticator(r, where, sizeof where), any_consulted = 0;
+    for (size_t i = 0; i < r->nsockets && !any_consulted; i++)
+        any_consulted = consults_zap(&r->sockets[i]);
+    /* a CURVE server of a file without one is guarded by another's */
+    for (size_t i = 0; i < r->nsockets && any_auth; i++) {
+        au_socket_t *s = &r->sockets[i];
+        au_mstate_t *a = &s->m[AU_M_AUTH];
+        if (s->curve_server && !s->managed && a->status == AU_ST_NOT_SET) {
+            *a = (au_mstate_t){.status = AU_ST_SET, .source = AU_SRC_CONTEXT};
+            snprintf(a->text, sizeof a->text, "%s", where);
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        au_finding_t *x = &r->findings[i];
+        if (contradicted(r, x, any_auth, any_consulted)) {
+            free(x->message);
+            free(x->justification);
+            continue;
+        }
+        r->findings[k++] = *x;
+    }
+    r->nfindings = k;
 }

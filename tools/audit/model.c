@@ -53,11 +53,11 @@ static int match_rank(const au_socket_t *s, const au_event_t *e)
     return 0;
 }
 
-static long resolve(const au_result_t *r, size_t first, const au_event_t *e)
+static long resolve(const au_result_t *r, size_t first, size_t end, const au_event_t *e)
 {
     long best = -1;
     int best_rank = 0;
-    for (size_t i = first; i < r->nsockets; i++) {
+    for (size_t i = first; i < end && i < r->nsockets; i++) {
         const au_socket_t *s = &r->sockets[i];
         int rank = match_rank(s, e);
         if (rank == 0 || rank < best_rank)
@@ -141,6 +141,16 @@ static void add_io(au_io_t **arr, size_t *n, const au_event_t *e, const char *ca
     (*n)++;
 }
 
+au_io_t *au_socket_new_io(au_socket_t *s)
+{
+    au_io_t *io = push(s->io, s->nio, sizeof *io);
+    if (!io)
+        return NULL;
+    s->io = io;
+    memset(&io[s->nio], 0, sizeof *io);
+    return &io[s->nio++];
+}
+
 /* Bound or connected before this event, as far as order can tell: only
  * within one function does position mean time. */
 static int attached_before(const au_socket_t *s, const au_event_t *e)
@@ -218,6 +228,15 @@ static void curve_option(au_socket_t *s, const au_event_t *e, int effective)
         s->curve_client = 1;
 }
 
+static int empty_string(const char *text)
+{
+    static const char *const empty[] = {"", "\"\"", "''", "b\"\"", "b''"};
+    for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++)
+        if (strcmp(text, empty[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void apply_option(au_socket_t *s, const au_event_t *e, au_source_t src,
                          int effective)
 {
@@ -238,7 +257,19 @@ static void apply_option(au_socket_t *s, const au_event_t *e, au_source_t src,
     case AU_OK_MAXMSGSIZE: set_state(s, AU_M_MAXMSGSIZE, e, src, effective); break;
     case AU_OK_LINGER: set_state(s, AU_M_LINGER, e, src, effective); break;
     case AU_OK_CURVE_SERVER:
-    case AU_OK_CURVE_SERVERKEY: curve_option(s, e, effective); break;
+    case AU_OK_CURVE_SERVERKEY:
+        curve_option(s, e, effective);
+        s->mechanism |= !(e->opt.kind == AU_OK_CURVE_SERVER && e->val.known && e->val.value == 0);
+        break;
+    case AU_OK_CURVE_PUBLICKEY:
+    case AU_OK_CURVE_SECRETKEY:
+    case AU_OK_PLAIN:
+        s->mechanism = 1; /* libzmq: setting the key or credential sets the mechanism */
+        break;
+    case AU_OK_ZAP_DOMAIN:
+        /* an empty domain is none: libzmq then skips ZAP for NULL */
+        s->zap_domain |= !empty_string(e->val.text);
+        break;
     case AU_OK_ROUTER_MANDATORY:
         s->mandatory = !(e->val.known && e->val.value == 0);
         break;
@@ -406,24 +437,29 @@ static void authentication(au_socket_t *s, const au_file_t *f)
     }
     if (!s->curve_server)
         return;
+    /* the file's authenticator: the one in the socket's function, if any */
+    const au_event_t *auth = NULL;
     for (size_t i = 0; i < f->nev; i++)
-        if (f->ev[i].kind == AU_EV_AUTHENTICATOR) {
-            *a = (au_mstate_t){.status = AU_ST_SET, .source = AU_SRC_CONTEXT,
-                               .line = f->ev[i].line, .text = "ZAP handler"};
-            return;
-        }
+        if (f->ev[i].kind == AU_EV_AUTHENTICATOR &&
+            (!auth || (auth->scope != s->scope && f->ev[i].scope == s->scope)))
+            auth = &f->ev[i];
+    if (auth)
+        *a = (au_mstate_t){.status = AU_ST_SET, .source = AU_SRC_CONTEXT,
+                           .line = auth->line, .text = "ZAP handler"};
+}
+
+int au_io_can_block(const au_socket_t *s, int send)
+{
+    const au_mstate_t *t = &s->m[send ? AU_M_SNDTIMEO : AU_M_RCVTIMEO];
+    int bounded = t->status == AU_ST_SET || t->status == AU_ST_UNKNOWN;
+    int drops = send && au_type_send_drops(s->type) && !(s->mandatory && s->type == ZMQ_ROUTER);
+    return !bounded && !drops;
 }
 
 static void blocking(au_socket_t *s)
 {
-    for (size_t i = 0; i < s->nio; i++) {
-        au_io_t *io = &s->io[i];
-        const au_mstate_t *t = &s->m[io->send ? AU_M_SNDTIMEO : AU_M_RCVTIMEO];
-        int bounded = t->status == AU_ST_SET || t->status == AU_ST_UNKNOWN;
-        int drops = io->send && au_type_send_drops(s->type) &&
-                    !(s->mandatory && s->type == ZMQ_ROUTER);
-        io->blocking = io->blocking && !bounded && !drops;
-    }
+    for (size_t i = 0; i < s->nio; i++)
+        s->io[i].blocking = s->io[i].blocking && au_io_can_block(s, s->io[i].send);
 }
 
 static void finish(au_socket_t *s, const au_file_t *f, const char *ctx,
@@ -458,7 +494,7 @@ static void harden(au_socket_t *s, const au_event_t *e)
 
 static void apply_event(au_result_t *r, size_t first, const au_event_t *e)
 {
-    long i = resolve(r, first, e);
+    long i = resolve(r, first, r->nsockets, e);
     if (i < 0)
         return;
     au_socket_t *s = &r->sockets[i];
@@ -490,5 +526,11 @@ size_t au_model_build(au_result_t *r, size_t fi, const au_file_t *f,
 
 long au_model_resolve(const au_result_t *r, size_t first, const au_event_t *e)
 {
-    return resolve(r, first, e);
+    return resolve(r, first, r->nsockets, e);
+}
+
+long au_model_resolve_in(const au_result_t *r, size_t first, size_t end,
+                         const au_event_t *e)
+{
+    return resolve(r, first, end, e);
 }

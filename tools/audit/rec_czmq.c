@@ -220,6 +220,26 @@ static void cert_apply(au_file_t *f, const au_call_t *c)
         snprintf(e->val.text, sizeof e->val.text, "zcert_apply");
 }
 
+/* zstr_sendx(auth, "ALLOW", "10.0.0.1", NULL), zsock_send(auth, "ss",
+ * "DENY", addr): an address rule for the zauth actor auth. */
+static int auth_command(au_file_t *f, const au_call_t *c)
+{
+    char v[AU_NAME_MAX];
+    int sends = strncmp(c->name, "zstr_send", 9) == 0 || strcmp(c->name, "zsock_send") == 0;
+    if (!sends || c->nargs < 2 || !au_var(f, c->args[0], v, sizeof v) || !au_auth_named(f, v))
+        return 0;
+    for (int i = 1; i < c->nargs && i < 3; i++) {
+        char word[16];
+        int partial = 0;
+        if (au_eval_str(f, c->args[i], word, sizeof word, &partial) && !partial &&
+            (strcmp(word, "ALLOW") == 0 || strcmp(word, "DENY") == 0)) {
+            au_ev_auth_rule(f, AU_API_CZMQ, c->node, v, word);
+            break;
+        }
+    }
+    return 1;
+}
+
 static int starts(const char *s, const char *p)
 {
     return strncmp(s, p, strlen(p)) == 0;
@@ -256,7 +276,8 @@ void au_rec_czmq(au_file_t *f, const au_call_t *c)
         char actor[AU_NAME_MAX];
         au_last_name(f, c->args[0], actor, sizeof actor);
         if (strcmp(actor, "zauth") == 0)
-            au_emit(f, AU_EV_AUTHENTICATOR, AU_API_CZMQ, c->node);
-    } else
+            au_ev_authenticator(f, AU_API_CZMQ, c, "zauth");
+    } else if (!auth_command(f, c)) {
         io_call(f, c);
+    }
 }

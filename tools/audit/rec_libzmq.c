@@ -41,8 +41,11 @@ static void attach_call(au_file_t *f, const au_call_t *c, int bind)
         return;
     au_event_t *e = au_ev_attach(f, AU_API_LIBZMQ, c->node, c->args[0], c->name,
                                  bind, c->args[1]);
-    if (e && bind && e->endpoint_known && strcmp(e->endpoint, ZAP_ENDPOINT) == 0)
-        au_emit(f, AU_EV_AUTHENTICATOR, AU_API_LIBZMQ, c->node);
+    if (e && bind && e->endpoint_known && strcmp(e->endpoint, ZAP_ENDPOINT) == 0) {
+        au_event_t *a = au_emit(f, AU_EV_AUTHENTICATOR, AU_API_LIBZMQ, c->node);
+        if (a)
+            snprintf(a->call, sizeof a->call, "ZAP handler");
+    }
 }
 
 static void io_call(au_file_t *f, const au_call_t *c)

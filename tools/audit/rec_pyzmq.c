@@ -73,6 +73,30 @@ static void socket_call(au_file_t *f, const au_call_t *c, TSNode type_arg,
         snprintf(e->ctx, sizeof e->ctx, "%s", ctx);
 }
 
+/* auth.start(): where the authenticator starts (pyzmq waits there until
+ * its ZAP handler is bound); auth.allow(...), auth.deny(...): its rules */
+static int authenticator_call(au_file_t *f, const au_call_t *c)
+{
+    char v[AU_NAME_MAX];
+    int start = strcmp(c->name, "start") == 0;
+    int rule = strcmp(c->name, "allow") == 0 || strcmp(c->name, "deny") == 0;
+    if (!(start || rule) || !au_var(f, c->object, v, sizeof v))
+        return 0;
+    au_event_t *a = au_auth_named(f, v);
+    if (!a)
+        return 0;
+    if (rule) {
+        au_ev_auth_rule(f, AU_API_PYZMQ, c->node, v, c->name);
+        return 1;
+    }
+    TSPoint p = ts_node_start_point(c->node);
+    a->line = p.row + 1;
+    a->col = p.column + 1;
+    a->pos = ts_node_start_byte(c->node);
+    a->scope = f->scope;
+    return 1;
+}
+
 static void option_call(au_file_t *f, const au_call_t *c)
 {
     const char *n = c->name;
@@ -112,7 +136,9 @@ void au_rec_pyzmq_call(au_file_t *f, const au_call_t *c)
         socket_call(f, c, c->args[1], ctx);
     } else if (in_list(c->name, authenticators,
                        sizeof authenticators / sizeof authenticators[0])) {
-        au_emit(f, AU_EV_AUTHENTICATOR, AU_API_PYZMQ, c->node);
+        au_ev_authenticator(f, AU_API_PYZMQ, c, c->name);
+    } else if (c->method && authenticator_call(f, c)) {
+        return;
     } else if (c->method) {
         method(f, c);
     }

@@ -79,6 +79,7 @@ static void finding_obj(FILE *out, const au_result_t *r, const au_finding_t *x, 
         fputs("null", out);
     fprintf(out, ", \"suppressed\": %s, \"justification\": ", x->suppressed ? "true" : "false");
     cli_json_string(out, x->suppressed ? x->justification : NULL);
+    fprintf(out, ", \"fingerprint\": \"%s\"", x->fingerprint);
     fprintf(out, "}%s\n", last ? "" : ",");
 }
 
@@ -95,10 +96,10 @@ static void summary(FILE *out, const au_result_t *r)
             "    \"sockets\": %zu,\n", r->nfiles, r->lines, r->bytes, langs[AU_LANG_C],
             langs[AU_LANG_CPP], langs[AU_LANG_PYTHON], syntax, r->nsockets);
     fprintf(out, "    \"findings\": {\"critical\": %zu, \"high\": %zu, \"medium\": %zu, "
-            "\"low\": %zu},\n    \"suppressed\": %zu\n  },\n",
+            "\"low\": %zu},\n    \"suppressed\": %zu,\n    \"baselined\": %zu\n  },\n",
             au_result_count_exact(r, AU_SEV_CRITICAL), au_result_count_exact(r, AU_SEV_HIGH),
             au_result_count_exact(r, AU_SEV_MEDIUM), au_result_count_exact(r, AU_SEV_LOW),
-            au_result_suppressed(r));
+            au_result_suppressed(r), r->baselined);
 }
 
 void au_report_json(FILE *out, const au_result_t *r, const au_report_opts_t *o)
@@ -112,6 +113,8 @@ void au_report_json(FILE *out, const au_result_t *r, const au_report_opts_t *o)
     }
     fputs("],\n  \"policy\": ", out);
     cli_json_string(out, r->policy_file);
+    fputs(",\n  \"baseline\": ", out);
+    cli_json_string(out, r->baseline_file);
     fprintf(out, ",\n  \"fail_on\": \"%s\",\n", au_sev_name(o->fail_on));
     summary(out, r);
     fputs(r->nsockets ? "  \"sockets\": [\n" : "  \"sockets\": [", out);

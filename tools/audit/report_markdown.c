@@ -15,7 +15,7 @@ typedef struct section {
     au_mit_t mits[3];
     int nmits;
     const char *missing_word;   /* "needs HWM configuration" */
-    au_rule_t extra[3];         /* findings listed under Missing too */
+    au_rule_t extra[4];         /* findings listed under Missing too */
     int nextra;
 } section_t;
 
@@ -31,7 +31,8 @@ static const section_t sections[] = {
      {AU_R_SECRET_HARDCODED, AU_R_TCP_BIND_ALL}, 2},
     {"Authenticate peers (ZAP handler, pinned server keys).",
      {AU_M_AUTH}, 1, "needs authentication",
-     {AU_R_CURVE_NO_AUTH, AU_R_PICKLE_UNAUTH}, 2},
+     {AU_R_CURVE_NO_AUTH, AU_R_PICKLE_UNAUTH, AU_R_AUTH_GUARDS_NOTHING,
+      AU_R_AUTH_STARTED_LATE}, 4},
     {"Limit message size with ZMQ_MAXMSGSIZE on receiving sockets.",
      {AU_M_MAXMSGSIZE}, 1, "needs MAXMSGSIZE", {0}, 0},
     {"Bound shutdown with a finite ZMQ_LINGER.",
@@ -226,6 +227,12 @@ void au_report_markdown(FILE *out, const au_result_t *r, const au_report_opts_t 
             au_result_count_exact(r, AU_SEV_CRITICAL), au_result_count_exact(r, AU_SEV_HIGH),
             au_result_count_exact(r, AU_SEV_MEDIUM), au_result_count_exact(r, AU_SEV_LOW),
             au_result_suppressed(r), zg_version_string());
+    if (r->baseline_file) {
+        fprintf(out, "%zu finding%s already in the baseline `", r->baselined,
+                r->baselined == 1 ? "" : "s");
+        md_code(out, r->baseline_file);
+        fputs("` not listed: only new findings are.\n\n", out);
+    }
     if (r->policy_file) {
         fputs("Values were checked against the policy `", out);
         md_code(out, r->policy_file);

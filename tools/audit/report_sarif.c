@@ -10,6 +10,10 @@
 #include <ctype.h>
 #include <string.h>
 
+/* The partialFingerprints key: versioned, as SARIF advises, so that a
+ * change of what is hashed reads as a new kind rather than new findings. */
+#define AU_SARIF_FP_KEY "zguardAuditFinding/v1"
+
 static const char *level(au_sev_t s)
 {
     return s >= AU_SEV_HIGH ? "error" : s == AU_SEV_MEDIUM ? "warning" : "note";
@@ -68,6 +72,8 @@ static void result(FILE *out, const au_result_t *r, const au_finding_t *x, int l
     uri(out, r->files[x->file].path);
     fprintf(out, "}, \"region\": {\"startLine\": %u, \"startColumn\": %u}}}]", x->line,
             x->col);
+    /* rule, file, function, socket and line text: not the line number */
+    fprintf(out, ", \"partialFingerprints\": {\"" AU_SARIF_FP_KEY "\": \"%s\"}", x->fingerprint);
     if (x->suppressed) {
         fputs(", \"suppressions\": [{\"kind\": \"inSource\", \"justification\": ", out);
         cli_json_string(out, x->justification ? x->justification : "");

@@ -37,7 +37,7 @@ void au_mstate_brief(const au_mstate_t *m, char *buf, size_t cap)
         snprintf(buf, cap, "n/a");
         return;
     }
-    if (m->source == AU_SRC_CONTEXT || m->source == AU_SRC_PROCESS)
+    if ((m->source == AU_SRC_CONTEXT || m->source == AU_SRC_PROCESS) && m->line)
         snprintf(where, sizeof where, "(%s@%u)", au_source_name(m->source), m->line);
     else if (m->source == AU_SRC_POLICY)
         snprintf(where, sizeof where, "(policy)");
@@ -138,6 +138,9 @@ static void summary(FILE *out, const au_result_t *r, const au_report_opts_t *o)
             r->lines, au_result_count_exact(r, AU_SEV_CRITICAL),
             au_result_count_exact(r, AU_SEV_HIGH), au_result_count_exact(r, AU_SEV_MEDIUM),
             au_result_count_exact(r, AU_SEV_LOW), au_result_suppressed(r));
+    if (r->baseline_file)
+        fprintf(out, "%zu finding%s already in the baseline %s not reported\n", r->baselined,
+                r->baselined == 1 ? "" : "s", r->baseline_file);
     size_t failing = au_result_count(r, o->fail_on);
     fprintf(out, "result: %s (--fail-on %s)\n",
             o->exit_code == 2 && failing == 0 ? "incomplete: some paths could not be read"

@@ -19,8 +19,12 @@ void au_result_destroy(au_result_t **r)
     if (!r || !*r)
         return;
     au_result_t *x = *r;
-    for (size_t i = 0; i < x->nfiles; i++)
+    for (size_t i = 0; i < x->nfiles; i++) {
         free(x->files[i].path);
+        free(x->files[i].supp);
+    }
+    free(x->helpers);
+    free(x->calls);
     for (size_t i = 0; i < x->nsockets; i++) {
         free(x->sockets[i].ep);
         free(x->sockets[i].io);
@@ -145,4 +149,13 @@ void au_result_sort(au_result_t *r)
 {
     if (r->nfindings > 1)
         qsort(r->findings, r->nfindings, sizeof *r->findings, cmp_findings);
+}
+
+void au_result_finish(au_result_t *r)
+{
+    au_helpers_tree(r);
+    au_findings_tree(r);
+    au_supp_judge(r);
+    au_result_sort(r);
+    au_fp_finish(r);
 }

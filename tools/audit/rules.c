@@ -46,7 +46,20 @@ static const au_rule_info_t rules[AU_R_COUNT] = {
         "CURVE server without an authenticator",
         "Without a ZAP handler a CURVE server accepts every client that knows "
         "its public key. Start an authenticator (zauth, ThreadAuthenticator, "
-        "zguard's [auth])."},
+        "zguard's [auth]). Judged over all the files audited together."},
+    [AU_R_AUTH_GUARDS_NOTHING] = {"authenticator-guards-nothing", AU_SEV_HIGH,
+        "authenticator with address rules, but no socket it is consulted for",
+        "libzmq asks the ZAP handler only about connections to a socket with a "
+        "ZAP domain (ZAP_DOMAIN) or a security mechanism (CURVE, PLAIN): an "
+        "allowlist or denylist (zauth ALLOW/DENY, Authenticator.allow/deny) "
+        "of an application whose sockets use neither lets every address in. "
+        "Set a ZAP domain on the sockets it should guard, or use CURVE."},
+    [AU_R_AUTH_STARTED_LATE] = {"authenticator-started-late", AU_SEV_MEDIUM,
+        "authenticator started after the CURVE server binds",
+        "Until the ZAP handler is bound, libzmq lets CURVE clients in without "
+        "asking it: clients that connect between the bind and the start of the "
+        "authenticator are never checked. Start the authenticator (and wait "
+        "for it) before binding."},
     [AU_R_OPTION_AFTER_ATTACH] = {"option-after-bind", AU_SEV_MEDIUM,
         "option set after bind/connect",
         "HWMs, MAXMSGSIZE and the security options are copied into a "
@@ -209,6 +222,9 @@ static const au_opt_info_t options[] = {
     {"CURVE_SECRETKEY", AU_OK_CURVE_SECRETKEY, 0},
     {"CURVE_SERVERKEY", AU_OK_CURVE_SERVERKEY, 0},
     {"ZAP_DOMAIN", AU_OK_ZAP_DOMAIN, 0},
+    {"PLAIN_SERVER", AU_OK_PLAIN, 0},
+    {"PLAIN_USERNAME", AU_OK_PLAIN, 0},
+    {"PLAIN_PASSWORD", AU_OK_PLAIN, 0},
     {"ROUTER_MANDATORY", AU_OK_ROUTER_MANDATORY, 1},
     {"UNBOUNDED", AU_OK_UNBOUNDED, 0},
     {"SUBSCRIBE", AU_OK_OTHER, 1},

@@ -11,6 +11,7 @@
 #include "zguard_tools.h"
 
 #include <dirent.h>
+#include <sodium.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -21,10 +22,11 @@
 
 #define DIR_DEPTH_MAX 64
 
-static int mentions_zeromq(const char *text, size_t len);
+static int mentions_zeromq(const char *text, size_t len, au_lang_t lang);
 
 struct au_engine {
     au_parsers_t *parsers;
+    au_globs_t exclude;          /* --exclude */
     const zg_policy_t *policy;   /* the user's, or NULL */
     zg_policy_t *builtin;        /* zguard sockets' values without one */
 };
@@ -34,6 +36,11 @@ au_engine_t *au_engine_new(const zg_policy_t *policy, char *err, size_t cap)
     au_engine_t *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    if (sodium_init() < 0) { /* fingerprints: crypto_generichash */
+        snprintf(err, cap, "libsodium failed to initialise");
+        free(e);
         return NULL;
     }
     e->parsers = au_parsers_new(err, cap);
@@ -56,14 +63,20 @@ void au_engine_destroy(au_engine_t **e)
     if (!e || !*e)
         return;
     au_parsers_destroy(&(*e)->parsers);
+    au_globs_clear(&(*e)->exclude);
     zg_policy_destroy(&(*e)->builtin);
     free(*e);
     *e = NULL;
 }
 
+int au_engine_exclude(au_engine_t *e, const char *glob, char *err, size_t cap)
+{
+    return au_globs_add(&e->exclude, glob, strlen(glob), err, cap);
+}
+
 /* ---- growing arrays ---------------------------------------------------------------- */
 
-static void *grow(void *p, size_t *cap, size_t n, size_t elem)
+void *au_grow(void *p, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap)
         return p;
@@ -77,7 +90,7 @@ static void *grow(void *p, size_t *cap, size_t n, size_t elem)
 
 au_event_t *au_emit(au_file_t *f, au_ev_kind_t kind, au_api_t api, TSNode at)
 {
-    au_event_t *ev = grow(f->ev, &f->cap_ev, f->nev, sizeof *ev);
+    au_event_t *ev = au_grow(f->ev, &f->cap_ev, f->nev, sizeof *ev);
     if (!ev)
         return NULL;
     f->ev = ev;
@@ -96,7 +109,7 @@ au_event_t *au_emit(au_file_t *f, au_ev_kind_t kind, au_api_t api, TSNode at)
 
 int au_add_const(au_file_t *f, const au_const_t *c)
 {
-    au_const_t *cs = grow(f->consts, &f->cap_consts, f->nconsts, sizeof *cs);
+    au_const_t *cs = au_grow(f->consts, &f->cap_consts, f->nconsts, sizeof *cs);
     if (!cs)
         return -1;
     f->consts = cs;
@@ -306,19 +319,29 @@ static int starts(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The callee and arguments of call node n; 0 when it names no function. */
+static int read_call(const au_file_t *f, TSNode n, au_call_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->node = n;
+    callee(f, ts_node_child_by_field_name(n, "function", 8), c);
+    if (!c->name[0])
+        return 0;
+    TSNode args = ts_node_child_by_field_name(n, "arguments", 9);
+    if (!ts_node_is_null(args))
+        call_args(args, c);
+    return 1;
+}
+
 static void on_call(au_file_t *f, TSNode n)
 {
     au_call_t c;
-    memset(&c, 0, sizeof c);
-    c.node = n;
-    callee(f, ts_node_child_by_field_name(n, "function", 8), &c);
-    if (!c.name[0])
+    if (!read_call(f, n, &c))
         return;
-    TSNode args = ts_node_child_by_field_name(n, "arguments", 9);
-    if (!ts_node_is_null(args))
-        call_args(args, &c);
+    au_rec_task(f, &c);
     if (f->lang == AU_LANG_PYTHON) {
         au_rec_pyzmq_call(f, &c);
+        au_helpers_call(f, &c);
         return;
     }
     if (!c.method) {
@@ -333,6 +356,7 @@ static void on_call(au_file_t *f, TSNode n)
     }
     if (f->lang == AU_LANG_CPP)
         au_rec_cppzmq_call(f, &c);
+    au_helpers_call(f, &c);
 }
 
 /* ---- the walk ----------------------------------------------------------------------------- */
@@ -350,7 +374,7 @@ typedef struct walk {
 
 static void push(walk_t *w, au_file_t *f, uint32_t depth)
 {
-    frame_t *fr = grow(w->frames, &w->cap, w->n, sizeof *fr);
+    frame_t *fr = au_grow(w->frames, &w->cap, w->n, sizeof *fr);
     if (!fr)
         return; /* out of memory: the scope is merely coarser */
     w->frames = fr;
@@ -397,6 +421,8 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
         if (strcmp(t, "function_definition") == 0) {
             push(w, f, depth);
             f->scope = ts_node_start_byte(n) + 1;
+            au_fp_span(f, n);
+            au_helpers_func(f, n);
         } else if (strcmp(t, "field_initializer") == 0) {
             au_rec_cppzmq_decl(f, n);
         }
@@ -420,6 +446,8 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
     case 'c':
         if (strcmp(t, "call_expression") == 0 || strcmp(t, "call") == 0)
             on_call(f, n);
+        else if (strcmp(t, "class_definition") == 0 || strcmp(t, "class_specifier") == 0)
+            au_fp_span(f, n);
         else if (strcmp(t, "comment") == 0)
             au_supp_parse(f, n);
         else if (strcmp(t, "compound_literal_expression") == 0 && f->lang == AU_LANG_CPP)
@@ -428,6 +456,10 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
     case 'd':
         if (strcmp(t, "declaration") == 0 && f->lang == AU_LANG_CPP)
             au_rec_cppzmq_decl(f, n);
+        break;
+    case 's':
+        if (strcmp(t, "struct_specifier") == 0 && f->lang == AU_LANG_CPP)
+            au_fp_span(f, n);
         break;
     case 'n':
         if (strcmp(t, "new_expression") == 0)
@@ -446,17 +478,33 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
     }
 }
 
-/* A function that mentions neither ZeroMQ nor a socket cannot make one nor
- * reach a local one of another function: its body is skipped on the first
- * pass. It can still use a member or file-level socket (`self.sock.send()`
- * in a method), so such bodies are walked after all when the file has
- * one of those (see rewalk_needed). */
+/* A function that names no ZeroMQ API (mentions_zeromq) cannot make a
+ * socket nor reach a local one of another function: its body is skipped on
+ * the first pass. It can still use a member or file-level socket
+ * (`self.sock.send()` in a method), so such bodies are walked after all
+ * when the file has one of those (rewalk_needed); otherwise only the
+ * functions and calls of those that pass a parameter on to a call are read
+ * (enter_light): one may be a link in a chain of helpers. */
 static int skippable(const au_file_t *f, TSNode n)
 {
     if (!au_is(n, "function_definition"))
         return 0;
     uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
-    return b <= f->len && !mentions_zeromq(f->src + a, b - a);
+    return b <= f->len && !mentions_zeromq(f->src + a, b - a, f->lang);
+}
+
+static void enter_light(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
+{
+    const char *t = ts_node_type(n);
+    au_call_t c;
+    if (strcmp(t, "function_definition") == 0) {
+        push(w, f, depth);
+        f->scope = ts_node_start_byte(n) + 1;
+        au_helpers_func(f, n);
+    } else if ((strcmp(t, "call_expression") == 0 || strcmp(t, "call") == 0) &&
+               read_call(f, n, &c)) {
+        au_helpers_call(f, &c);
+    }
 }
 
 typedef struct skipped {
@@ -464,7 +512,7 @@ typedef struct skipped {
     size_t n, cap;
 } skipped_t;
 
-static void walk_from(au_file_t *f, TSNode root, skipped_t *skip)
+static void walk_from(au_file_t *f, TSNode root, skipped_t *skip, int light)
 {
     walk_t w = {0};
     TSTreeCursor c = ts_tree_cursor_new(root);
@@ -473,7 +521,7 @@ static void walk_from(au_file_t *f, TSNode root, skipped_t *skip)
         TSNode n = ts_tree_cursor_current_node(&c);
         int skip_it = 0;
         if (skip && skippable(f, n)) {
-            TSNode *grown = grow(skip->nodes, &skip->cap, skip->n, sizeof *grown);
+            TSNode *grown = au_grow(skip->nodes, &skip->cap, skip->n, sizeof *grown);
             if (grown) { /* else: walked now, merely slower */
                 skip->nodes = grown;
                 skip->nodes[skip->n++] = n;
@@ -481,7 +529,7 @@ static void walk_from(au_file_t *f, TSNode root, skipped_t *skip)
             }
         }
         if (!skip_it)
-            enter(f, &w, n, depth);
+            (light ? enter_light : enter)(f, &w, n, depth);
         if (!skip_it && ts_tree_cursor_goto_first_child(&c)) {
             depth++;
             continue;
@@ -515,13 +563,14 @@ static int rewalk_needed(const au_file_t *f)
 static void walk_tree(au_file_t *f, TSTree *tree)
 {
     skipped_t skip = {0};
-    walk_from(f, ts_tree_root_node(tree), &skip);
-    if (skip.n && rewalk_needed(f)) {
-        for (size_t i = 0; i < skip.n; i++) {
-            f->scope = 0;
-            f->guarded = 0;
-            walk_from(f, skip.nodes[i], NULL);
-        }
+    walk_from(f, ts_tree_root_node(tree), &skip, 0);
+    int light = !rewalk_needed(f);
+    for (size_t i = 0; i < skip.n; i++) {
+        if (light && !au_helpers_may_chain(f, skip.nodes[i]))
+            continue;
+        f->scope = 0;
+        f->guarded = 0;
+        walk_from(f, skip.nodes[i], NULL, light);
     }
     f->scope = 0;
     free(skip.nodes);
@@ -532,7 +581,7 @@ static void walk_tree(au_file_t *f, TSTree *tree)
 static long add_file(au_result_t *r, const char *name, au_lang_t lang,
                      const char *text, size_t len)
 {
-    au_file_info_t *fs = grow(r->files, &r->cap_files, r->nfiles, sizeof *fs);
+    au_file_info_t *fs = au_grow(r->files, &r->cap_files, r->nfiles, sizeof *fs);
     if (!fs)
         return -1;
     r->files = fs;
@@ -552,7 +601,7 @@ static long add_file(au_result_t *r, const char *name, au_lang_t lang,
 /* Every name a recogniser or a suppression acts on starts with one of
  * these: a file without any of them cannot yield an event, and is counted
  * without being parsed. Most of a large codebase never mentions ZeroMQ. */
-static int mentions_zeromq(const char *text, size_t len)
+static int mentions_zeromq(const char *text, size_t len, au_lang_t lang)
 {
     static const char *const marks[] = {"zmq", "ZMQ", "zsock", "zsocket", "zsys", "ZSYS",
                                         "zg_", "zcert", "zactor", "zstr", "zframe",
@@ -572,7 +621,12 @@ static int mentions_zeromq(const char *text, size_t len)
         if ((size_t)(text + len - p) >= 3 && (memcmp(p, "ZMQ", 3) == 0 ||
                                              memcmp(p, "ZSY", 3) == 0))
             return 1;
-    return 0;
+    /* pyzmq's authenticators, imported by name: `auth = ThreadAuthenticator(ctx)` */
+    if (memmem(text, len, "Authenticator", 13))
+        return 1;
+    /* a Python helper: `def recv_frames(sock): return sock.recv_multipart()` */
+    return lang == AU_LANG_PYTHON &&
+           (memmem(text, len, ".recv", 5) || memmem(text, len, ".send", 5));
 }
 
 int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
@@ -580,7 +634,7 @@ int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
 {
     if (len > UINT32_MAX)
         return au_result_error(r, "%s: larger than 4 GiB: not audited", name);
-    if (!mentions_zeromq(text, len))
+    if (!mentions_zeromq(text, len, lang))
         return add_file(r, name, lang, text, len) < 0
                    ? au_result_error(r, "%s: out of memory", name) : 0;
     TSTree *tree = au_parse(e->parsers, lang, text, (uint32_t)len);
@@ -601,9 +655,16 @@ int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
     if (e->policy)
         au_policy_check(r, (size_t)fi, first, e->policy);
     au_supp_apply(r, (size_t)fi, &f, ffirst);
+    size_t first_call = r->ncalls;
+    au_helpers_file(r, (size_t)fi, &f, first);
+    au_fp_file(r, (size_t)fi, &f, ffirst, first_call);
+    r->files[fi].supp = f.supp; /* judged once the run is read */
+    r->files[fi].nsupp = f.nsupp;
     free(f.ev);
     free(f.consts);
-    free(f.supp);
+    free(f.spans);
+    free(f.funcs);
+    free(f.calls);
     ts_tree_delete(tree);
     return 0;
 }
@@ -650,11 +711,28 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int scan_dir(au_engine_t *e, au_result_t *r, const char *dir, int depth);
+/* One walk from an audited directory: what it leaves out. */
+typedef struct dir_walk {
+    au_engine_t *e;
+    au_result_t *r;
+    size_t root_len;          /* path[root_len..] is relative to the root */
+    au_globs_t ignore;        /* the root's .zguard-audit-ignore */
+} dir_walk_t;
 
-static int scan_entry(au_engine_t *e, au_result_t *r, const char *dir,
-                      const char *name, int depth)
+static int excluded(const dir_walk_t *w, const char *path, int is_dir)
 {
+    const char *rel = path + w->root_len;
+    while (*rel == '/')
+        rel++;
+    return au_globs_match(&w->e->exclude, rel, is_dir) ||
+           au_globs_match(&w->ignore, rel, is_dir);
+}
+
+static int scan_dir(dir_walk_t *w, const char *dir, int depth);
+
+static int scan_entry(dir_walk_t *w, const char *dir, const char *name, int depth)
+{
+    au_result_t *r = w->r;
     char path[4096];
     int n = snprintf(path, sizeof path, "%s%s%s", dir,
                      dir[strlen(dir) - 1] == '/' ? "" : "/", name);
@@ -665,17 +743,18 @@ static int scan_entry(au_engine_t *e, au_result_t *r, const char *dir,
         return au_result_error(r, "%s: cannot read: %s", path, strerror(errno));
     /* symbolic links to directories are not followed: no loops */
     if (S_ISDIR(st.st_mode))
-        return skip_dir(dir, name) ? 0 : scan_dir(e, r, path, depth + 1);
+        return skip_dir(dir, name) || excluded(w, path, 1) ? 0 : scan_dir(w, path, depth + 1);
     if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
         if (S_ISLNK(st.st_mode) && (stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
             return 0;
-        return scan_file(e, r, path, 0);
+        return excluded(w, path, 0) ? 0 : scan_file(w->e, r, path, 0);
     }
     return 0;
 }
 
-static int scan_dir(au_engine_t *e, au_result_t *r, const char *dir, int depth)
+static int scan_dir(dir_walk_t *w, const char *dir, int depth)
 {
+    au_result_t *r = w->r;
     if (depth > DIR_DEPTH_MAX)
         return au_result_error(r, "%s: nested deeper than %d directories", dir,
                                DIR_DEPTH_MAX);
@@ -689,7 +768,7 @@ static int scan_dir(au_engine_t *e, au_result_t *r, const char *dir, int depth)
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        char **nn = grow(names, &cap, n, sizeof *names);
+        char **nn = au_grow(names, &cap, n, sizeof *names);
         char *copy = nn ? strdup(de->d_name) : NULL;
         if (!copy) {
             names = nn ? nn : names;
@@ -703,7 +782,7 @@ static int scan_dir(au_engine_t *e, au_result_t *r, const char *dir, int depth)
     if (n)
         qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
-        if (scan_entry(e, r, dir, names[i], depth) != 0)
+        if (scan_entry(w, dir, names[i], depth) != 0)
             rc = -1;
         free(names[i]);
     }
@@ -716,7 +795,15 @@ int au_scan_path(au_engine_t *e, au_result_t *r, const char *path)
     struct stat st;
     if (stat(path, &st) != 0)
         return au_result_error(r, "%s: cannot read: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return scan_dir(e, r, path, 0);
-    return scan_file(e, r, path, 1);
+    if (!S_ISDIR(st.st_mode))
+        return scan_file(e, r, path, 1); /* named: audited whatever the globs say */
+    dir_walk_t w = {.e = e, .r = r, .root_len = strlen(path)};
+    char ignore[4096];
+    snprintf(ignore, sizeof ignore, "%s%s" AU_IGNORE_FILE, path,
+             path[strlen(path) - 1] == '/' ? "" : "/");
+    int rc = au_globs_read(&w.ignore, ignore, r);
+    if (scan_dir(&w, path, 0) != 0)
+        rc = -1;
+    au_globs_clear(&w.ignore);
+    return rc;
 }

@@ -9,7 +9,9 @@
  * alone. The reason after `--` is required: a suppression without one is
  * not applied, and is itself a finding, so that every silenced finding in
  * a codebase says why. So are unknown rule names and suppressions that
- * silence nothing (they outlive the code they were written for).
+ * silence nothing (they outlive the code they were written for): judged
+ * once the whole run is read, since a call into a helper of another file
+ * makes its finding only then.
  */
 #include "audit.h"
 
@@ -143,6 +145,7 @@ static void apply_one(au_finding_t *x, au_supp_t *s)
 
 static void judge(au_result_t *r, size_t fi, const au_supp_t *s)
 {
+    size_t n = r->nfindings;
     if (!s->has_reason)
         au_finding_add(r, AU_R_SUPPRESSION_NO_REASON, fi, s->end_line, s->col, -1,
                        "suppression of '%s' gives no reason (write '-- why'): not applied",
@@ -157,6 +160,8 @@ static void judge(au_result_t *r, size_t fi, const au_supp_t *s)
         au_finding_add(r, AU_R_SUPPRESSION_UNUSED, fi, s->end_line, s->col, -1,
                        "suppression of '%s' matches no finding on line %u", s->rules,
                        s->line);
+    if (r->nfindings > n)
+        au_fp_base(r, &r->findings[n], s->ctx);
 }
 
 void au_supp_apply(au_result_t *r, size_t fi, au_file_t *f, size_t first)
@@ -165,6 +170,18 @@ void au_supp_apply(au_result_t *r, size_t fi, au_file_t *f, size_t first)
         for (size_t k = first; k < r->nfindings; k++)
             if (r->findings[k].file == fi)
                 apply_one(&r->findings[k], &f->supp[i]);
-    for (size_t i = 0; i < f->nsupp; i++)
-        judge(r, fi, &f->supp[i]);
+}
+
+void au_supp_apply_late(au_result_t *r, au_finding_t *x)
+{
+    au_file_info_t *fi = &r->files[x->file];
+    for (size_t i = 0; i < fi->nsupp; i++)
+        apply_one(x, &fi->supp[i]);
+}
+
+void au_supp_judge(au_result_t *r)
+{
+    for (size_t fi = 0; fi < r->nfiles; fi++)
+        for (size_t i = 0; i < r->files[fi].nsupp; i++)
+            judge(r, fi, &r->files[fi].supp[i]);
 }

@@ -1,0 +1,21 @@
+/* zauth with an address allowlist, and a socket that asks it: still the
+ * NULL mechanism, but with a ZAP domain: libzmq asks zauth. */
+#include <czmq.h>
+
+int main(void)
+{
+    zactor_t *auth = zactor_new(zauth, NULL);
+    zstr_sendx(auth, "ALLOW", "127.0.0.1", NULL);
+    zsock_wait(auth);
+    zsock_t *pull = zsock_new(ZMQ_PULL);
+    zsock_set_rcvhwm(pull, 1000);
+    zsock_set_rcvtimeo(pull, 1000);
+    zsock_set_maxmsgsize(pull, 65536);
+    zsock_set_zap_domain(pull, "global");
+    zsock_bind(pull, "tcp://127.0.0.1:9001");
+    char *msg = zstr_recv(pull);
+    zstr_free(&msg);
+    zsock_destroy(&pull);
+    zactor_destroy(&auth);
+    return 0;
+}

@@ -1,0 +1,356 @@
+/*
+ * helpers.c - sends and receives through helpers, across the files of a
+ * run: `s_recv(sock)` defined in zhelpers.h, `kvmsg_recv(updates)` in
+ * kvmsg.c, a method `self.recv_msg(sock)` of a wrapper class.
+ *
+ * While a file is walked, each function's parameters are recorded, and so
+ * is each call of a function the audit does not know whose arguments are
+ * plain variables. A send or receive on a variable that is no socket of
+ * the file but a parameter of its function makes that function a helper
+ * that sends or receives on that parameter. Once every file is read
+ * (au_helpers_tree), helpers are followed transitively (a helper that
+ * hands its parameter to a helper is one too), and each call that hands a
+ * socket of its own file to a helper is a send or receive on that socket,
+ * judged as one made there: a blocking receive without a timeout is
+ * reported at the call, in the caller's file.
+ *
+ * Helpers are matched by name and language only (two functions of the same
+ * name in different files are taken as one: what either does counts).
+ */
+#include "audit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HELPER_PASSES_MAX 16   /* helper chains followed this deep */
+
+static const char *last_part(const char *name)
+{
+    const char *k = name;
+    for (const char *p = name; *p; p++)
+        if (*p == ':' || *p == '.')
+            k = p + 1;
+    return k;
+}
+
+/* ---- while walking a file --------------------------------------------------------- */
+
+static void add_param(au_func_t *fn, const au_file_t *f, TSNode name)
+{
+    if (ts_node_is_null(name) || fn->nparams >= AU_MAX_PARAMS)
+        return;
+    au_text(f, name, fn->params[fn->nparams++], AU_NAME_MAX);
+}
+
+/* `def recv_msg(self, sock, timeout=None)`: the parameters after self. */
+static void python_params(au_func_t *fn, const au_file_t *f, TSNode params)
+{
+    uint32_t n = ts_node_is_null(params) ? 0 : ts_node_named_child_count(params);
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode p = ts_node_named_child(params, i);
+        TSNode name = au_is(p, "identifier") ? p
+                      : au_is(p, "typed_parameter") ? ts_node_named_child(p, 0)
+                      : ts_node_child_by_field_name(p, "name", 4);
+        if (!au_is(name, "identifier"))
+            continue;
+        char text[AU_NAME_MAX];
+        au_text(f, name, text, sizeof text);
+        if (i == 0 && (strcmp(text, "self") == 0 || strcmp(text, "cls") == 0))
+            continue;
+        add_param(fn, f, name);
+    }
+}
+
+/* `char *s_recv(void *socket)`: C and C++ parameter declarations. */
+static void c_params(au_func_t *fn, const au_file_t *f, TSNode decl)
+{
+    for (int i = 0; i < 8 && !ts_node_is_null(decl) && !au_is(decl, "function_declarator"); i++)
+        decl = ts_node_child_by_field_name(decl, "declarator", 10);
+    if (ts_node_is_null(decl))
+        return;
+    TSNode params = ts_node_child_by_field_name(decl, "parameters", 10);
+    uint32_t n = ts_node_is_null(params) ? 0 : ts_node_named_child_count(params);
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode p = ts_node_named_child(params, i);
+        if (au_is(p, "parameter_declaration") || au_is(p, "optional_parameter_declaration"))
+            add_param(fn, f, au_declarator_name(ts_node_child_by_field_name(p, "declarator", 10)));
+    }
+}
+
+/* Most functions never matter here: their name and parameters are read
+ * only when a call they make, or a send in them, needs them. */
+void au_helpers_func(au_file_t *f, TSNode n)
+{
+    au_func_t *fs = au_grow(f->funcs, &f->cap_funcs, f->nfuncs, sizeof *fs);
+    if (!fs)
+        return;
+    f->funcs = fs;
+    au_func_t *fn = &f->funcs[f->nfuncs++];
+    memset(fn, 0, sizeof *fn);
+    fn->scope = ts_node_start_byte(n) + 1;
+    fn->node = n;
+}
+
+static void read_func(const au_file_t *f, au_func_t *fn)
+{
+    TSNode n = fn->node, name = ts_node_child_by_field_name(n, "name", 4);
+    fn->read = 1;
+    if (f->lang == AU_LANG_PYTHON) {
+        python_params(fn, f, ts_node_child_by_field_name(n, "parameters", 10));
+    } else {
+        TSNode decl = ts_node_child_by_field_name(n, "declarator", 10);
+        name = au_declarator_name(decl);
+        c_params(fn, f, decl);
+    }
+    if (ts_node_is_null(name)) {
+        fn->nparams = 0; /* nameless: no call can reach it */
+        return;
+    }
+    char full[AU_NAME_MAX];
+    au_text(f, name, full, sizeof full);
+    snprintf(fn->name, sizeof fn->name, "%s", last_part(full));
+}
+
+static int ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+}
+
+/* Whether text holds name as a whole argument: after '(' or ',' (spaces
+ * and & or * allowed), before ',' or ')'. */
+static int argument_in(const char *text, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = text; n && (p = memmem(p, len - (size_t)(p - text), name, n)) != NULL;
+         p++) {
+        const char *a = p, *b = p + n;
+        if ((a > text && ident_char(a[-1])) || (b < text + len && ident_char(*b)))
+            continue;
+        while (a > text && (a[-1] == ' ' || a[-1] == '&' || a[-1] == '*'))
+            a--;
+        while (b < text + len && *b == ' ')
+            b++;
+        if (a > text && (a[-1] == '(' || a[-1] == ',') && b < text + len &&
+            (*b == ',' || *b == ')'))
+            return 1;
+    }
+    return 0;
+}
+
+int au_helpers_may_chain(const au_file_t *f, TSNode fn)
+{
+    au_func_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.node = fn;
+    read_func(f, &tmp);
+    TSNode body = ts_node_child_by_field_name(fn, "body", 4);
+    if (ts_node_is_null(body))
+        return 0;
+    uint32_t a = ts_node_start_byte(body), b = ts_node_end_byte(body);
+    for (int i = 0; i < tmp.nparams && b <= f->len; i++)
+        if (argument_in(f->src + a, b - a, tmp.params[i]))
+            return 1;
+    return 0;
+}
+
+/* Names the recognisers own: never a user's helper. */
+static int api_name(const char *n)
+{
+    static const char *const prefixes[] = {"zmq_", "zsock_", "zstr_", "zframe_", "zmsg_",
+                                           "zsys_", "zg_", "zsocket_", "zcert_", "zactor_"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(n, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+void au_helpers_call(au_file_t *f, const au_call_t *c)
+{
+    if (api_name(c->name) || c->nargs == 0)
+        return;
+    au_callsite_t cs;
+    memset(&cs, 0, sizeof cs);
+    int vars = 0;
+    for (int i = 0; i < c->nargs && i < AU_MAX_PARAMS; i++)
+        if (au_is(c->args[i], "identifier") || au_is(c->args[i], "attribute") ||
+            au_is(c->args[i], "field_expression") || au_is(c->args[i], "pointer_expression"))
+            vars += au_var(f, c->args[i], cs.args[i], AU_NAME_MAX);
+    if (!vars)
+        return;
+    TSPoint p = ts_node_start_point(c->node);
+    cs.line = p.row + 1;
+    cs.col = p.column + 1;
+    cs.pos = ts_node_start_byte(c->node);
+    cs.scope = f->scope;
+    cs.guarded = f->guarded;
+    cs.nargs = c->nargs < AU_MAX_PARAMS ? c->nargs : AU_MAX_PARAMS;
+    snprintf(cs.name, sizeof cs.name, "%s", c->name);
+    au_callsite_t *cl = au_grow(f->calls, &f->cap_calls, f->ncalls, sizeof *cl);
+    if (!cl)
+        return;
+    f->calls = cl;
+    f->calls[f->ncalls++] = cs;
+}
+
+/* ---- the end of a file ------------------------------------------------------------------ */
+
+/* The function of scope, its name and parameters read; NULL at file level
+ * or when it has no parameter. */
+static const au_func_t *func_of(au_file_t *f, uint32_t scope)
+{
+    for (size_t i = 0; i < f->nfuncs; i++) {
+        au_func_t *fn = &f->funcs[i];
+        if (fn->scope != scope)
+            continue;
+        if (!fn->read)
+            read_func(f, fn);
+        return fn->nparams ? fn : NULL;
+    }
+    return NULL;
+}
+
+static int param_index(const au_func_t *fn, const char *var)
+{
+    for (int i = 0; fn && i < fn->nparams; i++)
+        if (strcmp(fn->params[i], var) == 0)
+            return i;
+    return -1;
+}
+
+static int add_helper(au_result_t *r, const au_helper_t *h)
+{
+    for (size_t i = 0; i < r->nhelpers; i++) {
+        au_helper_t *x = &r->helpers[i];
+        if (x->lang == h->lang && x->param == h->param && x->send == h->send &&
+            strcmp(x->name, h->name) == 0) {
+            /* blocking anywhere: the helper can block */
+            x->nonblocking &= h->nonblocking;
+            return 0;
+        }
+    }
+    au_helper_t *hs = au_grow(r->helpers, &r->cap_helpers, r->nhelpers, sizeof *hs);
+    if (!hs)
+        return 0;
+    r->helpers = hs;
+    r->helpers[r->nhelpers++] = *h;
+    return 1;
+}
+
+void au_helpers_file(au_result_t *r, size_t fi, au_file_t *f, size_t first)
+{
+    for (size_t i = 0; i < f->nev; i++) {
+        const au_event_t *e = &f->ev[i];
+        if (e->kind != AU_EV_IO || au_model_resolve(r, first, e) >= 0)
+            continue;
+        const au_func_t *fn = func_of(f, e->scope);
+        int k = param_index(fn, e->var);
+        if (k < 0)
+            continue;
+        au_helper_t h = {.lang = f->lang, .param = k, .send = e->send,
+                         .nonblocking = e->nonblocking};
+        snprintf(h.name, sizeof h.name, "%s", fn->name);
+        snprintf(h.via, sizeof h.via, "%s", e->call);
+        add_helper(r, &h);
+    }
+    /* kept for the whole run: the calls with their function's parameters */
+    for (size_t i = 0; i < f->ncalls; i++) {
+        au_callsite_t *cs = &f->calls[i];
+        const au_func_t *fn = func_of(f, cs->scope);
+        cs->file = fi;
+        cs->first_socket = first;
+        cs->nsockets = r->nsockets - first;
+        snprintf(cs->func, sizeof cs->func, "%s", fn ? fn->name : "");
+        for (int k = 0; k < cs->nargs; k++)
+            cs->param[k] = cs->args[k][0] ? param_index(fn, cs->args[k]) : -1;
+    }
+    for (size_t i = 0; i < f->ncalls; i++) {
+        au_callsite_t *all = au_grow(r->calls, &r->cap_calls, r->ncalls, sizeof *all);
+        if (!all)
+            return; /* out of memory: those calls are not followed */
+        r->calls = all;
+        r->calls[r->ncalls++] = f->calls[i];
+    }
+}
+
+/* ---- over the whole run ------------------------------------------------------------------ */
+
+static const au_helper_t *helper_for(const au_result_t *r, au_lang_t lang, const char *name,
+                                     int param, int send)
+{
+    for (size_t i = 0; i < r->nhelpers; i++) {
+        const au_helper_t *h = &r->helpers[i];
+        if (h->lang == lang && h->param == param && h->send == send &&
+            strcmp(h->name, name) == 0)
+            return h;
+    }
+    return NULL;
+}
+
+/* A helper handing its own parameter on to a helper is a helper. */
+static void chains(au_result_t *r)
+{
+    for (int pass = 0; pass < HELPER_PASSES_MAX; pass++) {
+        int grew = 0;
+        for (size_t i = 0; i < r->ncalls; i++) {
+            const au_callsite_t *cs = &r->calls[i];
+            au_lang_t lang = r->files[cs->file].lang;
+            for (int k = 0; k < cs->nargs; k++) {
+                for (int send = 0; send < 2 && cs->param[k] >= 0 && cs->func[0]; send++) {
+                    const au_helper_t *h = helper_for(r, lang, cs->name, k, send);
+                    if (!h)
+                        continue;
+                    au_helper_t up = {.lang = lang, .param = cs->param[k], .send = send,
+                                      .nonblocking = h->nonblocking || cs->guarded};
+                    snprintf(up.name, sizeof up.name, "%s", cs->func);
+                    snprintf(up.via, sizeof up.via, "%s", h->via);
+                    grew |= add_helper(r, &up);
+                }
+            }
+        }
+        if (!grew)
+            return;
+    }
+}
+
+static au_io_t *add_io(au_socket_t *s, const au_callsite_t *cs, const au_helper_t *h,
+                       int send)
+{
+    au_io_t *io = au_socket_new_io(s);
+    if (!io)
+        return NULL;
+    io->line = cs->line;
+    io->col = cs->col;
+    io->send = send;
+    io->blocking = !h->nonblocking && !cs->guarded && au_io_can_block(s, send);
+    snprintf(io->call, sizeof io->call, "%s", cs->name);
+    snprintf(io->via, sizeof io->via, "%s", h->via);
+    return io;
+}
+
+void au_helpers_tree(au_result_t *r)
+{
+    if (!r->nhelpers)
+        return;
+    chains(r);
+    for (size_t i = 0; i < r->ncalls; i++) {
+        const au_callsite_t *cs = &r->calls[i];
+        au_lang_t lang = r->files[cs->file].lang;
+        for (int k = 0; k < cs->nargs; k++) {
+            for (int send = 0; send < 2 && cs->args[k][0]; send++) {
+                const au_helper_t *h = helper_for(r, lang, cs->name, k, send);
+                if (!h)
+                    continue;
+                au_event_t e = {.kind = AU_EV_IO, .scope = cs->scope, .pos = cs->pos};
+                snprintf(e.var, sizeof e.var, "%s", cs->args[k]);
+                long si = au_model_resolve_in(r, cs->first_socket,
+                                              cs->first_socket + cs->nsockets, &e);
+                if (si < 0)
+                    continue;
+                const au_io_t *io = add_io(&r->sockets[si], cs, h, send);
+                if (io && io->blocking)
+                    au_blocking_finding(r, si, io, cs->ctx);
+            }
+        }
+    }
+}
