@@ -68,7 +68,7 @@ static const char keygen_usage[] =
 
 static const char key_usage[] =
     "usage: zguard key show KEY [--json]\n"
-    "       zguard key export-secret KEY --out FILE [PASSPHRASE]\n"
+    "       zguard key export-secret KEY --out FILE [--passphrase-file F]\n"
     "       zguard key passwd KEY [--passphrase-file OLD]\n"
     "                             [--new-passphrase-file NEW | "
     "--no-passphrase] [--cost C]\n"
@@ -81,8 +81,9 @@ static const char key_usage[] =
     "\n"
     "show           The public key (Z85), its fingerprint, the metadata, both\n"
     "               paths, and whether the secret exists and is encrypted. It\n"
-    "               never decrypts and never prints the secret. --json for\n"
-    "               tools.\n"
+    "               never decrypts and never prints the secret. A secret the\n"
+    "               others would refuse (readable by others, another owner)\n"
+    "               is a warning here. --json for tools.\n"
     "export-secret  Decrypts the secret and writes it UNENCRYPTED to FILE\n"
     "               (mode 0600, never over an existing file), in the layout\n"
     "               CZMQ's zcert_load and pyzmq's load_certificate read, for\n"
@@ -93,11 +94,11 @@ static const char key_usage[] =
     "rotate         Keeps the pair under a dated name (NAME.YYYYmmddTHHMMSSZ\n"
     "               .key and _secret) and writes a fresh pair with the same\n"
     "               metadata as NAME.key / NAME.key_secret, encrypted under\n"
-    "               PASSPHRASE (or not, with --no-passphrase). --allowlist DIR\n"
-    "               also authorizes the new key there, beside the old one.\n"
+    "               the passphrase (or not, with --no-passphrase). --allowlist\n"
+    "               DIR also authorizes the new key there, beside the old one.\n"
     "               Prints the next steps (docs/key-rotation.md).\n"
     "\n"
-    "PASSPHRASE, to read an encrypted secret: --passphrase-file FILE (its\n"
+    "The passphrase of an encrypted secret: --passphrase-file FILE (its\n"
     "first line; FILE must be chmod 600), else the file named by\n"
     "$ZGUARD_PASSPHRASE_FILE, else the systemd credential zguard-passphrase,\n"
     "else the terminal. passwd asks the new passphrase twice on the terminal\n"
@@ -362,12 +363,32 @@ static int key_opt(void *arg, int id, const char *value)
     return EXIT_OK;
 }
 
+/* What `key show` says about the secret file: it is read only to learn
+ * whether it is encrypted, never decrypted, and a secret the library
+ * refuses to load (a loose mode, as pyzmq writes them, or another owner)
+ * does not hide the public half: it is reported and warned about. */
+typedef struct {
+    bool exists;
+    int encrypted;       /* 1, 0, or -1: missing or not read */
+    const char *problem; /* why it was not read, or NULL */
+} secret_state_t;
+
+static const char *secret_word(const secret_state_t *s)
+{
+    if (!s->exists)
+        return "missing";
+    if (s->problem)
+        return "not read: see the warning";
+    return s->encrypted ? "encrypted" : "NOT encrypted";
+}
+
 static void show_text(const zg_cert_t *c, const char *pub, const char *sec,
-                      const char *state)
+                      const secret_state_t *s)
 {
     printf("public key   %s\nfingerprint  %s\npublic       %s\n"
            "secret       %s (%s)\n",
-           zg_cert_public_text(c), zg_cert_fingerprint(c), pub, sec, state);
+           zg_cert_public_text(c), zg_cert_fingerprint(c), pub, sec,
+           secret_word(s));
     if (zg_cert_meta_count(c))
         printf("metadata\n");
     for (size_t i = 0; i < zg_cert_meta_count(c); i++) {
@@ -377,7 +398,7 @@ static void show_text(const zg_cert_t *c, const char *pub, const char *sec,
 }
 
 static void show_json(const zg_cert_t *c, const char *pub, bool has_pub,
-                      const char *sec, int encrypted)
+                      const char *sec, const secret_state_t *s)
 {
     printf("{\"public_key\": ");
     cli_json_string(stdout, zg_cert_public_text(c));
@@ -386,9 +407,11 @@ static void show_json(const zg_cert_t *c, const char *pub, bool has_pub,
     printf(", \"public_file\": ");
     cli_json_string(stdout, has_pub ? pub : NULL);
     printf(", \"secret_file\": ");
-    cli_json_string(stdout, encrypted >= 0 ? sec : NULL);
+    cli_json_string(stdout, s->exists ? sec : NULL);
     printf(", \"secret_exists\": %s, \"secret_encrypted\": %s",
-           encrypted >= 0 ? "true" : "false", encrypted > 0 ? "true" : "false");
+           s->exists ? "true" : "false", s->encrypted > 0 ? "true" : "false");
+    printf(", \"secret_problem\": ");
+    cli_json_string(stdout, s->problem);
     printf(", \"metadata\": {");
     for (size_t i = 0; i < zg_cert_meta_count(c); i++) {
         const char *n = zg_cert_meta_name(c, i);
@@ -406,24 +429,33 @@ static int key_show(const char *key, const key_opts_t *o)
     char pub[PATH_CAP], sec[PATH_CAP];
     if (zg_key_paths(key, pub, sec, sizeof pub) != 0)
         return fail(cmd);
-    bool has_pub = exists(pub), has_sec = exists(sec);
+    bool has_pub = exists(pub);
+    secret_state_t s = {.exists = exists(sec), .encrypted = -1};
     /* the public half of a pair whose public file is missing is in its
      * secret file; zg_cert_load keeps only that half */
-    zg_cert_t *c = zg_cert_load(has_pub || !has_sec ? pub : sec);
+    zg_cert_t *c = zg_cert_load(has_pub || !s.exists ? pub : sec);
     if (!c)
         return fail(cmd);
-    int encrypted = -1;
-    if (has_sec && (encrypted = zg_cert_secret_encrypted(key)) < 0) {
-        zg_cert_destroy(&c);
-        return fail(cmd);
+    char problem[ZG_ERROR_MAX];
+    if (s.exists && (s.encrypted = zg_cert_secret_encrypted(key)) < 0) {
+        /* a corrupted secret is an error here too; a mode or an owner the
+         * readers refuse is only a warning */
+        if (errno != EPERM && errno != EACCES) {
+            zg_cert_destroy(&c);
+            return fail(cmd);
+        }
+        snprintf(problem, sizeof problem, "%s", zg_last_error());
+        s.problem = problem;
+        fprintf(stderr,
+                "%s: warning: %s\n%s: the public key is shown; whatever "
+                "reads the secret (gate, export-secret, passwd, rotate, a "
+                "policy's curve_keys) refuses it until this is fixed\n",
+                cmd, problem, cmd);
     }
     if (o->json)
-        show_json(c, pub, has_pub, sec, encrypted);
+        show_json(c, pub, has_pub, sec, &s);
     else
-        show_text(c, has_pub ? pub : "(none)", has_sec ? sec : "(none)",
-                  encrypted > 0    ? "encrypted"
-                  : encrypted == 0 ? "NOT encrypted"
-                                   : "missing");
+        show_text(c, has_pub ? pub : "(none)", s.exists ? sec : "(none)", &s);
     zg_cert_destroy(&c);
     return EXIT_OK;
 }

@@ -397,18 +397,39 @@ static void check_weak(zg_doctor_t *d, const zg_policy_t *p, seen_t *seen,
     }
 }
 
-/* A file anyone in the policy names: can this user open it? */
+/* A file anyone in the policy names: can this user open it? HINT, when
+ * not NULL, is added to a missing file's finding: what makes the file. */
 static bool readable(zg_doctor_t *d, const char *what, const char *path,
-                     const char *subject)
+                     const char *subject, const char *hint)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd >= 0) {
         close(fd);
         return true;
     }
-    finding(d, ZG_FIND_FAILURE, "key-file", subject, "%s %s: %s", what, path,
-            strerror(errno));
+    int err = errno;
+    finding(d, ZG_FIND_FAILURE, "key-file", subject, "%s %s: %s%s", what,
+            path, strerror(err), err == ENOENT && hint ? hint : "");
     return false;
+}
+
+/* "; make it with: zguard keygen NAME --dir DIR" for the public file PUB
+ * (DIR/NAME.key, or CZMQ's DIR/NAME), or for a server's key pinned by a
+ * client, where the pair is made on the server and its public half copied. */
+static void keygen_hint(const char *pub, bool pair, char *out, size_t cap)
+{
+    const char *slash = strrchr(pub, '/');
+    const char *base = slash ? slash + 1 : pub;
+    int dir_len = slash ? (int)(slash - pub) : 1;
+    const char *dir = slash ? pub : ".";
+    size_t n = strlen(base);
+    int name_len = n > 4 && strcmp(base + n - 4, ".key") == 0 ? (int)n - 4
+                                                              : (int)n;
+    snprintf(out, cap,
+             pair ? "; make the pair with: zguard keygen %.*s --dir %.*s"
+                  : "; it is the server's public key: copy it here from the "
+                    "server (made there with: zguard keygen %.*s --dir %.*s)",
+             name_len, base, dir_len > 0 ? dir_len : 1, dir_len > 0 ? dir : "/");
 }
 
 /* NAME.key_secret: present, readable, private. Never read, never decrypted. */
@@ -435,7 +456,7 @@ static void check_secret(zg_doctor_t *d, const char *sec, const char *subject)
                 "secret key file %s belongs to uid %u, not to this user (uid "
                 "%u): zguard loads only its own secret files",
                 sec, (unsigned)st.st_uid, (unsigned)geteuid());
-    readable(d, "secret key file", sec, subject);
+    readable(d, "secret key file", sec, subject, NULL);
 }
 
 /* Each path of a comma-separated key file list. */
@@ -459,8 +480,10 @@ static void check_key_list(zg_doctor_t *d, seen_t *seen, const char *list,
                     zg_last_error());
             continue;
         }
+        char hint[1200];
+        keygen_hint(pub, pair, hint, sizeof hint);
         readable(d, pair ? "public key file" : "server public key file", pub,
-                 subject);
+                 subject, hint);
         if (pair)
             check_secret(d, sec, subject);
     }
@@ -483,16 +506,22 @@ static void check_auth(zg_doctor_t *d, const zg_policy_t *p)
     const char *allow = zg_policy_auth(p, "allow", &line);
     if (allow) {
         DIR *dir = opendir(allow);
+        int err = errno;
         if (!dir)
             finding(d, ZG_FIND_FAILURE, "key-file", "auth",
-                    "%s:%u: [auth] allow directory %s: %s", zg_policy_file(p),
-                    line, allow, strerror(errno));
+                    "%s:%u: [auth] allow directory %s: %s%s%s%s",
+                    zg_policy_file(p), line, allow, strerror(err),
+                    err == ENOENT ? "; make it with: mkdir -m 700 " : "",
+                    err == ENOENT ? allow : "",
+                    err == ENOENT ? ", then copy each client's public NAME.key "
+                                    "into it (zguard auth check lists them)"
+                                  : "");
         else
             closedir(dir);
     }
     const char *revoked = zg_policy_auth(p, "revoked", &line);
     if (revoked)
-        readable(d, "[auth] revoked list", revoked, "auth");
+        readable(d, "[auth] revoked list", revoked, "auth", NULL);
 }
 
 /* What zg_ctx_new would do with this policy on this libzmq. */
