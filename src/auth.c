@@ -218,6 +218,13 @@ static int reload(zg_auth_t *a)
     atomic_fetch_add(&a->reloads, 1);
     zg_log(a->ctx, ZG_LOG_NOTICE, "auth: allowlist %s: %zu keys", a->dir,
            zg_allowlist_count(fresh));
+    if (zg_allowlist_count(fresh) == 0) /* fail-closed, and easy to miss */
+        zg_log(a->ctx, ZG_LOG_WARNING,
+               "auth: allowlist %s has no valid key: every client will be "
+               "refused; allow one by copying its public certificate there "
+               "(cp CLIENT.key %s/, made by zguard keygen CLIENT), and check "
+               "with: zguard auth check %s",
+               a->dir, a->dir, a->dir);
     return 0;
 }
 

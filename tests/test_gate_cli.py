@@ -13,6 +13,7 @@ usage: test_gate_cli.py PATH/TO/zguard
 """
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -327,6 +328,75 @@ class Cli(GateTest):
                 self.refused(["--config", good, flag, value],
                              "%s and --config: the config file says it" % flag)
         self.refused(["--config", good, "--policy", good], "--policy and --config")
+
+    # -- the first hour ---------------------------------------------------------
+
+    def help_example(self):
+        """The shell commands of --help's example, one string each: a line
+        indented by 2, its continuations (after a backslash) by 6; comment
+        lines left out."""
+        rc, out, _ = self.run_gate(["--help"])
+        self.assertEqual(rc, 0)
+        block = out[out.index("\nexample"):out.index("\nExit 0 after")]
+        commands = []
+        for line in block.split("\n"):
+            if line.startswith("      ") and commands:
+                commands[-1] = commands[-1].rstrip("\\ ") + " " + line.strip()
+            elif line.startswith("  ") and not line.strip().startswith("#"):
+                commands.append(line.strip())
+        return commands
+
+    def test_help_example_works_as_written(self):
+        """Run in an empty directory with zguard on PATH, the example's
+        commands make what its gates need: the gate starts with alice
+        allowed, and the client-mode gate, with alice's pair and the gate's
+        public key, is let in as alice (endpoints: free ports and this
+        test's directory instead of 5555, 9464, /run and gate.example.net)."""
+        commands = self.help_example()
+        gates = [c for c in commands if c.startswith("zguard gate ")]
+        self.assertEqual(len(gates), 2, commands)
+        steps = commands[:commands.index(gates[0])]
+        work = os.path.join(self.dir, "example")
+        os.mkdir(work)
+        bindir = os.path.join(self.dir, "bin")
+        os.mkdir(bindir)
+        os.symlink(os.path.abspath(lib.ZGUARD), os.path.join(bindir, "zguard"))
+        env = dict(self.env, PATH=bindir + ":" + os.environ.get("PATH", ""))
+        for step in steps:
+            r = subprocess.run(["sh", "-ec", step], cwd=work, env=env,
+                               stdin=subprocess.DEVNULL, start_new_session=True,
+                               capture_output=True, text=True, timeout=60 * lib.SLACK)
+            self.assertEqual(r.returncode, 0, "%s:\n%s" % (step, r.stderr))
+
+        def start(command, **endpoints):
+            args = shlex.split(command)[2:]
+            for flag, value in endpoints.items():
+                args[args.index("--" + flag) + 1] = value
+            g = lib.Gate(args, metrics=False, env=env,
+                         preexec_fn=lambda: (os.chdir(work), os.setsid()))
+            self.gates.append(g)
+            return g.start()
+
+        server = start(gates[0], frontend="tcp://127.0.0.1:*", backend=self.backend,
+                       metrics="127.0.0.1:%d" % lib.free_port())
+        self.assertIn("1 keys allowed", server.text())
+        self.assertNotIn("every client will be refused", server.text())
+        start(gates[1], frontend="ipc://%s/app-client.sock" % self.dir,
+              backend=server.frontend)
+        server.wait_log(re.compile(r"auth: allow user=alice "), 10)
+
+    def test_no_allowed_key_is_a_warning(self):
+        """A gate whose allowlist is empty starts (keys may be added while
+        it runs) and says every client will be refused and how to add one."""
+        empty = os.path.join(self.dir, "empty")
+        os.mkdir(empty)
+        g = lib.Gate(self.args(allow=empty), metrics=False, env=self.env)
+        self.gates.append(g)
+        g.start()
+        g.wait_log(re.compile(
+            r"auth: allowlist %s has no valid key: every client will be refused; "
+            r"allow one by copying its public certificate there \(cp CLIENT.key %s/"
+            % (re.escape(empty), re.escape(empty))), 5)
 
     def test_config_serves(self):
         """The whole gate from one file, its relative paths found beside
