@@ -13,6 +13,7 @@
  */
 #include "audit.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const char *const io_names[] = {
@@ -144,13 +145,10 @@ void au_rec_pyzmq_call(au_file_t *f, const au_call_t *c)
     }
 }
 
-/* s.sndhwm = 1000, s.hwm = 1000, s.curve_server = True, ctx.linger = 0 */
-void au_rec_pyzmq_assign(au_file_t *f, TSNode n)
+/* One target of an assignment: s.sndhwm = 1000, s.hwm = 1000,
+ * s.curve_server = True, ctx.linger = 0 */
+static void assign_one(au_file_t *f, TSNode n, TSNode l, TSNode r)
 {
-    if (!au_is(n, "assignment"))
-        return;
-    TSNode l = ts_node_child_by_field_name(n, "left", 4);
-    TSNode r = ts_node_child_by_field_name(n, "right", 5);
     if (!au_is(l, "attribute") || ts_node_is_null(r))
         return;
     char name[AU_NAME_MAX];
@@ -161,4 +159,34 @@ void au_rec_pyzmq_assign(au_file_t *f, TSNode n)
         return;
     au_ev_option(f, AU_API_PYZMQ, n, ts_node_child_by_field_name(l, "object", 6),
                  name, strlen(name), r);
+}
+
+/* Assignments, tuple ones included, as pyzmq code loads its keys:
+ *   s.curve_publickey, s.curve_secretkey = zmq.auth.load_certificate(p)
+ *   s.curve_serverkey, _ = zmq.auth.load_certificate(p)
+ * Each attribute on the left is set: to its element of a tuple written on
+ * the right, else to the right side as a whole (a value the audit cannot
+ * read, such as a call's). Before this, a pyzmq client keyed this way was
+ * reported as curve-missing. */
+void au_rec_pyzmq_assign(au_file_t *f, TSNode n)
+{
+    if (!au_is(n, "assignment"))
+        return;
+    TSNode l = ts_node_child_by_field_name(n, "left", 4);
+    TSNode r = ts_node_child_by_field_name(n, "right", 5);
+    /* s.sndtimeo = s.rcvtimeo = 2000: the value is the last right side (the
+     * inner assignment is visited on its own) */
+    while (au_is(r, "assignment"))
+        r = ts_node_child_by_field_name(r, "right", 5);
+    if (!au_is(l, "pattern_list") && !au_is(l, "tuple_pattern")) {
+        assign_one(f, n, l, r);
+        return;
+    }
+    uint32_t targets = ts_node_named_child_count(l);
+    bool paired = !ts_node_is_null(r) &&
+                  (au_is(r, "expression_list") || au_is(r, "tuple")) &&
+                  ts_node_named_child_count(r) == targets;
+    for (uint32_t i = 0; i < targets; i++)
+        assign_one(f, n, ts_node_named_child(l, i),
+                   paired ? ts_node_named_child(r, i) : r);
 }
