@@ -48,6 +48,7 @@ typedef struct section {
 /* [auth], [metrics] and [gate]: context-wide, a few keys each, no layers. */
 typedef enum plain_kind { PLAIN_AUTH, PLAIN_METRICS, PLAIN_GATE, PLAINS } plain_kind_t;
 #define PLAIN_KEYS_MAX 9
+#define PLAIN_KEY_NAME_MAX 24 /* the longest name, its ", " and a NUL */
 enum { AUTH_ALLOW, AUTH_REVOKED, AUTH_ALLOW_IP, AUTH_DENY_IP, AUTH_LIMITS };
 enum { GATE_PATTERN, GATE_FRONTEND, GATE_BACKEND, GATE_MODE, GATE_GRACE };
 

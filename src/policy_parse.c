@@ -349,7 +349,7 @@ static void unknown_plain_key(parser_t *ps, const zg_ini_item_t *it,
                               const struct plain_info *info)
 {
     const char *keys[PLAIN_KEYS_MAX + 1];
-    char list[128] = "";
+    char list[PLAIN_KEYS_MAX * PLAIN_KEY_NAME_MAX] = "";
     size_t n = 0;
     for (; n < PLAIN_KEYS_MAX && info->keys[n]; n++) {
         keys[n] = info->keys[n];
@@ -503,9 +503,8 @@ static void on_top_level(parser_t *ps, const zg_ini_item_t *it)
     if (strcmp(it->key, "version") != 0) {
         PERR(ps, it->line, it->key,
              "must be inside a section ([defaults], [type.<socket type>], "
-             "[socket.<name>], [auth] or [metrics]); only version, "
-             "min_libzmq and "
-             "on_advisory come before them");
+             "[socket.<name>], [auth], [metrics] or [gate]); only version, "
+             "min_libzmq and on_advisory come before them");
         return;
     }
     if (ps->version_line) {
