@@ -21,7 +21,8 @@ NPM_PKG := $(if $(shell command -v npm 2>/dev/null),,npm)
 # The demo needs only the first line; `zguard audit` (tree-sitter grammars
 # from npm, about 460 packages with nodejs) is built when AUDIT_PKGS are
 # there: `make audit` installs them, and so does `make test`.
-BUILD_PKGS := cmake make gcc pkg-config libzmq3-dev libsodium-dev libmicrohttpd-dev
+# scdoc renders the man pages (man/; a small C program, no dependencies).
+BUILD_PKGS := cmake make gcc pkg-config libzmq3-dev libsodium-dev libmicrohttpd-dev scdoc
 AUDIT_PKGS := libtree-sitter-dev $(NPM_PKG)
 TEST_PKGS := $(BUILD_PKGS) $(AUDIT_PKGS) clang libclang-rt-14-dev libcmocka-dev python3 python3-zmq python3-prometheus-client libczmq-dev valgrind
 
