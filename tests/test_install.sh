@@ -14,6 +14,9 @@ done
 libdir=$(dirname "$(find "$prefix" -name zguard.pc)")/..
 [ -e "$libdir/libzguard.a" ] && [ -e "$libdir/libzguard.so" ] ||
     { echo "libraries not installed"; exit 1; }
+# zguard run's preload: loaded by path, kept out of ld.so's directories
+[ -e "$libdir/zguard/libzguard-preload.so" ] && [ ! -e "$libdir/libzguard-preload.so" ] ||
+    { echo "libzguard-preload.so not in LIBDIR/zguard/"; exit 1; }
 
 # The man pages, when this build has them (scdoc found): each rendered page
 # installed in its section's directory of GNUInstallDirs' mandir.

@@ -380,11 +380,11 @@ static int find_preload(char *out, size_t cap)
                 return 0;
         }
     }
-    snprintf(out, cap, "%s/%s", ZG_LIBDIR, PRELOAD_NAME);
+    snprintf(out, cap, "%s/%s", ZG_PRELOAD_DIR, PRELOAD_NAME);
     if (access(out, R_OK) == 0)
         return 0;
     fprintf(stderr, "zguard run: cannot find %s beside zguard or in %s (is "
-            "zguard fully built or installed?)\n", PRELOAD_NAME, ZG_LIBDIR);
+            "zguard fully built or installed?)\n", PRELOAD_NAME, ZG_PRELOAD_DIR);
     return -1;
 }
 
