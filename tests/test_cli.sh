@@ -79,5 +79,10 @@ expect 2 "$zguard" policy doc --format yaml "$src/examples/orders.policy"
 contains "$tmp/err" "unknown format 'yaml'"
 expect 2 "$zguard" policy doc "$tmp/bad.policy"
 
+# `zguard policy suggest --help` is suggest's own text, not policy's
+expect 0 "$zguard" policy suggest --help
+contains "$tmp/out" "^usage: zguard policy suggest --from REPORT.json"
+contains "$tmp/out" "--out FILE"
+
 [ "$failures" -eq 0 ] && echo "cli: all checks passed"
 exit $((failures > 0))

@@ -4,7 +4,7 @@
   - each command `zguard --help` lists has its page, zguard-CMD.1, and
     zguard(1) names it;
   - every flag a command's --help prints (and its subcommands': bench hwm,
-    gate, instr) is in that command's page, and so is every option of its
+    gate, instr; policy suggest) is in that command's page, and so is every option of its
     tables in the source (cli_opt_t {"name", 'l', ...} in tools/cmd_CMD.c,
     bench/ for bench): the tables are what the parser accepts;
   - every policy key zguard knows is a term of zguard.policy(5), in the
@@ -57,7 +57,8 @@ def has_flag(text, flag):
     return re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(flag), text) is not None
 
 
-FLAG = re.compile(r"(?<![\w-])(--?[a-zA-Z][a-z0-9-]*)")
+# --name, or -x alone (not the -U of "kill -USR1")
+FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z](?!\w))")
 
 
 def help_flags(*args):
@@ -88,21 +89,22 @@ for cmd in commands:
     if not re.search(r"\*zguard-%s\*\(1\)" % cmd, zguard1):
         fail("zguard(1) does not point to zguard-%s(1)" % cmd)
     flags = help_flags(cmd)
-    if cmd == "bench":
-        for sub in ("hwm", "gate", "instr"):
-            flags |= help_flags(cmd, sub)
+    for sub in {"bench": ("hwm", "gate", "instr"), "policy": ("suggest",)}.get(cmd, ()):
+        flags |= help_flags(cmd, sub)
     for flag in sorted(flags):
         checked += 1
         if not has_flag(text, flag):
             fail("zguard %s --help prints %s; zguard-%s(1) lacks it" % (cmd, flag, cmd))
 
-# The option tables: cmd_CMD.c for CMD (cmd_key.c holds keygen's too),
-# bench/'s programs behind `zguard bench`. bench_audit is a benchmark of
-# its own (build/bench/bench_audit), not a zguard command.
+# The option tables: cmd_CMD.c for CMD (cmd_key.c holds keygen's too,
+# cmd_suggest.c is `zguard policy suggest`), bench/'s programs behind
+# `zguard bench`. bench_audit is a benchmark of its own
+# (build/bench/bench_audit), not a zguard command.
+OWNERS = {"key": ["key", "keygen"], "suggest": ["policy"]}
 sources = {}
 for path in glob.glob(os.path.join(SRC, "tools", "cmd_*.c")):
     cmd = os.path.basename(path)[4:-2]
-    sources[path] = ["key", "keygen"] if cmd == "key" else [cmd]
+    sources[path] = OWNERS.get(cmd, [cmd])
 for name in ("zguard_bench", "bench_hwm", "bench_gate", "bench_instr"):
     sources[os.path.join(SRC, "bench", name + ".c")] = ["bench"]
 for path, cmds in sorted(sources.items()):

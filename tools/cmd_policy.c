@@ -370,6 +370,9 @@ int cmd_policy(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_FAIL : EXIT_OK;
     }
+    /* suggest has a --help of its own */
+    if (strcmp(argv[1], "suggest") == 0)
+        return policy_suggest(argc - 1, argv + 1);
     if (cli_wants_help(argc - 1, argv + 1)) {
         fputs(usage, stdout);
         return EXIT_OK;
@@ -378,8 +381,6 @@ int cmd_policy(int argc, char **argv)
         return run_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "doc") == 0)
         return run_doc(argc - 1, argv + 1);
-    if (strcmp(argv[1], "suggest") == 0)
-        return policy_suggest(argc - 1, argv + 1);
     return cli_usage_error("zguard policy", "no subcommand '%s' (check, doc, "
                            "suggest)",
                            argv[1]);
