@@ -139,8 +139,11 @@ class ObserveTest(unittest.TestCase):
         s = self.check_rep_report(rep, ep)
         self.assertEqual(s["options"]["linger"]["value"], -1)
         self.assertEqual(s["options_set"], [])
-        # the REP waited for each request: its receives blocked
-        self.assertEqual(s["received"]["blocked_calls"], N)
+        # the REP waited for its first request at least; a later request
+        # can be there before the REP asks for it (the REQ sends as soon as
+        # it has its reply), so not every receive blocks
+        self.assertGreaterEqual(s["received"]["blocked_calls"], 1)
+        self.assertLessEqual(s["received"]["blocked_calls"], N)
         self.assertGreater(s["received"]["longest_block_us"], 0)
         req = load(req_json)["sockets"]
         self.assertEqual(len(req), 1)
