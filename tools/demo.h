@@ -117,6 +117,9 @@ void demo_path(const demo_t *d, const char *name, char *out, size_t cap);
 /* Starts zguard-demo-peer with ROLE and args (NULL-terminated). */
 int demo_peer_start(demo_t *d, demo_proc_t *p, const char *name,
                     const char *role, ...);
+/* Starts zguard-zmtp-peer with MODE and args (NULL-terminated). */
+int demo_zmtp_start(demo_t *d, demo_proc_t *p, const char *name,
+                    const char *mode, ...);
 /* A gate metric now, summed over samples with every label given
  * ("socket=\"frontend\"", ..., NULL); -1 when the endpoint cannot be read. */
 double demo_metric(demo_t *d, const char *name, ...);

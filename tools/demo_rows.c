@@ -14,8 +14,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdarg.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -693,22 +693,13 @@ static void slow_handshake(demo_t *d, demo_row_t *r)
 #define FLOOD_CONNECTIONS 200
 #define STORM_HANDSHAKES 300
 
-/* zguard-zmtp-peer MODE ARGS... to its end: its JSON line in line. */
-static int zmtp_run(demo_t *d, const char *name, char *line, size_t cap, ...)
+/* A zguard-zmtp-peer run started with demo_zmtp_start, to its end: its
+ * JSON line in line. */
+static int zmtp_result(demo_proc_t *p, int started, char *line, size_t cap)
 {
-    char *argv[24] = {d->zmtp_peer};
-    int n = 1;
-    va_list ap;
-    va_start(ap, cap);
-    for (char *a; n < 23 && (a = va_arg(ap, char *));)
-        argv[n++] = a;
-    va_end(ap);
-    demo_proc_t p;
-    int rc = -1;
-    if (proc_start(&p, name, argv, d->dir) == 0) {
-        rc = peer_result(&p, "{\"mode\"", 30000, line, cap);
-        proc_stop(&p, SIGTERM, 2000);
-    }
+    int rc = started == 0 ? peer_result(p, "{\"mode\"", 30000, line, cap) : -1;
+    if (started == 0)
+        proc_stop(p, SIGTERM, 2000);
     return rc;
 }
 
@@ -719,10 +710,14 @@ static void connection_flood(demo_t *d, demo_row_t *r)
     demo_window_t w;
     demo_alice_window(d, &w);
     double before = demo_metric(d, REFUSED, FRONT, "reason=\"per_ip_limit\"", NULL);
-    int ran = zmtp_run(d, "flooder", line, sizeof line, "connections",
-                       "--endpoint", d->frontend, "--count", count,
-                       "--handshake", "no", "--source", "127.0.0.9", "--hold",
-                       "1", NULL);
+    demo_proc_t p;
+    int ran = zmtp_result(&p,
+                          demo_zmtp_start(d, &p, "flooder", "connections",
+                                          "--endpoint", d->frontend, "--count",
+                                          count, "--handshake", "no",
+                                          "--source", "127.0.0.9", "--hold",
+                                          "1", NULL),
+                          line, sizeof line);
     double want = FLOOD_CONNECTIONS - DEMO_PEERS_PER_IP, secs = 0;
     double refused = demo_metric_wait(d, before + want, 5000, &secs, REFUSED,
                                       FRONT, "reason=\"per_ip_limit\"", NULL) -
@@ -750,10 +745,13 @@ static void handshake_storm(demo_t *d, demo_row_t *r)
     double looked0 = demo_metric(d, DECISIONS, "reason=\"unknown_key\"", NULL);
     double locked0 = demo_metric(d, DECISIONS, "reason=\"lockout\"", NULL);
     double t0 = cli_now();
-    int ran = zmtp_run(d, "storm", line, sizeof line, "handshakes",
-                       "--endpoint", d->frontend, "--count", count,
-                       "--server-key", gate_key, "--source", "127.0.0.10",
-                       NULL);
+    demo_proc_t p;
+    int ran = zmtp_result(&p,
+                          demo_zmtp_start(d, &p, "storm", "handshakes",
+                                          "--endpoint", d->frontend, "--count",
+                                          count, "--server-key", gate_key,
+                                          "--source", "127.0.0.10", NULL),
+                          line, sizeof line);
     double took = cli_now() - t0;
     double looked = demo_metric(d, DECISIONS, "reason=\"unknown_key\"", NULL) -
                     looked0;

@@ -98,22 +98,40 @@ static int write_text(const char *path, const char *text)
     return fclose(f) != 0 ? -1 : rc;
 }
 
-int demo_peer_start(demo_t *d, demo_proc_t *p, const char *name,
-                    const char *role, ...)
+/* PROGRAM ARGS... (NULL-terminated) as a child of the demo. */
+static int start_program(demo_t *d, demo_proc_t *p, const char *name,
+                         const char *program, const char *first, va_list ap)
 {
-    char *argv[PEER_ARGS_MAX] = {d->peer, (char *)role};
+    char *argv[PEER_ARGS_MAX] = {(char *)program, (char *)first};
     int n = 2;
-    va_list ap;
-    va_start(ap, role);
     for (char *a; n < PEER_ARGS_MAX - 1 && (a = va_arg(ap, char *));)
         argv[n++] = a;
-    va_end(ap);
     if (proc_start(p, name, argv, d->dir) != 0) {
-        fprintf(stderr, "zguard demo: cannot start %s: %s\n", d->peer,
+        fprintf(stderr, "zguard demo: cannot start %s: %s\n", program,
                 strerror(errno));
         return -1;
     }
     return 0;
+}
+
+int demo_peer_start(demo_t *d, demo_proc_t *p, const char *name,
+                    const char *role, ...)
+{
+    va_list ap;
+    va_start(ap, role);
+    int rc = start_program(d, p, name, d->peer, role, ap);
+    va_end(ap);
+    return rc;
+}
+
+int demo_zmtp_start(demo_t *d, demo_proc_t *p, const char *name,
+                    const char *mode, ...)
+{
+    va_list ap;
+    va_start(ap, mode);
+    int rc = start_program(d, p, name, d->zmtp_peer, mode, ap);
+    va_end(ap);
+    return rc;
 }
 
 static int start_service(demo_t *d)
