@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -396,6 +397,10 @@ static void on_event(zg_monitor_t *m, watch_t *w, uint64_t event,
         on_failure(m, w, e, event, value, remote);
         break;
     case ZMQ_EVENT_ACCEPT_FAILED: on_accept_failed(m, w, value); break;
+    case ZMQ_EVENT_BIND_FAILED:
+        atomic_store(&w->sock->mon.bind_errno, (int)value);
+        atomic_fetch_add(&w->sock->mon.bind_failures, 1);
+        break;
     case EVENT_PIPES_STATS: on_pipe_stats(w, values, nvalues); break;
     default: break;
     }
@@ -761,6 +766,19 @@ void zg_monitor_remove(zg_sock_t *s)
         command(s->ctx->monitor, "DEL ", s);
     pthread_mutex_unlock(&s->ctx->monitor_lock);
     s->monitored = false;
+}
+
+int zg_monitor_bind_errno(zg_sock_t *s, uint64_t before, int err)
+{
+    if (err != EAGAIN || !s->monitored)
+        return err; /* a bind never fails with EAGAIN of its own */
+    const struct timespec tick = {0, 1000000};
+    for (int ms = 0; ms < ZG_BIND_EVENT_WAIT_MS; ms++) {
+        if (atomic_load(&s->mon.bind_failures) != before)
+            return atomic_load(&s->mon.bind_errno);
+        nanosleep(&tick, NULL);
+    }
+    return err;
 }
 
 void zg_monitor_sample(zg_sock_t *s)

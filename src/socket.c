@@ -452,10 +452,15 @@ static int attach(void *zsock, const char *endpoint, attach_fn *fn,
         zg_log(s->ctx, ZG_LOG_ERROR, "%s", zg_last_error());
         return -1;
     }
+    uint64_t bind_failures = atomic_load(&s->mon.bind_failures);
     if (fn(zsock, endpoint) != 0) {
+        int err = errno;
+        if (fn == zmq_bind)
+            err = zg_monitor_bind_errno(s, bind_failures, err);
         char label[ZG_NAME_MAX + 32];
         zg_error_set("%s: %s %s: %s", zg_sock_label(s, label, sizeof label),
-                     op + 3, endpoint, zmq_strerror(errno));
+                     op + 3, endpoint, zmq_strerror(err));
+        errno = err;
         return -1;
     }
     return 0;

@@ -8,6 +8,7 @@
 #include "zguard.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct zg_sock zg_sock_t; /* zg_sock.h */
 
@@ -24,5 +25,13 @@ bool zg_monitor_exact(void);
 /* Owning thread, exact mode only: asks libzmq for per-pipe depths. */
 void zg_monitor_sample(zg_sock_t *sock);
 #define ZG_SAMPLE_EVERY 256 /* a power of two */
+/* The reason a bind failed. libzmq 4.3 reports a failed bind to the monitor
+ * from inside zmq_bind, and that send can leave errno EAGAIN in place of
+ * the bind's own (EADDRINUSE, EACCES...). The monitor event carries the
+ * real one: given errno and the count of BIND_FAILED events seen before
+ * the bind (sock->mon.bind_failures), waits up to ZG_BIND_EVENT_WAIT_MS
+ * for the event and returns its errno; otherwise returns err. */
+int zg_monitor_bind_errno(zg_sock_t *sock, uint64_t before, int err);
+#define ZG_BIND_EVENT_WAIT_MS 1000
 
 #endif

@@ -69,6 +69,8 @@ typedef struct zg_monstats {
     _Atomic int64_t peers;               /* handshaken connections now */
     _Atomic int64_t peers_zero_ms;       /* when peers last became 0 */
     _Atomic int64_t queue_out, queue_in; /* fullest peer pipe; -1: unknown */
+    _Atomic uint64_t bind_failures;      /* BIND_FAILED events seen ... */
+    _Atomic int bind_errno;              /* ... and the last one's errno */
     _Atomic uint64_t mute_permille;      /* share of the alert window mute */
     _Atomic uint32_t alerts;             /* bit per active zg_alert_kind_t */
 } zg_monstats_t;

@@ -290,6 +290,33 @@ static void test_bind_failure_reported(void **state)
     zg_ctx_destroy(&ctx);
 }
 
+/* A failed bind reports libzmq's BIND_FAILED to the socket's monitor from
+ * inside zmq_bind, which can leave EAGAIN in errno (seen with 4.3.5 in
+ * CI): zguard must still say why, every time, on fresh sockets. */
+static void test_bind_busy_port_says_why(void **state)
+{
+    (void)state;
+    zg_ctx_t *ctx = tu_ctx("version = 1\n"
+                           "[defaults]\n"
+                           "security = none\n"
+                           "insecure = yes\n"
+                           "rationale = loopback test traffic only\n");
+    void *a = zg_socket(ctx, ZMQ_PULL, NULL);
+    assert_int_equal(zg_bind(a, "tcp://127.0.0.1:*"), 0);
+    char ep[256];
+    size_t len = sizeof ep;
+    assert_int_equal(zmq_getsockopt(a, ZMQ_LAST_ENDPOINT, ep, &len), 0);
+    for (int i = 0; i < 50; i++) {
+        void *b = zg_socket(ctx, ZMQ_PULL, NULL);
+        assert_int_equal(zg_bind(b, ep), -1);
+        assert_int_equal(errno, EADDRINUSE);
+        assert_contains(zg_last_error(), "Address already in use");
+        zg_close(&b);
+    }
+    zg_close(&a);
+    zg_ctx_destroy(&ctx);
+}
+
 static void test_ctx_destroy_closes_leftovers(void **state)
 {
     (void)state;
@@ -475,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_curve_required_outside_process),
         cmocka_unit_test(test_insecure_policy_allows_tcp_but_never_plain),
         cmocka_unit_test(test_bind_failure_reported),
+        cmocka_unit_test(test_bind_busy_port_says_why),
         cmocka_unit_test(test_ctx_destroy_closes_leftovers),
         cmocka_unit_test(test_wrapped_context),
         cmocka_unit_test(test_registry_churn),
