@@ -6,7 +6,8 @@ the text unchanged.
 
 The reader must own /dev/log, so the test runs in a private mount
 namespace (root, `unshare -m`) with a tmpfs over /dev holding its socket
-and the device nodes a program needs; the machine's /dev is untouched.
+and the device nodes a program needs; the machine's /dev is untouched
+(also from a chroot, where / is not a mount point).
 Where that cannot be had (not root, no namespaces), it says so and exits
 77, which CTest reports as skipped.
 
@@ -49,14 +50,15 @@ def inside(writer):
 
 SETUP = r"""
 set -e
-mount --make-rprivate /
-old=$(mktemp -d)
-mount --bind /dev "$old"
+# Nothing done here may reach the machine's mounts. Where / is a mount
+# point, make it all private; in a chroot it is not, so /dev, the one
+# mount changed here, is made private instead.
+mount --make-rprivate / 2>/dev/null || mount --make-rprivate /dev
 mount -t tmpfs -o mode=755 zguard-test-dev /dev
-for n in null zero random urandom; do
-    touch "/dev/$n"
-    mount --bind "$old/$n" "/dev/$n"
-done
+mknod -m 666 /dev/null c 1 3
+mknod -m 666 /dev/zero c 1 5
+mknod -m 666 /dev/random c 1 8
+mknod -m 666 /dev/urandom c 1 9
 exec "$0" "$@"
 """
 
@@ -68,12 +70,13 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: a reader at /dev/log needs root for a mount namespace")
         return 77
-    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    unshare = ["unshare", "-m", "--propagation", "unchanged"]  # SETUP's job
+    probe = subprocess.run(unshare + ["true"], capture_output=True)
     if probe.returncode != 0:
         print("SKIP: no mount namespace here (unshare -m: %s)"
               % probe.stderr.decode().strip())
         return 77
-    return subprocess.run(["unshare", "-m", "sh", "-c", SETUP, sys.executable,
+    return subprocess.run(unshare + ["sh", "-c", SETUP, sys.executable,
                            os.path.abspath(__file__), "--inside", writer],
                           timeout=60).returncode
 
