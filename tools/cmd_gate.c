@@ -579,6 +579,16 @@ static void on_signal(int sig)
         zg_gate_stop(g);
 }
 
+/* SIGHUP: the loop reloads (a HUP before the gate runs finds nothing to
+ * reload: the gate is reading its files then). */
+static void on_hangup(int sig)
+{
+    (void)sig;
+    zg_gate_t *g = atomic_load(&running_gate);
+    if (g)
+        zg_gate_reload(g);
+}
+
 static void handle_signals(void)
 {
     struct sigaction sa;
@@ -587,11 +597,13 @@ static void handle_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hangup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
 static int serve(zg_policy_t *policy, zg_passphrase_t **pass,
-                 zg_log_level_t level)
+                 const char *pass_file, zg_log_level_t level)
 {
     zg_ctx_t *ctx = zg_ctx_new(policy);
     if (!ctx) {
@@ -602,6 +614,12 @@ static int serve(zg_policy_t *policy, zg_passphrase_t **pass,
     zg_ctx_set_log(ctx, level, zg_log_stderr, NULL);
     if (*pass)
         zg_ctx_set_passphrase(ctx, pass);
+    /* a reload reads it again: a rotated key may have a new one */
+    if (pass_file && zg_ctx_set_passphrase_file(ctx, pass_file) != 0) {
+        fprintf(stderr, "zguard gate: %s\n", zg_last_error());
+        zg_ctx_destroy(&ctx);
+        return EXIT_FAIL;
+    }
     handle_signals();
     zg_gate_t *gate = zg_gate_new(ctx);
     if (!gate) {
@@ -636,7 +654,7 @@ int cmd_gate(int argc, char **argv)
         zg_policy_destroy(&policy);
         return EXIT_FAIL;
     }
-    int rc = serve(policy, &pass, a.level);
+    int rc = serve(policy, &pass, a.pass_file, a.level);
     zg_policy_destroy(&policy);
     return rc;
 }

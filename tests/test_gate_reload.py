@@ -1,0 +1,234 @@
+"""zguard gate: reload on SIGHUP and systemd socket activation.
+
+First the libzmq fact the reload is built on, on real pyzmq sockets: a
+CURVE key set on a socket after it bound never reaches a new handshake on
+that endpoint (the listener copied the socket's options when it bound),
+and unbinding ends the sessions it accepted. Then the gate: a rotated
+gate key taken on SIGHUP while an established session goes on, a new client
+pinning the new key gets in, one pinning the old key does not; failed
+reloads (an unreadable revocation list, a wrong passphrase) keep the old
+state, name the file and count as failed. Socket activation: the test binds
+and listens itself and execs the gate with the socket as fd 3 and
+LISTEN_PID/LISTEN_FDS set (LISTEN_PID in a preexec_fn, which runs in the
+child: its pid is the gate's); and the refusals (LISTEN_FDS 2, another
+address).
+"""
+import glob
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import zmq
+import zmq.auth
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_gate_lib as lib  # noqa: E402
+from test_gate_lib import GateTest, Gate, echo_once, recv_within, wait_until  # noqa: E402
+
+REPLY_S = 3      # a reply through a working path comes within this
+REFUSED_S = 1.5  # a path that does not work: nothing within this
+
+
+def ask(sock, service, body):
+    """One request through the gate, answered by service: the reply."""
+    sock.send_multipart([body])
+    if echo_once(service, REPLY_S) is None:
+        return None
+    return recv_within(sock, REPLY_S)
+
+
+class LibzmqKeys(GateTest):
+    """What libzmq 4.3 does with CURVE keys and bound endpoints."""
+
+    def server(self, public, secret):
+        s = self.socket(zmq.ROUTER)
+        s.curve_server = True
+        s.curve_publickey, s.curve_secretkey = public, secret
+        port = s.bind_to_random_port("tcp://127.0.0.1")
+        return s, "tcp://127.0.0.1:%d" % port
+
+    def client_of(self, endpoint, server_public):
+        c = self.socket(zmq.DEALER)
+        c.curve_publickey, c.curve_secretkey = zmq.curve_keypair()
+        c.curve_serverkey = server_public
+        c.connect(endpoint)
+        return c
+
+    def echo(self, server, client):
+        client.send(b"ping")
+        msg = recv_within(server, REFUSED_S)
+        if msg is None:
+            return False
+        server.send_multipart(msg)
+        return recv_within(client, REPLY_S) == [b"ping"]
+
+    def test_key_set_after_bind_reaches_no_new_handshake(self):
+        old, new = zmq.curve_keypair(), zmq.curve_keypair()
+        server, ep = self.server(*old)
+        server.curve_publickey, server.curve_secretkey = new
+        self.assertFalse(self.echo(server, self.client_of(ep, new[0])),
+                         "a client pinning the key set after bind got in")
+        self.assertTrue(self.echo(server, self.client_of(ep, old[0])),
+                        "the key the socket was bound with no longer works")
+
+    def test_unbind_ends_the_sessions_it_accepted(self):
+        pair = zmq.curve_keypair()
+        server, ep = self.server(*pair)
+        client = self.client_of(ep, pair[0])
+        self.assertTrue(self.echo(server, client))
+        server.unbind(server.last_endpoint)
+        # the established client still sends; nothing reaches the server
+        self.assertFalse(self.echo(server, client),
+                         "a session outlived the unbind of its endpoint")
+
+
+class Reload(GateTest):
+    def own_pair(self, name="gate", passphrase_file=None):
+        d = os.path.join(self.dir, "own")
+        os.makedirs(d, exist_ok=True)
+        return lib.keygen(d, name, passphrase_file)
+
+    def rotate(self, key, *extra):
+        r = subprocess.run([lib.ZGUARD, "key", "rotate", key] + list(extra),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        base = key[:-len(".key")]
+        return [p for p in glob.glob(base + ".*.key") if p != key][0]
+
+    def reload(self, gate, result, count=1):
+        gate.signal(signal.SIGHUP)
+        gate.wait_log("gate: reload %s" % ("done" if result == "ok" else "failed"),
+                      5, count=count)
+        gate.wait_metric("zguard_reloads_total", count, 5, result=result)
+
+    def test_rotated_key_keeps_sessions_and_takes_new_clients(self):
+        public, _ = self.own_pair()
+        gate = self.gate("reqrep", allowed=("alice", "bob", "carol"),
+                         server_key=public)
+        svc = self.service(zmq.REP)
+        before = self.client(zmq.REQ, gate, "alice", server=public)
+        self.assertEqual(ask(before, svc, b"one"), [b"re:one"])
+
+        archived = self.rotate(public, "--no-passphrase")
+        self.reload(gate, "ok")
+        gate.wait_log("gate: reload: new key pair %s" % public, 1)
+        self.assertEqual(gate.metric("zguard_reloads_total", result="failed"), 0)
+
+        # the established session goes on, with the old key
+        for i in range(5):
+            body = b"again-%d" % i
+            self.assertEqual(ask(before, svc, body), [b"re:" + body])
+        # a new client pinning the new key gets in
+        fresh = self.client(zmq.REQ, gate, "bob", server=public)
+        self.assertEqual(ask(fresh, svc, b"new"), [b"re:new"])
+        # a new client pinning the old key: its HELLO is for a key the
+        # listener no longer has, the handshake fails and nothing passes
+        stale = self.client(zmq.REQ, gate, "carol", server=archived)
+        stale.send(b"old")
+        self.assertIsNone(recv_within(svc, REFUSED_S))
+        self.assertIsNone(recv_within(stale, 0.1))
+        # and the old session is still there after all that
+        self.assertEqual(ask(before, svc, b"last"), [b"re:last"])
+
+    def test_unreadable_revocation_list_fails_and_keeps_the_allowlist(self):
+        revoked = os.path.join(self.dir, "revoked.txt")
+        lib.write_file(revoked, "# none yet\n")
+        gate = self.gate("reqrep", extra=["--revoked", revoked])
+        svc = self.service(zmq.REP)
+        c = self.client(zmq.REQ, gate)
+        self.assertEqual(ask(c, svc, b"a"), [b"re:a"])
+        gate.wait_log("auth: allowlist", 5)
+        os.unlink(revoked)
+        self.reload(gate, "failed")
+        gate.wait_log(r"%s: cannot read the revocation list.*keeping the "
+                      r"previous allowlist" % revoked, 1)
+        self.assertEqual(ask(c, svc, b"b"), [b"re:b"])
+        late = self.client(zmq.REQ, gate)  # alice, still allowed
+        self.assertEqual(ask(late, svc, b"c"), [b"re:c"])
+
+    def test_wrong_passphrase_fails_and_keeps_the_key(self):
+        pass_file = os.path.join(self.dir, "gate.pass")
+        lib.write_file(pass_file, "the first passphrase\n", 0o600)
+        public, _ = self.own_pair(passphrase_file=pass_file)
+        gate = self.gate("reqrep", server_key=public,
+                         extra=["--passphrase-file", pass_file])
+        svc = self.service(zmq.REP)
+        self.rotate(public, "--passphrase-file", pass_file)
+        lib.write_file(pass_file, "not the passphrase\n", 0o600)
+        self.reload(gate, "failed")
+        gate.wait_log(r"gate: reload: .*%s.*keeping the key pair in use"
+                      % os.path.basename(public), 1)
+        # the old key still takes new clients: nothing changed
+        archived = [p for p in glob.glob(public[:-4] + ".*.key")][0]
+        c = self.client(zmq.REQ, gate, server=archived)
+        self.assertEqual(ask(c, svc, b"x"), [b"re:x"])
+        # the right passphrase again: the reload goes through
+        lib.write_file(pass_file, "the first passphrase\n", 0o600)
+        self.reload(gate, "ok")
+        c2 = self.client(zmq.REQ, gate, server=public)
+        self.assertEqual(ask(c2, svc, b"y"), [b"re:y"])
+
+
+class SocketActivation(GateTest):
+    def listening(self, host="127.0.0.1"):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((host, 0))
+        s.listen(16)
+        self.addCleanup(s.close)
+        return s
+
+    def activated(self, sock, frontend, nfds="1"):
+        """The gate with sock as fd 3 and LISTEN_* for its own pid."""
+        def preexec():
+            os.dup2(sock.fileno(), 3)
+            os.set_inheritable(3, True)
+            os.environ["LISTEN_PID"] = str(os.getpid())
+            os.environ["LISTEN_FDS"] = nfds
+            os.environ["LISTEN_FDNAMES"] = "frontend"
+        lib.allow(self.allow_dir, self.keys.public("alice"))
+        g = Gate(["--pattern", "reqrep", "--frontend", frontend,
+                  "--backend", self.backend,
+                  "--server-key", self.keys.public("gate"),
+                  "--allow", self.allow_dir,
+                  "--policy", self.policy_file()],
+                 preexec_fn=preexec, close_fds=False)
+        self.gates.append(g)
+        return g
+
+    def test_inherited_socket_carries_clients_to_the_service(self):
+        sock = self.listening()
+        ep = "tcp://127.0.0.1:%d" % sock.getsockname()[1]
+        gate = self.activated(sock, ep).start()
+        self.assertEqual(gate.frontend, ep)
+        svc = self.service(zmq.REP)
+        c = self.client(zmq.REQ, gate)
+        self.assertEqual(ask(c, svc, b"hello"), [b"re:hello"])
+        # the gate really uses this socket: no socket of its own could bind
+        # the port this one holds without SO_REUSEPORT
+        self.assertEqual(gate.count_log("Address already in use"), 0)
+
+    def refused(self, gate):
+        gate._spawn([lib.ZGUARD, "gate"] + gate.args)
+        rc = gate.wait_exit(10)
+        self.assertEqual(rc, 2, gate.text())
+        return gate.text()
+
+    def test_two_sockets_refused(self):
+        sock = self.listening()
+        ep = "tcp://127.0.0.1:%d" % sock.getsockname()[1]
+        text = self.refused(self.activated(sock, ep, nfds="2"))
+        self.assertIn("socket activation: LISTEN_FDS is 2", text)
+
+    def test_other_address_refused(self):
+        sock = self.listening()
+        other = "tcp://127.0.0.1:%d" % lib.free_port()
+        text = self.refused(self.activated(sock, other))
+        self.assertIn("the inherited socket listens on tcp://127.0.0.1:%d, "
+                      "the frontend is %s" % (sock.getsockname()[1], other),
+                      text)
+
+
+if __name__ == "__main__":
+    lib.main()
