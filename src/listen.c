@@ -192,14 +192,21 @@ int zg_listen_inherited(const char *endpoint, int *fd)
 
 /* ---- the gate's own listening sockets -------------------------------------- */
 
+/* joining: SO_REUSEPORT before the bind, to join the port's listener.
+ * Else after it: the bind still fails on a port in use, as libzmq's would
+ * (a second gate on the port is refused, not given half the connections),
+ * and the socket may still found a group others join. */
 static int new_listener(const struct sockaddr_storage *ss, socklen_t len,
-                        const char *endpoint)
+                        const char *endpoint, bool joining)
 {
     int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
     if (fd < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ||
+        (joining &&
+         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
         bind(fd, (const struct sockaddr *)ss, len) != 0 ||
+        (!joining &&
+         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
         listen(fd, LISTEN_BACKLOG) != 0) {
         int e = errno;
         zg_error_set("bind %s: %s", endpoint, strerror(e));
@@ -219,7 +226,7 @@ int zg_listen_tcp(const char *endpoint, int *fd)
     int rc = tcp_address(endpoint, &ss, &len);
     if (rc != 0)
         return 1;
-    *fd = new_listener(&ss, len, endpoint);
+    *fd = new_listener(&ss, len, endpoint, false);
     return *fd < 0 ? -1 : 0;
 }
 
@@ -256,7 +263,7 @@ int zg_listen_again(int fd, unsigned index, int *out)
         return -1;
     }
     address_text(&ss, ep, sizeof ep);
-    int fresh = new_listener(&ss, len, ep);
+    int fresh = new_listener(&ss, len, ep, true);
     if (fresh < 0)
         return -1;
     if (steer(fresh, index) != 0) {

@@ -22,6 +22,7 @@ import sys
 
 import zmq
 import zmq.auth
+from zmq.utils.monitor import recv_monitor_message
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_gate_lib as lib  # noqa: E402
@@ -29,6 +30,15 @@ from test_gate_lib import GateTest, Gate, echo_once, recv_within, wait_until  # 
 
 REPLY_S = 3      # a reply through a working path comes within this
 REFUSED_S = 1.5  # a path that does not work: nothing within this
+NEW_CLIENTS = 12  # all on the new listener: 1 in 4096 by chance if split
+
+
+def rotate(test, key, *extra):
+    """`zguard key rotate KEY`: the archived (old) public file."""
+    r = subprocess.run([lib.ZGUARD, "key", "rotate", key] + list(extra),
+                       capture_output=True, text=True, timeout=60)
+    test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+    return [p for p in glob.glob(key[:-len(".key")] + ".*.key") if p != key][0]
 
 
 def ask(sock, service, body):
@@ -90,13 +100,6 @@ class Reload(GateTest):
         os.makedirs(d, exist_ok=True)
         return lib.keygen(d, name, passphrase_file)
 
-    def rotate(self, key, *extra):
-        r = subprocess.run([lib.ZGUARD, "key", "rotate", key] + list(extra),
-                           capture_output=True, text=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        base = key[:-len(".key")]
-        return [p for p in glob.glob(base + ".*.key") if p != key][0]
-
     def reload(self, gate, result, count=1):
         gate.signal(signal.SIGHUP)
         gate.wait_log("gate: reload %s" % ("done" if result == "ok" else "failed"),
@@ -111,7 +114,7 @@ class Reload(GateTest):
         before = self.client(zmq.REQ, gate, "alice", server=public)
         self.assertEqual(ask(before, svc, b"one"), [b"re:one"])
 
-        archived = self.rotate(public, "--no-passphrase")
+        archived = rotate(self, public, "--no-passphrase")
         self.reload(gate, "ok")
         gate.wait_log("gate: reload: new key pair %s" % public, 1)
         self.assertEqual(gate.metric("zguard_reloads_total", result="failed"), 0)
@@ -120,17 +123,47 @@ class Reload(GateTest):
         for i in range(5):
             body = b"again-%d" % i
             self.assertEqual(ask(before, svc, body), [b"re:" + body])
-        # a new client pinning the new key gets in
-        fresh = self.client(zmq.REQ, gate, "bob", server=public)
-        self.assertEqual(ask(fresh, svc, b"new"), [b"re:new"])
+        # every new client pinning the new key gets in: new connections go
+        # to the new listener, not to either of the two at random
+        for i in range(NEW_CLIENTS):
+            fresh = self.client(zmq.REQ, gate, "bob", server=public)
+            body = b"new-%d" % i
+            self.assertEqual(ask(fresh, svc, body), [b"re:" + body])
         # a new client pinning the old key: its HELLO is for a key the
-        # listener no longer has, the handshake fails and nothing passes
+        # listener no longer has. The gate counts a crypto failure; the
+        # client sees HANDSHAKE_FAILED_NO_DETAIL, then DISCONNECTED, and
+        # retries at its reconnect interval, failing the same way; nothing
+        # passes
         stale = self.client(zmq.REQ, gate, "carol", server=archived)
+        events = stale.get_monitor_socket()
+        self.socks.append(events)
         stale.send(b"old")
         self.assertIsNone(recv_within(svc, REFUSED_S))
         self.assertIsNone(recv_within(stale, 0.1))
+        seen = set()
+        while events.poll(0):
+            seen.add(recv_monitor_message(events)["event"])
+        self.assertIn(zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL, seen)
+        self.assertIn(zmq.EVENT_DISCONNECTED, seen)
+        self.assertNotIn(zmq.EVENT_HANDSHAKE_SUCCEEDED, seen)
+        self.assertGreaterEqual(gate.metric("zguard_handshake_failures_total",
+                                            socket="frontend", reason="crypto"), 1)
         # and the old session is still there after all that
         self.assertEqual(ask(before, svc, b"last"), [b"re:last"])
+
+    def test_second_gate_on_the_port_is_refused(self):
+        # the frontend's socket may take a second listener of this gate's
+        # (SO_REUSEPORT), never a second gate: a port in use is refused
+        first = self.gate("reqrep")
+        second = Gate(["--pattern", "reqrep", "--frontend", first.frontend,
+                       "--backend", self.backend,
+                       "--server-key", self.keys.public("gate"),
+                       "--allow", self.allow_dir], metrics=False)
+        self.gates.append(second)
+        second._spawn([lib.ZGUARD, "gate"] + second.args)
+        self.assertEqual(second.wait_exit(10), 2, second.text())
+        self.assertIn("bind %s: Address already in use" % first.frontend,
+                      second.text())
 
     def test_unreadable_revocation_list_fails_and_keeps_the_allowlist(self):
         revoked = os.path.join(self.dir, "revoked.txt")
@@ -155,7 +188,7 @@ class Reload(GateTest):
         gate = self.gate("reqrep", server_key=public,
                          extra=["--passphrase-file", pass_file])
         svc = self.service(zmq.REP)
-        self.rotate(public, "--passphrase-file", pass_file)
+        rotate(self, public, "--passphrase-file", pass_file)
         lib.write_file(pass_file, "not the passphrase\n", 0o600)
         self.reload(gate, "failed")
         gate.wait_log(r"gate: reload: .*%s.*keeping the key pair in use"
@@ -172,14 +205,16 @@ class Reload(GateTest):
 
 
 class SocketActivation(GateTest):
-    def listening(self, host="127.0.0.1"):
+    def listening(self, reuseport=False):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind((host, 0))
+        if reuseport:  # a .socket unit's ReusePort=yes
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        s.bind(("127.0.0.1", 0))
         s.listen(16)
         self.addCleanup(s.close)
         return s
 
-    def activated(self, sock, frontend, nfds="1"):
+    def activated(self, sock, frontend, nfds="1", server_key=None):
         """The gate with sock as fd 3 and LISTEN_* for its own pid."""
         def preexec():
             os.dup2(sock.fileno(), 3)
@@ -190,7 +225,7 @@ class SocketActivation(GateTest):
         lib.allow(self.allow_dir, self.keys.public("alice"))
         g = Gate(["--pattern", "reqrep", "--frontend", frontend,
                   "--backend", self.backend,
-                  "--server-key", self.keys.public("gate"),
+                  "--server-key", server_key or self.keys.public("gate"),
                   "--allow", self.allow_dir,
                   "--policy", self.policy_file()],
                  preexec_fn=preexec, close_fds=False)
@@ -208,6 +243,31 @@ class SocketActivation(GateTest):
         # the gate really uses this socket: no socket of its own could bind
         # the port this one holds without SO_REUSEPORT
         self.assertEqual(gate.count_log("Address already in use"), 0)
+
+    def rotated_gate(self, reuseport):
+        sock = self.listening(reuseport)
+        ep = "tcp://127.0.0.1:%d" % sock.getsockname()[1]
+        public, _ = lib.keygen(self.dir, "own")
+        gate = self.activated(sock, ep, server_key=public).start()
+        rotate(self, public, "--no-passphrase")
+        gate.signal(signal.SIGHUP)
+        return gate, public
+
+    def test_rotation_needs_reuseport_on_the_inherited_socket(self):
+        gate, public = self.rotated_gate(reuseport=False)
+        gate.wait_log("gate: reload failed", 5)
+        gate.wait_log(r"%s: the frontend .* cannot take a second listener on "
+                      r"its port \(the inherited socket has no SO_REUSEPORT: "
+                      r"ReusePort=yes in the .socket unit\)" % public, 1)
+        self.assertEqual(gate.metric("zguard_reloads_total", result="failed"), 1)
+
+    def test_rotation_with_reuseport_on_the_inherited_socket(self):
+        gate, public = self.rotated_gate(reuseport=True)
+        gate.wait_log("gate: reload done", 5)
+        svc = self.service(zmq.REP)
+        for i in range(NEW_CLIENTS):
+            c = self.client(zmq.REQ, gate, server=public)
+            self.assertEqual(ask(c, svc, b"%d" % i), [b"re:%d" % i])
 
     def refused(self, gate):
         gate._spawn([lib.ZGUARD, "gate"] + gate.args)
