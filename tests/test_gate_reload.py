@@ -203,6 +203,28 @@ class Reload(GateTest):
         c2 = self.client(zmq.REQ, gate, server=public)
         self.assertEqual(ask(c2, svc, b"y"), [b"re:y"])
 
+    def test_credential_is_read_again(self):
+        # under systemd the passphrase is the credential zguard-passphrase:
+        # a reload reads it again, and fails, naming it, when it is gone
+        creds = os.path.join(self.dir, "credentials")
+        os.mkdir(creds)
+        cred = os.path.join(creds, "zguard-passphrase")
+        lib.write_file(cred, "a credential passphrase\n", 0o600)
+        public, _ = self.own_pair(passphrase_file=cred)
+        env = dict(os.environ, CREDENTIALS_DIRECTORY=creds)
+        env.pop("ZGUARD_PASSPHRASE_FILE", None)
+        gate = self.gate("reqrep", server_key=public, env=env)
+        svc = self.service(zmq.REP)
+        rotate(self, public, "--passphrase-file", cred)
+        os.unlink(cred)
+        self.reload(gate, "failed")
+        gate.wait_log(r"gate: reload: the passphrase for %s: .*%s: .*keeping "
+                      r"the key pair in use" % (public, cred), 1)
+        lib.write_file(cred, "a credential passphrase\n", 0o600)
+        self.reload(gate, "ok")
+        c = self.client(zmq.REQ, gate, server=public)
+        self.assertEqual(ask(c, svc, b"z"), [b"re:z"])
+
 
 class SocketActivation(GateTest):
     def listening(self, reuseport=False):
