@@ -17,6 +17,7 @@
 #include "zg_sock.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
@@ -237,9 +238,14 @@ static bool env_has_source(void)
 zg_passphrase_t *zg_ctx_passphrase_again(zg_ctx_t *ctx,
                                          const zg_passphrase_t **held)
 {
+    char file[PATH_MAX] = "";
     *held = NULL;
+    pthread_mutex_lock(&ctx->cert_lock);
     if (ctx->pass_file)
-        return zg_passphrase_from_file(ctx->pass_file);
+        snprintf(file, sizeof file, "%s", ctx->pass_file);
+    pthread_mutex_unlock(&ctx->cert_lock);
+    if (file[0])
+        return zg_passphrase_from_file(file);
     if (env_has_source())
         return zg_passphrase_from_env();
     zg_error_clear();

@@ -95,7 +95,6 @@ struct zg_gate {
     int listen_fd;        /* the frontend's newest listening socket, or -1
                              when libzmq made it (libzmq closes it) */
     unsigned listeners;   /* on the frontend's port, old keys' included */
-    bool inherited;       /* listen_fd came from systemd */
     _Atomic uint64_t reloads_ok, reloads_failed;
 };
 
@@ -247,10 +246,8 @@ static int bind_frontend(zg_gate_t *g, const char *ep)
     int fd, rc = zg_listen_inherited(ep, &fd);
     if (rc < 0)
         return -1;
-    if (rc == 1) {
-        g->inherited = true;
+    if (rc == 1)
         return bind_fd(g, ep, fd);
-    }
     if (!g->client && (rc = zg_listen_tcp(ep, &fd)) <= 0)
         return rc < 0 ? -1 : bind_fd(g, ep, fd);
     if (zg_bind(g->front, ep) != 0)
@@ -518,14 +515,12 @@ static int listen_with(zg_gate_t *g, zg_sock_t *s, const char *path,
                        zg_cert_t **pair)
 {
     const zg_cert_t *old = s->own;
+    const char *unshared = zg_listen_unshared(g->listen_fd);
     int fd;
-    if (g->listen_fd < 0 || !zg_listen_can_share(g->listen_fd)) {
+    if (unshared) {
         zg_error_set("the frontend %s cannot take a second listener on its "
                      "port (%s): restart the gate to use the new key",
-                     g->front_ep,
-                     g->inherited ? "the inherited socket has no SO_REUSEPORT: "
-                                    "ReusePort=yes in the .socket unit"
-                                  : "not tcp:// with a numeric address");
+                     g->front_ep, unshared);
         return -1;
     }
     if (zg_listen_again(g->listen_fd, g->listeners, &fd) != 0)

@@ -230,15 +230,21 @@ int zg_listen_tcp(const char *endpoint, int *fd)
     return *fd < 0 ? -1 : 0;
 }
 
-bool zg_listen_can_share(int fd)
+const char *zg_listen_unshared(int fd)
 {
     int on = 0;
     socklen_t n = sizeof on;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
-    return getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, &n) == 0 && on &&
-           getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
-           (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+    if (fd < 0)
+        return "libzmq bound it: not tcp:// with a numeric address";
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+        return "an ipc:// path takes one listener";
+    if (getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, &n) != 0 || !on)
+        return "the inherited socket has no SO_REUSEPORT: ReusePort=yes in "
+               "the .socket unit";
+    return NULL;
 }
 
 /* Every new connection to the port goes to the group's socket number

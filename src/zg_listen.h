@@ -19,9 +19,9 @@ int zg_listen_inherited(const char *endpoint, int *fd);
  * with SO_REUSEPORT: 0 with *fd, 1 when the host is a name libzmq must
  * resolve itself, -1 (zg_last_error: "bind EP: why"). */
 int zg_listen_tcp(const char *endpoint, int *fd);
-/* Whether another listener can join fd's port: a TCP socket with
- * SO_REUSEPORT. */
-bool zg_listen_can_share(int fd);
+/* NULL when another listener can join fd's port (a TCP socket with
+ * SO_REUSEPORT), else why not; fd -1: libzmq made the socket. */
+const char *zg_listen_unshared(int fd);
 /* A new listening socket on fd's address, which every new connection to
  * that port goes to: it is the port's listener number `index` (counted
  * from 0 in the order they started listening). 0 with *out, or -1. */

@@ -266,6 +266,28 @@ class SocketActivation(GateTest):
         # the port this one holds without SO_REUSEPORT
         self.assertEqual(gate.count_log("Address already in use"), 0)
 
+    def test_inherited_ipc_socket(self):
+        path = os.path.join(self.dir, "front.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(path)
+        sock.listen(16)
+        self.addCleanup(sock.close)
+        public, _ = lib.keygen(self.dir, "own")
+        gate = self.activated(sock, "ipc://" + path, server_key=public).start()
+        svc = self.service(zmq.REP)
+        c = self.client(zmq.REQ, gate, server=public)
+        self.assertEqual(ask(c, svc, b"over ipc"), [b"re:over ipc"])
+        # a new key cannot get a listener of its own on a path: the reload
+        # fails and says why; the gate goes on with the old key
+        archived = rotate(self, public, "--no-passphrase")
+        gate.signal(signal.SIGHUP)
+        gate.wait_log("gate: reload failed", 5)
+        gate.wait_log(r"cannot take a second listener on its port \(an "
+                      r"ipc:// path takes one listener\): restart the gate", 1)
+        self.assertEqual(ask(c, svc, b"still"), [b"re:still"])
+        late = self.client(zmq.REQ, gate, server=archived)
+        self.assertEqual(ask(late, svc, b"old key"), [b"re:old key"])
+
     def rotated_gate(self, reuseport):
         sock = self.listening(reuseport)
         ep = "tcp://127.0.0.1:%d" % sock.getsockname()[1]
