@@ -151,6 +151,18 @@ class Reload(GateTest):
         # and the old session is still there after all that
         self.assertEqual(ask(before, svc, b"last"), [b"re:last"])
 
+        # a second rotation: the third listener takes every new connection
+        os.unlink(archived)  # rotate names the old pair by the second:
+        os.unlink(archived + "_secret")  # the next may come within it
+        rotate(self, public, "--no-passphrase")
+        self.reload(gate, "ok", count=2)
+        for i in range(NEW_CLIENTS):
+            newest = self.client(zmq.REQ, gate, "bob", server=public)
+            body = b"newest-%d" % i
+            self.assertEqual(ask(newest, svc, body), [b"re:" + body])
+        self.assertEqual(ask(before, svc, b"first"), [b"re:first"])
+        self.assertEqual(ask(fresh, svc, b"second"), [b"re:second"])
+
     def test_second_gate_on_the_port_is_refused(self):
         # the frontend's socket may take a second listener of this gate's
         # (SO_REUSEPORT), never a second gate: a port in use is refused
