@@ -40,7 +40,7 @@ static int tcp_address(const char *endpoint, struct sockaddr_storage *ss,
     if (strncmp(endpoint, "tcp://", 6) != 0)
         return -1;
     const char *host = endpoint + 6, *colon = strrchr(host, ':');
-    if (!colon)
+    if (!colon || !colon[1])
         return -1;
     char h[ZG_ENDPOINT_MAX];
     size_t hl = (size_t)(colon - host);
@@ -52,9 +52,10 @@ static int tcp_address(const char *endpoint, struct sockaddr_storage *ss,
         memmove(h, h + 1, hl - 2);
         h[hl - 2] = '\0';
     }
-    char *end;
-    long port = strcmp(colon + 1, "*") == 0 ? 0 : strtol(colon + 1, &end, 10);
-    if (strcmp(colon + 1, "*") != 0 && (*end || port < 0 || port > 65535))
+    bool any_port = strcmp(colon + 1, "*") == 0;
+    char *end = NULL;
+    long port = any_port ? 0 : strtol(colon + 1, &end, 10);
+    if (!any_port && (*end || port < 0 || port > 65535))
         return -1;
     memset(ss, 0, sizeof *ss);
     struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
