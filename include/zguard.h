@@ -468,6 +468,10 @@ ZG_EXPORT int zg_ctx_metrics_port(zg_ctx_t *ctx);
  * context takes it over and sets *pass to NULL. Without one, the context
  * asks zg_passphrase_from_env() when it first needs a secret. */
 ZG_EXPORT void zg_ctx_set_passphrase(zg_ctx_t *ctx, zg_passphrase_t **pass);
+/* The file a passphrase is read from again when a key is read again (a
+ * gate's reload, zg_gate_reload): a rotated key may come with a new one.
+ * NULL forgets it. 0, or -1 out of memory. */
+ZG_EXPORT int zg_ctx_set_passphrase_file(zg_ctx_t *ctx, const char *path);
 
 /* ------------------------------------------------------------------------ */
 /* Hardened sockets                                                          */
@@ -657,6 +661,12 @@ ZG_EXPORT ZG_NODISCARD zg_gate_t *zg_gate_new(zg_ctx_t *ctx);
 ZG_EXPORT int zg_gate_run(zg_gate_t *gate);
 /* Asks zg_gate_run to finish. Any thread; async-signal-safe (one write()). */
 ZG_EXPORT void zg_gate_stop(zg_gate_t *gate);
+/* Asks zg_gate_run to reload, between two messages: the allowlist and
+ * revocation list (ingress), and the gate's own key pair, whose new key
+ * takes every new connection while open sessions keep the old one. A
+ * reload that fails keeps what was in use and logs why. Any thread;
+ * async-signal-safe (one write()). */
+ZG_EXPORT void zg_gate_reload(zg_gate_t *gate);
 /* Counters; any thread. size: sizeof *out. */
 ZG_EXPORT ZG_NODISCARD int zg_gate_stats(zg_gate_t *gate, zg_gate_stats_t *out,
                                          size_t size);

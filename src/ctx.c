@@ -17,6 +17,7 @@
 #include "zg_sock.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
@@ -182,15 +183,90 @@ const zg_cert_t *zg_ctx_cert(zg_ctx_t *ctx, const char *path, bool secret)
     return c ? c->cert : NULL;
 }
 
-static void certs_free(zg_ctx_t *ctx)
+static void cache_free(cert_cache_t **list)
 {
-    while (ctx->certs) {
-        cert_cache_t *c = ctx->certs;
-        ctx->certs = c->next;
+    while (*list) {
+        cert_cache_t *c = *list;
+        *list = c->next;
         zg_cert_destroy(&c->cert);
         free(c->path);
         free(c);
     }
+}
+
+static void certs_free(zg_ctx_t *ctx)
+{
+    cache_free(&ctx->certs);
+    cache_free(&ctx->retired);
+}
+
+const zg_cert_t *zg_ctx_cert_replace(zg_ctx_t *ctx, const char *path,
+                                     zg_cert_t **fresh)
+{
+    cert_cache_t *old = calloc(1, sizeof *old);
+    if (!old) {
+        zg_error_set("out of memory");
+        return NULL;
+    }
+    pthread_mutex_lock(&ctx->cert_lock);
+    cert_cache_t *c = ctx->certs;
+    while (c && (!c->secret || strcmp(c->path, path) != 0))
+        c = c->next;
+    if (c) {
+        old->cert = c->cert;
+        old->next = ctx->retired;
+        ctx->retired = old;
+        c->cert = *fresh;
+        *fresh = NULL;
+    }
+    pthread_mutex_unlock(&ctx->cert_lock);
+    if (!c) {
+        free(old);
+        zg_error_set("%s: not a key pair this context has read", path);
+        return NULL;
+    }
+    return c->cert;
+}
+
+static bool env_has_source(void)
+{
+    const char *file = getenv("ZGUARD_PASSPHRASE_FILE");
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    return (file && *file) || (dir && *dir);
+}
+
+zg_passphrase_t *zg_ctx_passphrase_again(zg_ctx_t *ctx,
+                                         const zg_passphrase_t **held)
+{
+    char file[PATH_MAX] = "";
+    *held = NULL;
+    pthread_mutex_lock(&ctx->cert_lock);
+    if (ctx->pass_file)
+        snprintf(file, sizeof file, "%s", ctx->pass_file);
+    pthread_mutex_unlock(&ctx->cert_lock);
+    if (file[0])
+        return zg_passphrase_from_file(file);
+    if (env_has_source())
+        return zg_passphrase_from_env();
+    zg_error_clear();
+    pthread_mutex_lock(&ctx->cert_lock);
+    *held = ctx->pass;
+    pthread_mutex_unlock(&ctx->cert_lock);
+    return NULL;
+}
+
+int zg_ctx_set_passphrase_file(zg_ctx_t *ctx, const char *path)
+{
+    char *copy = path ? strdup(path) : NULL;
+    if (path && !copy) {
+        zg_error_set("out of memory");
+        return -1;
+    }
+    pthread_mutex_lock(&ctx->cert_lock);
+    free(ctx->pass_file);
+    ctx->pass_file = copy;
+    pthread_mutex_unlock(&ctx->cert_lock);
+    return 0;
 }
 
 void zg_ctx_set_passphrase(zg_ctx_t *ctx, zg_passphrase_t **pass)
@@ -324,6 +400,7 @@ void zg_ctx_destroy(zg_ctx_t **ctxp)
             ;
     certs_free(ctx);
     zg_passphrase_destroy(&ctx->pass);
+    free(ctx->pass_file);
     ctx_free(ctx);
 }
 

@@ -118,6 +118,21 @@ int zg_curve_apply(zg_sock_t *s)
     return servers ? make_client(s, servers) : make_server(s);
 }
 
+int zg_curve_set_pair(zg_sock_t *s, const zg_cert_t *pair)
+{
+    const zg_cert_t *old = s->own;
+    s->own = pair;
+    if (set_own_pair(s) == 0)
+        return 0;
+    char why[ZG_ERROR_MAX];
+    snprintf(why, sizeof why, "%s", zg_last_error());
+    s->own = old;
+    if (old)
+        set_own_pair(s);
+    zg_error_set("%s", why);
+    return -1;
+}
+
 /* ---- read back ------------------------------------------------------------ */
 
 static int mismatch(const zg_sock_t *s, const char *what)

@@ -17,6 +17,16 @@
  * LINGER, delivers the frame it holds and (reqrep) the replies still due;
  * closing spends what is left of that bound flushing libzmq's queues.
  *
+ * Reloading (zg_gate_reload, SIGHUP in zguard gate) is a byte on the same
+ * pipe; the loop does it between two messages, on its own thread, since
+ * the sockets are that thread's. The allowlist and revocation list reload
+ * as they do on a change of their files (auth.c). A new key pair of the
+ * gate gets a listener of its own on the frontend's port (listen.c says
+ * why and how), so open sessions keep the old key and every new handshake
+ * uses the new one. The frontend's listening socket is therefore the
+ * gate's own when it can be (tcp:// with a numeric address), or systemd's
+ * (socket activation), handed to libzmq with ZMQ_USE_FD.
+ *
  * Two modes share the loop and the socket types. Ingress (the default):
  * CURVE clients at the frontend, the unchanged service behind a local
  * plaintext backend. Client mode mirrors it: unchanged clients at a local
@@ -28,8 +38,11 @@
  */
 #include "zg_abi.h"
 #include "zg_ctx.h"
+#include "zg_curve.h"
 #include "zg_error.h"
 #include "zg_gate.h"
+#include "zg_keys.h"
+#include "zg_listen.h"
 #include "zg_policy.h"
 #include "zg_registry.h"
 #include "zg_sock.h"
@@ -44,6 +57,8 @@
 
 #define GATE_BURST 512          /* messages per direction per wakeup */
 #define GATE_LOG_EVERY_MS 1000  /* at most one drop or mute line a second */
+#define WAKE_STOP 'S'           /* the bytes on the wake pipe */
+#define WAKE_RELOAD 'R'
 
 typedef enum dir { TO_BACKEND, TO_FRONTEND } dir_t;
 
@@ -77,6 +92,10 @@ struct zg_gate {
     int64_t close_by_ms;  /* when the sockets must be closed; 0: not run */
     gate_counts_t n;
     gate_note_t drop_note, mute_note;
+    int listen_fd;        /* the frontend's newest listening socket, or -1
+                             when libzmq made it (libzmq closes it) */
+    unsigned listeners;   /* on the frontend's port, old keys' included */
+    _Atomic uint64_t reloads_ok, reloads_failed;
 };
 
 static const struct {
@@ -200,6 +219,43 @@ static int connect_backend(zg_gate_t *g)
     return 0;
 }
 
+/* zg_bind through a listening socket the gate holds: libzmq takes fd over
+ * (and closes it with the listener); on a failure it is closed here. */
+static int bind_fd(zg_gate_t *g, const char *ep, int fd)
+{
+    int none = -1;
+    int rc = zmq_setsockopt(g->front, ZMQ_USE_FD, &fd, sizeof fd);
+    if (rc == 0)
+        rc = zg_bind(g->front, ep);
+    else
+        zg_error_set("libzmq refused ZMQ_USE_FD: %s", zmq_strerror(errno));
+    zmq_setsockopt(g->front, ZMQ_USE_FD, &none, sizeof none);
+    if (rc != 0) {
+        close(fd);
+        return -1;
+    }
+    g->listen_fd = fd;
+    g->listeners++;
+    return 0;
+}
+
+/* systemd's socket, else (an ingress gate, whose key may change) one of
+ * the gate's own, else libzmq's. */
+static int bind_frontend(zg_gate_t *g, const char *ep)
+{
+    int fd, rc = zg_listen_inherited(ep, &fd);
+    if (rc < 0)
+        return -1;
+    if (rc == 1)
+        return bind_fd(g, ep, fd);
+    if (!g->client && (rc = zg_listen_tcp(ep, &fd)) <= 0)
+        return rc < 0 ? -1 : bind_fd(g, ep, fd);
+    if (zg_bind(g->front, ep) != 0)
+        return -1;
+    g->listeners = 1;
+    return 0;
+}
+
 static int open_sockets(zg_gate_t *g, const char *front_ep)
 {
     int ft, bt;
@@ -210,7 +266,7 @@ static int open_sockets(zg_gate_t *g, const char *front_ep)
         return -1;
     if (connect_backend(g) != 0)
         return -1;
-    if (zg_bind(g->front, front_ep) != 0) {
+    if (bind_frontend(g, front_ep) != 0) {
         snprintf(why, sizeof why, "%s", zg_last_error());
         zg_error_set("gate: frontend %s: %s", front_ep, why);
         return -1;
@@ -238,6 +294,7 @@ zg_gate_t *zg_gate_new(zg_ctx_t *ctx)
     g->ctx = ctx;
     g->started_ms = zg_now_ms();
     g->wake[0] = g->wake[1] = -1;
+    g->listen_fd = -1;
     zmq_msg_init(&g->held);
     zmq_msg_init(&g->next);
     if (pipe2(g->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
@@ -429,10 +486,128 @@ static int release_held(zg_gate_t *g)
 
 /* ---- the loop --------------------------------------------------------------- */
 
+/* ---- reloading ---------------------------------------------------------------- */
+
+/* The key pair read again with the passphrase from where it came from;
+ * NULL (logged) when either fails. */
+static zg_cert_t *read_pair(zg_gate_t *g, const char *path)
+{
+    const zg_passphrase_t *held;
+    zg_passphrase_t *again = zg_ctx_passphrase_again(g->ctx, &held);
+    if (!again && !held && zg_last_error()[0]) {
+        zg_log(g->ctx, ZG_LOG_ERROR,
+               "gate: reload: the passphrase for %s: %s; keeping the key "
+               "pair in use",
+               path, zg_last_error());
+        return NULL;
+    }
+    zg_cert_t *pair = zg_cert_load_pair(path, again ? again : held);
+    zg_passphrase_destroy(&again);
+    if (!pair)
+        zg_log(g->ctx, ZG_LOG_ERROR,
+               "gate: reload: %s; keeping the key pair in use", zg_last_error());
+    return pair;
+}
+
+/* The frontend's new listener, with pair: 0, or -1 with the old pair and
+ * listener still in use (zg_last_error says why). */
+static int listen_with(zg_gate_t *g, zg_sock_t *s, const char *path,
+                       zg_cert_t **pair)
+{
+    const zg_cert_t *old = s->own;
+    const char *unshared = zg_listen_unshared(g->listen_fd);
+    int fd;
+    if (unshared) {
+        zg_error_set("the frontend %s cannot take a second listener on its "
+                     "port (%s): restart the gate to use the new key",
+                     g->front_ep, unshared);
+        return -1;
+    }
+    if (zg_listen_again(g->listen_fd, g->listeners, &fd) != 0)
+        return -1;
+    if (zg_curve_set_pair(s, *pair) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (bind_fd(g, g->front_ep, fd) != 0) {
+        char why[ZG_ERROR_MAX];
+        snprintf(why, sizeof why, "%s", zg_last_error());
+        zg_curve_set_pair(s, old);
+        zg_error_set("%s", why);
+        return -1;
+    }
+    s->own = zg_ctx_cert_replace(g->ctx, path, pair);
+    return s->own ? 0 : -1;
+}
+
+/* The gate's own key pair, read again: unchanged, or the new one for
+ * every new connection. 0, or -1 (logged) keeping the old one. */
+static int reload_pair(zg_gate_t *g)
+{
+    zg_sock_t *s = zg_registry_get(g->client ? g->back : g->front);
+    const char *path = s ? s->policy.str[ZG_FIELD_CURVE_KEYS] : NULL;
+    if (!path || !s->own)
+        return 0;
+    zg_cert_t *pair = read_pair(g, path);
+    if (!pair)
+        return -1;
+    if (memcmp(zg_cert_public_key(pair), zg_cert_public_key(s->own),
+               ZG_KEY_BYTES) == 0) {
+        zg_cert_destroy(&pair);
+        zg_log(g->ctx, ZG_LOG_INFO, "gate: reload: key pair %s unchanged", path);
+        return 0;
+    }
+    if (g->client) {
+        zg_cert_destroy(&pair);
+        zg_log(g->ctx, ZG_LOG_ERROR,
+               "gate: reload: %s holds a new key pair: a client-mode gate "
+               "reads its own key pair at start only (its connections would "
+               "keep the old one); restart it; keeping the key pair in use",
+               path);
+        return -1;
+    }
+    char fp[ZG_KEY_TEXT_MAX];
+    snprintf(fp, sizeof fp, "%s", zg_cert_public_text(pair));
+    if (listen_with(g, s, path, &pair) != 0) {
+        zg_cert_destroy(&pair);
+        zg_log(g->ctx, ZG_LOG_ERROR,
+               "gate: reload: %s: %s; keeping the key pair in use", path,
+               zg_last_error());
+        return -1;
+    }
+    zg_log(g->ctx, ZG_LOG_NOTICE,
+           "gate: reload: new key pair %s (public key %s) for every new "
+           "connection to %s; open sessions keep the old key",
+           path, fp, g->front_ep);
+    return 0;
+}
+
+static void reload(zg_gate_t *g)
+{
+    zg_log(g->ctx, ZG_LOG_NOTICE, "gate: reloading%s",
+           g->client ? " the key pair" : " the allowlist and the key pair");
+    /* the authenticator logs why it failed, naming the file */
+    bool ok = g->client || zg_ctx_auth_reload(g->ctx) == 0;
+    ok &= reload_pair(g) == 0;
+    atomic_fetch_add(ok ? &g->reloads_ok : &g->reloads_failed, 1);
+    zg_log(g->ctx, ok ? ZG_LOG_NOTICE : ZG_LOG_ERROR, "gate: reload %s",
+           ok ? "done" : "failed: what could not be read is kept as it was");
+}
+
+/* What the wake pipe asks: stop, reload (done here), or nothing. */
 static bool stop_asked(zg_gate_t *g)
 {
     char buf[16];
-    return read(g->wake[0], buf, sizeof buf) > 0;
+    bool stop = false, again = false;
+    ssize_t n;
+    while ((n = read(g->wake[0], buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++) {
+            stop |= buf[i] == WAKE_STOP;
+            again |= buf[i] == WAKE_RELOAD;
+        }
+    if (again)
+        reload(g);
+    return stop;
 }
 
 /* One wait and what it woke for. reading: whether the frontend is read.
@@ -506,7 +681,14 @@ void zg_gate_stop(zg_gate_t *g)
 {
     /* async-signal-safe: one write, whose failure (a full pipe) means a
      * stop is already pending */
-    ssize_t n = write(g->wake[1], "", 1);
+    ssize_t n = write(g->wake[1], (char[]){WAKE_STOP}, 1);
+    (void)n;
+}
+
+void zg_gate_reload(zg_gate_t *g)
+{
+    /* as zg_gate_stop: a full pipe has a reload pending already */
+    ssize_t n = write(g->wake[1], (char[]){WAKE_RELOAD}, 1);
     (void)n;
 }
 
@@ -618,6 +800,8 @@ static void status_of(zg_gate_t *g, zg_gate_status_t *st)
     st->backend_down_ms = st->peers_backend == 0 ? now - zero_since : 0;
     st->grace_ms = g->grace_ms;
     st->uptime_ms = now - g->started_ms;
+    st->reloads_ok = atomic_load(&g->reloads_ok);
+    st->reloads_failed = atomic_load(&g->reloads_failed);
     st->ready = st->backend_down_ms <= g->grace_ms;
 }
 

@@ -372,6 +372,21 @@ static void auth(buf_t *b, zg_ctx_t *ctx, const uint64_t refused[2])
         (unsigned long long)st.dropped);
 }
 
+/* A gate's reloads (SIGHUP): the family only where a gate runs. */
+static void gate_reloads(buf_t *b, zg_ctx_t *ctx)
+{
+    zg_gate_status_t st;
+    if (zg_gate_status(ctx, &st) != 0)
+        return;
+    family(b, "zguard_reloads_total", "counter",
+           "Reloads of the gate (SIGHUP): allowlist, revocation list and "
+           "its key pair; failed ones kept what was in use.");
+    put(b, "zguard_reloads_total{result=\"ok\"} %llu\n",
+        (unsigned long long)st.reloads_ok);
+    put(b, "zguard_reloads_total{result=\"failed\"} %llu\n",
+        (unsigned long long)st.reloads_failed);
+}
+
 static void build_info(buf_t *b)
 {
     int major, minor, patch;
@@ -395,6 +410,7 @@ static void render_text(zg_ctx_t *ctx, buf_t *b)
     refusals(b, ctx, refused);
     pthread_mutex_unlock(&ctx->lock);
     auth(b, ctx, refused);
+    gate_reloads(b, ctx);
 }
 
 /* ---- the JSON snapshot --------------------------------------------------------- */

@@ -163,8 +163,9 @@ zg_passphrase_t *zg_passphrase_from_env(void)
         if (access(path, F_OK) == 0 || errno != ENOENT)
             return zg_passphrase_from_file(path);
         errno = ENOENT;
-        zg_error_set("no passphrase: $CREDENTIALS_DIRECTORY has "
-                     "no " ZG_PASSPHRASE_CREDENTIAL " credential");
+        zg_error_set("no passphrase: %s: $CREDENTIALS_DIRECTORY has "
+                     "no " ZG_PASSPHRASE_CREDENTIAL " credential",
+                     path);
         return NULL;
     }
     errno = ENOENT;

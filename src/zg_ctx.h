@@ -48,7 +48,9 @@ struct zg_ctx {
                                   zg_ctx_auth */
     pthread_mutex_t cert_lock;
     zg_passphrase_t *pass;
+    char *pass_file;             /* where pass is read again: a reload */
     struct zg_cert_cache *certs; /* key files read, by path */
+    struct zg_cert_cache *retired; /* replaced by a reload, still pointed to */
 };
 
 /* zg_ctx_wrap without the policy's metrics endpoint (zguard run serves it
@@ -58,6 +60,17 @@ zg_ctx_t *zg_ctx_wrap_quiet(void *zmq_ctx, zg_policy_t *policy);
  * and closes its own sockets, so that the application's zmq_ctx_term can
  * return; the application's sockets stay known until it closes them. */
 void zg_ctx_release(zg_ctx_t *ctx);
+/* The cached secret pair of path from now on: *fresh is taken over. The
+ * old pair stays allocated until the context goes (sockets point to it). */
+const zg_cert_t *zg_ctx_cert_replace(zg_ctx_t *ctx, const char *path,
+                                     zg_cert_t **fresh);
+/* The passphrase again, for a key read again (a reload): from the file
+ * zg_ctx_set_passphrase_file named, else from the environment's source
+ * (ZGUARD_PASSPHRASE_FILE, the systemd credential) when it has one; NULL
+ * with zg_last_error() naming the file when that fails. Else (one typed
+ * at a terminal, or none) *held is set to the one the context holds. */
+zg_passphrase_t *zg_ctx_passphrase_again(zg_ctx_t *ctx,
+                                         const zg_passphrase_t **held);
 
 /* The authenticator, started on first use; NULL and an error if the policy
  * has no allowlist. */

@@ -31,6 +31,7 @@ typedef struct zg_gate_status {
     int64_t backend_down_ms; /* how long without a backend peer; 0 if one */
     int64_t grace_ms;        /* backend_grace */
     uint64_t restarts;       /* of the forwarding process: 0 for now */
+    uint64_t reloads_ok, reloads_failed; /* zg_gate_reload's */
     int64_t uptime_ms;
     bool ready; /* can forward: a backend peer, or none for < grace */
 } zg_gate_status_t;

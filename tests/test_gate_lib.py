@@ -144,7 +144,8 @@ class Gate:
     STOPPED = re.compile(r"gate: stopped: (\d+) messages to the backend, (\d+) "
                          r"to the frontend, (\d+) dropped, (\d+) unanswered")
 
-    def __init__(self, args, metrics=True, env=None, preexec_fn=None):
+    def __init__(self, args, metrics=True, env=None, preexec_fn=None,
+                 close_fds=True):
         self.args = list(args)
         self.metrics_port = None
         self.proc = None
@@ -154,6 +155,7 @@ class Gate:
         self.frontend = None
         self.env = env
         self.preexec_fn = preexec_fn
+        self.close_fds = close_fds  # False: fds set up by preexec_fn stay
         self.want_metrics = metrics
         self.exit_code = None
 
@@ -185,7 +187,8 @@ class Gate:
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=self.env,
-                                     preexec_fn=self.preexec_fn)
+                                     preexec_fn=self.preexec_fn,
+                                     close_fds=self.close_fds)
         self.exit_code = None
         self.reader = threading.Thread(target=self._read, args=(self.proc,),
                                        daemon=True)

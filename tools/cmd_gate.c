@@ -104,6 +104,16 @@ static const char usage[] =
     "and refuses to start, naming what is wrong, on a missing key, a wrong\n"
     "passphrase, an unreadable allowlist or a busy port.\n"
     "\n"
+    "On SIGHUP it reloads: the allowlist and revocation list, and its own\n"
+    "key pair after `zguard key rotate` (the passphrase read again from its\n"
+    "file or credential). A new key takes every new connection; open\n"
+    "sessions keep the old one. A reload that fails keeps what was in use\n"
+    "and logs why (zguard_reloads_total{result=\"failed\"}).\n"
+    "\n"
+    "Started by systemd with a socket (LISTEN_PID, LISTEN_FDS=1: the\n"
+    "contrib/zguard-gate@.socket unit), the frontend uses that socket, which\n"
+    "must listen on the --frontend address, instead of binding one.\n"
+    "\n"
     "example, from an empty directory: the gate's key pair, a client's\n"
     "(made on the client, which sends you its public NAME.key), the\n"
     "allowlist, the gate. gate.pass stands for your secret store:\n"
@@ -579,6 +589,16 @@ static void on_signal(int sig)
         zg_gate_stop(g);
 }
 
+/* SIGHUP: the loop reloads (a HUP before the gate runs finds nothing to
+ * reload: the gate is reading its files then). */
+static void on_hangup(int sig)
+{
+    (void)sig;
+    zg_gate_t *g = atomic_load(&running_gate);
+    if (g)
+        zg_gate_reload(g);
+}
+
 static void handle_signals(void)
 {
     struct sigaction sa;
@@ -587,11 +607,13 @@ static void handle_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hangup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
 static int serve(zg_policy_t *policy, zg_passphrase_t **pass,
-                 zg_log_level_t level)
+                 const char *pass_file, zg_log_level_t level)
 {
     zg_ctx_t *ctx = zg_ctx_new(policy);
     if (!ctx) {
@@ -602,6 +624,12 @@ static int serve(zg_policy_t *policy, zg_passphrase_t **pass,
     zg_ctx_set_log(ctx, level, zg_log_stderr, NULL);
     if (*pass)
         zg_ctx_set_passphrase(ctx, pass);
+    /* a reload reads it again: a rotated key may have a new one */
+    if (pass_file && zg_ctx_set_passphrase_file(ctx, pass_file) != 0) {
+        fprintf(stderr, "zguard gate: %s\n", zg_last_error());
+        zg_ctx_destroy(&ctx);
+        return EXIT_FAIL;
+    }
     handle_signals();
     zg_gate_t *gate = zg_gate_new(ctx);
     if (!gate) {
@@ -636,7 +664,7 @@ int cmd_gate(int argc, char **argv)
         zg_policy_destroy(&policy);
         return EXIT_FAIL;
     }
-    int rc = serve(policy, &pass, a.level);
+    int rc = serve(policy, &pass, a.pass_file, a.level);
     zg_policy_destroy(&policy);
     return rc;
 }
