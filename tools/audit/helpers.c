@@ -165,9 +165,22 @@ static int api_name(const char *n)
     return 0;
 }
 
+/* ZMQ_REP, zmq.REP, zmq::socket_type::rep: a socket type the caller names
+ * (a helper whose socket's type is its parameter makes that type). */
+static int type_argument(const au_file_t *f, TSNode a)
+{
+    char t[AU_NAME_MAX];
+    if (!au_is(a, "identifier") && !au_is(a, "attribute") && !au_is(a, "qualified_identifier"))
+        return -1;
+    au_last_name(f, a, t, sizeof t);
+    if (au_is(a, "identifier") && strncmp(t, "ZMQ_", 4) != 0)
+        return -1; /* a variable named `push` is no type */
+    return au_type_from_name(t, strlen(t));
+}
+
 void au_helpers_call(au_file_t *f, const au_call_t *c)
 {
-    if (api_name(c->name) || c->nargs == 0)
+    if (api_name(c->name))
         return;
     au_callsite_t cs;
     memset(&cs, 0, sizeof cs);
@@ -176,8 +189,14 @@ void au_helpers_call(au_file_t *f, const au_call_t *c)
         if (au_is(c->args[i], "identifier") || au_is(c->args[i], "attribute") ||
             au_is(c->args[i], "field_expression") || au_is(c->args[i], "pointer_expression"))
             vars += au_var(f, c->args[i], cs.args[i], AU_NAME_MAX);
-    if (!vars)
+    /* `void *s = make_socket(ctx, ZMQ_REP)`: s may be a socket a helper made */
+    if (!au_assigned_var(f, c->node, cs.assign, sizeof cs.assign))
+        cs.assign[0] = '\0';
+    if (!vars && !cs.assign[0])
         return;
+    cs.type = -1;
+    for (int i = 0; i < c->nargs && cs.assign[0] && cs.type < 0; i++)
+        cs.type = type_argument(f, c->args[i]);
     TSPoint p = ts_node_start_point(c->node);
     cs.line = p.row + 1;
     cs.col = p.column + 1;
@@ -195,9 +214,8 @@ void au_helpers_call(au_file_t *f, const au_call_t *c)
 
 /* ---- the end of a file ------------------------------------------------------------------ */
 
-/* The function of scope, its name and parameters read; NULL at file level
- * or when it has no parameter. */
-static const au_func_t *func_of(au_file_t *f, uint32_t scope)
+/* The function of scope, its name and parameters read; NULL at file level. */
+static const au_func_t *func_at(au_file_t *f, uint32_t scope)
 {
     for (size_t i = 0; i < f->nfuncs; i++) {
         au_func_t *fn = &f->funcs[i];
@@ -205,7 +223,7 @@ static const au_func_t *func_of(au_file_t *f, uint32_t scope)
             continue;
         if (!fn->read)
             read_func(f, fn);
-        return fn->nparams ? fn : NULL;
+        return fn;
     }
     return NULL;
 }
@@ -218,12 +236,39 @@ static int param_index(const au_func_t *fn, const char *var)
     return -1;
 }
 
+int au_helpers_is_param(au_file_t *f, TSNode n)
+{
+    char v[AU_NAME_MAX];
+    return f->scope && au_is(n, "identifier") && au_var(f, n, v, sizeof v) &&
+           param_index(func_at(f, f->scope), v) >= 0;
+}
+
+/* The same, NULL also when it has no parameter. */
+static const au_func_t *func_of(au_file_t *f, uint32_t scope)
+{
+    const au_func_t *fn = func_at(f, scope);
+    return fn && fn->nparams ? fn : NULL;
+}
+
+
+static int same_helper(const au_helper_t *x, const au_helper_t *h)
+{
+    if (x->kind != h->kind || x->lang != h->lang || x->param != h->param ||
+        strcmp(x->name, h->name) != 0)
+        return 0;
+    if (h->kind == AU_HK_IO)
+        return x->send == h->send;
+    if (h->kind == AU_HK_OPTION)
+        return strcmp(x->opt.call, h->opt.call) == 0 &&
+               strcmp(x->opt.val.text, h->opt.val.text) == 0;
+    return 1; /* one socket per factory name: the first one read */
+}
+
 static int add_helper(au_result_t *r, const au_helper_t *h)
 {
     for (size_t i = 0; i < r->nhelpers; i++) {
         au_helper_t *x = &r->helpers[i];
-        if (x->lang == h->lang && x->param == h->param && x->send == h->send &&
-            strcmp(x->name, h->name) == 0) {
+        if (same_helper(x, h)) {
             /* blocking anywhere: the helper can block */
             x->nonblocking &= h->nonblocking;
             return 0;
@@ -237,22 +282,59 @@ static int add_helper(au_result_t *r, const au_helper_t *h)
     return 1;
 }
 
+/* A socket of the file that function scope returns: `return s;` after
+ * `s = zmq_socket(...)`, or `return zmq_socket(...);`. */
+static long returned_socket(const au_result_t *r, const au_file_t *f, size_t first,
+                            const au_ret_t *ret)
+{
+    long best = -1;
+    for (size_t i = first; i < r->nsockets; i++) {
+        const au_socket_t *s = &r->sockets[i];
+        if (s->scope != ret->scope || s->pos > ret->pos)
+            continue;
+        if (ret->var[0] ? strcmp(s->var, ret->var) == 0 : s->pos == ret->pos)
+            best = (long)i; /* the one made last before the return */
+    }
+    (void)f;
+    return best;
+}
+
+/* Functions that return a socket they make: each call's variable is that
+ * socket, in the caller's file (au_helpers_tree). */
+static void factories(au_result_t *r, au_file_t *f, size_t first)
+{
+    for (size_t i = 0; i < f->nrets; i++) {
+        long si = returned_socket(r, f, first, &f->rets[i]);
+        const au_func_t *fn = si >= 0 ? func_at(f, f->rets[i].scope) : NULL;
+        if (!fn || !fn->name[0])
+            continue;
+        au_helper_t h = {.kind = AU_HK_FACTORY, .lang = f->lang, .param = -1, .socket = si};
+        snprintf(h.name, sizeof h.name, "%s", fn->name);
+        add_helper(r, &h);
+    }
+}
+
 void au_helpers_file(au_result_t *r, size_t fi, au_file_t *f, size_t first)
 {
     for (size_t i = 0; i < f->nev; i++) {
         const au_event_t *e = &f->ev[i];
-        if (e->kind != AU_EV_IO || au_model_resolve(r, first, e) >= 0)
+        if ((e->kind != AU_EV_IO && e->kind != AU_EV_OPTION) ||
+            au_model_resolve(r, first, e) >= 0)
             continue;
         const au_func_t *fn = func_of(f, e->scope);
         int k = param_index(fn, e->var);
         if (k < 0)
             continue;
-        au_helper_t h = {.lang = f->lang, .param = k, .send = e->send,
-                         .nonblocking = e->nonblocking};
+        au_helper_t h = {.kind = e->kind == AU_EV_IO ? AU_HK_IO : AU_HK_OPTION,
+                         .lang = f->lang, .param = k, .send = e->send,
+                         .nonblocking = e->nonblocking, .socket = -1};
         snprintf(h.name, sizeof h.name, "%s", fn->name);
         snprintf(h.via, sizeof h.via, "%s", e->call);
+        if (h.kind == AU_HK_OPTION)
+            h.opt = *e;
         add_helper(r, &h);
     }
+    factories(r, f, first);
     /* kept for the whole run: the calls with their function's parameters */
     for (size_t i = 0; i < f->ncalls; i++) {
         au_callsite_t *cs = &f->calls[i];
@@ -280,14 +362,15 @@ static const au_helper_t *helper_for(const au_result_t *r, au_lang_t lang, const
 {
     for (size_t i = 0; i < r->nhelpers; i++) {
         const au_helper_t *h = &r->helpers[i];
-        if (h->lang == lang && h->param == param && h->send == send &&
+        if (h->kind == AU_HK_IO && h->lang == lang && h->param == param && h->send == send &&
             strcmp(h->name, name) == 0)
             return h;
     }
     return NULL;
 }
 
-/* A helper handing its own parameter on to a helper is a helper. */
+/* A helper handing its own parameter on to a helper is a helper: it sends
+ * or receives, or sets the options, that one does. */
 static void chains(au_result_t *r)
 {
     for (int pass = 0; pass < HELPER_PASSES_MAX; pass++) {
@@ -295,15 +378,16 @@ static void chains(au_result_t *r)
         for (size_t i = 0; i < r->ncalls; i++) {
             const au_callsite_t *cs = &r->calls[i];
             au_lang_t lang = r->files[cs->file].lang;
-            for (int k = 0; k < cs->nargs; k++) {
-                for (int send = 0; send < 2 && cs->param[k] >= 0 && cs->func[0]; send++) {
-                    const au_helper_t *h = helper_for(r, lang, cs->name, k, send);
-                    if (!h)
+            for (int k = 0; k < cs->nargs && cs->func[0]; k++) {
+                for (size_t j = 0; j < r->nhelpers && cs->param[k] >= 0; j++) {
+                    const au_helper_t *h = &r->helpers[j];
+                    if (h->kind == AU_HK_FACTORY || h->lang != lang || h->param != k ||
+                        strcmp(h->name, cs->name) != 0)
                         continue;
-                    au_helper_t up = {.lang = lang, .param = cs->param[k], .send = send,
-                                      .nonblocking = h->nonblocking || cs->guarded};
+                    au_helper_t up = *h; /* add_helper may move r->helpers */
+                    up.param = cs->param[k];
+                    up.nonblocking = h->nonblocking || cs->guarded;
                     snprintf(up.name, sizeof up.name, "%s", cs->func);
-                    snprintf(up.via, sizeof up.via, "%s", h->via);
                     grew |= add_helper(r, &up);
                 }
             }
@@ -313,26 +397,138 @@ static void chains(au_result_t *r)
     }
 }
 
-static au_io_t *add_io(au_socket_t *s, const au_callsite_t *cs, const au_helper_t *h,
-                       int send)
+/* The socket var names at call cs: one a helper made for its file since
+ * (from tree_first on), else one of the sockets its file made. */
+static long call_socket(const au_result_t *r, const au_callsite_t *cs, const char *var,
+                        size_t tree_first)
 {
-    au_io_t *io = au_socket_new_io(s);
-    if (!io)
-        return NULL;
-    io->line = cs->line;
-    io->col = cs->col;
-    io->send = send;
-    io->blocking = !h->nonblocking && !cs->guarded && au_io_can_block(s, send);
-    snprintf(io->call, sizeof io->call, "%s", cs->name);
-    snprintf(io->via, sizeof io->via, "%s", h->via);
-    return io;
+    au_event_t e = {.kind = AU_EV_IO, .scope = cs->scope, .pos = cs->pos};
+    snprintf(e.var, sizeof e.var, "%s", var);
+    long si = au_model_resolve_file(r, tree_first, cs->file, &e);
+    if (si < 0)
+        si = au_model_resolve_in(r, cs->first_socket, cs->first_socket + cs->nsockets, &e);
+    return si;
 }
 
-void au_helpers_tree(au_result_t *r)
+static int append_socket(au_result_t *r, const au_socket_t *s)
 {
-    if (!r->nhelpers)
-        return;
-    chains(r);
+    au_socket_t *ss = au_grow(r->sockets, &r->cap_sockets, r->nsockets, sizeof *ss);
+    if (!ss)
+        return -1;
+    r->sockets = ss;
+    r->sockets[r->nsockets++] = *s;
+    return 0;
+}
+
+/* `void *s = make_server(ctx)`: s is the socket make_server makes, with
+ * the options it sets there, reported here. Its bind or connect in the
+ * helper counts as made at the call. */
+static void made_by_helper(au_result_t *r, const au_callsite_t *cs, const au_helper_t *h)
+{
+    au_socket_t s = r->sockets[h->socket];
+    s.file = cs->file;
+    s.line = cs->line;
+    s.col = cs->col;
+    s.pos = cs->pos;
+    s.scope = cs->scope;
+    s.lang = r->files[cs->file].lang;
+    if (s.type < 0)
+        s.type = cs->type;
+    s.member = 0;
+    s.hidden = 0;
+    s.io = s.late = NULL;
+    s.nio = s.nlate = 0;
+    snprintf(s.var, sizeof s.var, "%s", cs->assign);
+    snprintf(s.maker, sizeof s.maker, "%s", h->name);
+    for (int m = 0; m < AU_M_COUNT; m++)
+        s.m[m].line = 0; /* set in the helper: not on a line of this file */
+    const au_socket_t *t = &r->sockets[h->socket];
+    s.ep = t->nep ? malloc(t->nep * sizeof *s.ep) : NULL;
+    s.nep = s.ep ? t->nep : 0;
+    for (size_t i = 0; i < s.nep; i++) {
+        s.ep[i] = t->ep[i];
+        s.ep[i].line = cs->line;
+        s.ep[i].col = cs->col;
+        s.ep[i].pos = cs->pos;
+        s.ep[i].scope = cs->scope;
+    }
+    r->sockets[h->socket].hidden = 1;
+    if (append_socket(r, &s) != 0)
+        free(s.ep);
+}
+
+static const au_helper_t *factory_for(const au_result_t *r, au_lang_t lang, const char *name)
+{
+    for (size_t i = 0; i < r->nhelpers; i++) {
+        const au_helper_t *h = &r->helpers[i];
+        if (h->kind == AU_HK_FACTORY && h->lang == lang && strcmp(h->name, name) == 0)
+            return h;
+    }
+    return NULL;
+}
+
+static void factory_calls(au_result_t *r)
+{
+    for (size_t i = 0; i < r->ncalls; i++) {
+        const au_callsite_t *cs = &r->calls[i];
+        const au_helper_t *h = cs->assign[0]
+                                   ? factory_for(r, r->files[cs->file].lang, cs->name) : NULL;
+        au_event_t e = {.kind = AU_EV_IO, .scope = cs->scope, .pos = cs->pos};
+        snprintf(e.var, sizeof e.var, "%s", cs->assign);
+        /* the helper's own recursion, or a socket the caller made right there */
+        if (!h || (r->sockets[h->socket].file == cs->file &&
+                   r->sockets[h->socket].scope == cs->scope) ||
+            au_model_resolve_in(r, cs->first_socket, cs->first_socket + cs->nsockets, &e) >= 0)
+            continue;
+        made_by_helper(r, cs, h);
+    }
+}
+
+/* The caller's options, binds and receives on a socket a helper made,
+ * and the options helpers set on the caller's sockets. */
+static void apply_pending(au_result_t *r, size_t tree_first)
+{
+    for (size_t i = 0; i < r->npending; i++) {
+        const au_pending_t *p = &r->pending[i];
+        long si = au_model_resolve_file(r, tree_first, p->file, &p->ev);
+        if (si >= 0)
+            au_model_apply(&r->sockets[si], &p->ev);
+    }
+}
+
+/* Only to the sockets from index from on: those made since, the second time. */
+static void option_calls(au_result_t *r, size_t tree_first, size_t from, unsigned char *redo)
+{
+    for (size_t i = 0; i < r->ncalls; i++) {
+        const au_callsite_t *cs = &r->calls[i];
+        au_lang_t lang = r->files[cs->file].lang;
+        for (int k = 0; k < cs->nargs; k++) {
+            long si = -2;
+            for (size_t j = 0; j < r->nhelpers && cs->args[k][0]; j++) {
+                const au_helper_t *h = &r->helpers[j];
+                if (h->kind != AU_HK_OPTION || h->lang != lang || h->param != k ||
+                    strcmp(h->name, cs->name) != 0)
+                    continue;
+                if (si == -2)
+                    si = call_socket(r, cs, cs->args[k], tree_first);
+                if (si < (long)from)
+                    break;
+                au_event_t e = h->opt;
+                e.line = cs->line;
+                e.col = cs->col;
+                e.pos = cs->pos;
+                e.scope = cs->scope;
+                snprintf(e.var, sizeof e.var, "%s", cs->args[k]);
+                snprintf(e.call, sizeof e.call, "%.28s (in %.28s)", h->opt.call, cs->name);
+                au_model_apply(&r->sockets[si], &e);
+                redo[si] = 1;
+            }
+        }
+    }
+}
+
+static void io_calls(au_result_t *r, size_t tree_first)
+{
     for (size_t i = 0; i < r->ncalls; i++) {
         const au_callsite_t *cs = &r->calls[i];
         au_lang_t lang = r->files[cs->file].lang;
@@ -341,16 +537,51 @@ void au_helpers_tree(au_result_t *r)
                 const au_helper_t *h = helper_for(r, lang, cs->name, k, send);
                 if (!h)
                     continue;
-                au_event_t e = {.kind = AU_EV_IO, .scope = cs->scope, .pos = cs->pos};
-                snprintf(e.var, sizeof e.var, "%s", cs->args[k]);
-                long si = au_model_resolve_in(r, cs->first_socket,
-                                              cs->first_socket + cs->nsockets, &e);
+                long si = call_socket(r, cs, cs->args[k], tree_first);
                 if (si < 0)
                     continue;
-                const au_io_t *io = add_io(&r->sockets[si], cs, h, send);
-                if (io && io->blocking)
+                au_socket_t *s = &r->sockets[si];
+                /* a helper receiving on a PUSH socket fails at once: no wait */
+                if (!(send ? au_type_can_send(s->type) : au_type_can_recv(s->type)))
+                    continue;
+                au_io_t *io = au_socket_new_io(s);
+                if (!io)
+                    continue;
+                io->line = cs->line;
+                io->col = cs->col;
+                io->send = send;
+                io->nowait = h->nonblocking || cs->guarded;
+                io->blocking = !io->nowait && au_io_can_block(s, send);
+                snprintf(io->call, sizeof io->call, "%s", cs->name);
+                snprintf(io->via, sizeof io->via, "%s", h->via);
+                if (io->blocking)
                     au_blocking_finding(r, si, io, cs->ctx);
             }
         }
     }
+}
+
+void au_helpers_tree(au_result_t *r)
+{
+    if (!r->nhelpers)
+        return;
+    chains(r);
+    size_t tree_first = r->nsockets;
+    /* each call makes at most one socket */
+    unsigned char *redo = calloc(r->nsockets + r->ncalls + 1, 1);
+    if (!redo) {
+        io_calls(r, tree_first); /* out of memory: no more than sends and receives */
+        return;
+    }
+    /* options a helper sets on a socket before a helper returns it count */
+    option_calls(r, tree_first, 0, redo);
+    factory_calls(r);
+    for (size_t i = tree_first; i < r->nsockets; i++)
+        redo[i] = 1;
+    apply_pending(r, tree_first);
+    option_calls(r, tree_first, tree_first, redo);
+    au_findings_again(r, redo);
+    free(redo);
+    io_calls(r, tree_first);
+    au_result_sort_sockets(r, tree_first);
 }

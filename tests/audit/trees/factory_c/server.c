@@ -1,0 +1,29 @@
+/* Its sockets come from the helpers of sockets.c. */
+#include <zmq.h>
+
+void *make_rep(void *ctx);
+void *make_socket(void *ctx, int type);
+int recv_some(void *s, char *buf, size_t cap);
+
+int main(void)
+{
+    void *ctx = zmq_ctx_new();
+    void *rep = make_rep(ctx);
+    int linger = 0;
+    int64_t max = 4096;
+    zmq_setsockopt(rep, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_bind(rep, "tcp://127.0.0.1:5555");
+    char buf[64];
+    zmq_recv(rep, buf, sizeof buf, 0);  /* RCVTIMEO set in make_rep */
+    zmq_send(rep, "ok", 2, 0);          /* REP: a send never waits */
+
+    void *pull = make_socket(ctx, ZMQ_PULL);
+    zmq_connect(pull, "tcp://127.0.0.1:5556");
+    zmq_recv(pull, buf, sizeof buf, 0); /* waits forever */
+    recv_some(pull, buf, sizeof buf);   /* the same, through a helper */
+    recv_some(rep, buf, sizeof buf);    /* bounded by make_rep's RCVTIMEO */
+    zmq_close(pull);
+    zmq_close(rep);
+    return zmq_ctx_term(ctx);
+}
