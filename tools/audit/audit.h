@@ -157,7 +157,8 @@ typedef enum au_ev_kind {
                           * where it starts (pyzmq: .start()) */
     AU_EV_AUTH_RULE,   /* an address rule (ALLOW/DENY) given to authenticator var */
     AU_EV_TASK,        /* a thread or task started: var is its function's name */
-    AU_EV_SECRET       /* a hard-coded secret key reaching a certificate call */
+    AU_EV_SECRET,      /* a hard-coded secret key reaching a certificate call */
+    AU_EV_MEMBER_INIT  /* C++ `: sock_(s)`: member var initialised from variable call */
 } au_ev_kind_t;
 
 typedef struct au_value {
@@ -257,7 +258,8 @@ typedef struct au_callsite {
 typedef enum au_helper_kind {
     AU_HK_IO = 0,             /* sends or receives on its parameter param */
     AU_HK_OPTION,             /* sets option opt on its parameter param */
-    AU_HK_FACTORY             /* makes a socket and returns it */
+    AU_HK_FACTORY,            /* makes a socket and returns it */
+    AU_HK_MEMBER              /* a C++ constructor: its member is its parameter param */
 } au_helper_kind_t;
 
 typedef struct au_helper {
@@ -268,8 +270,10 @@ typedef struct au_helper {
     int send;
     int nonblocking;          /* every way it sends/receives: DONTWAIT or polled */
     char via[AU_NAME_MAX];    /* the API call at the end: "zmq_recv" */
-    au_event_t opt;           /* AU_HK_OPTION: the option event, as in the helper */
+    au_event_t opt;           /* AU_HK_OPTION: the option event, as in the helper;
+                               * AU_HK_MEMBER: the member's initialiser */
     long socket;              /* AU_HK_FACTORY: the socket it makes (r->sockets) */
+    size_t file;              /* AU_HK_MEMBER: the constructor's file */
 } au_helper_t;
 
 /* An event of a file that named no socket of it: it may name a socket
@@ -483,6 +487,8 @@ typedef struct au_socket {
     int dynamic;              /* an option set through a variable */
     int zname_known;
     int hidden;               /* made by a helper for its callers: they report it */
+    int alias;                /* a C++ member bound to a caller's socket: only its own
+                               * sends, receives and late options are judged here */
     char maker[AU_NAME_MAX];  /* the helper that made it, "" when none */
 } au_socket_t;
 
@@ -575,6 +581,10 @@ void au_helpers_call(au_file_t *f, const au_call_t *c);
 /* Whether function fn passes one of its parameters to a call (by its
  * text): only then can it be a link in a chain of helpers. */
 int au_helpers_may_chain(const au_file_t *f, TSNode fn);
+/* `: sock_(s)`, a C++ member initialised from a variable. */
+void au_helpers_member(au_file_t *f, TSNode n);
+/* `Worker w(rep);`, `Worker w{rep};`, `new Worker(rep)`: a constructor's call. */
+void au_helpers_construct(au_file_t *f, TSNode n);
 /* Whether n names a parameter of the function being walked. */
 int au_helpers_is_param(au_file_t *f, TSNode n);
 /* The file's helpers and calls into r (sockets [first, r->nsockets)). */

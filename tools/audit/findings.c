@@ -198,14 +198,16 @@ static void auth_rules(au_result_t *r, long si, const au_socket_t *s)
 static void socket_rules(au_result_t *r, long si)
 {
     const au_socket_t *s = &r->sockets[si];
+    blocking_rule(r, si, s);
+    late_rule(r, si, s);
+    if (s->alias)
+        return; /* the caller's socket: judged where it is made */
     hwm_rule(r, si, s);
     if (!s->managed) {
         timeout_rule(r, si, s);
         single_rule(r, si, s, AU_M_MAXMSGSIZE, AU_R_MAXMSGSIZE_NOT_SET, "MAXMSGSIZE");
         single_rule(r, si, s, AU_M_LINGER, AU_R_LINGER_NOT_SET, "LINGER");
     }
-    blocking_rule(r, si, s);
-    late_rule(r, si, s);
     curve_rule(r, si, s);
     auth_rules(r, si, s);
 }

@@ -187,6 +187,7 @@ void au_helpers_call(au_file_t *f, const au_call_t *c)
     int vars = 0;
     for (int i = 0; i < c->nargs && i < AU_MAX_PARAMS; i++)
         if (au_is(c->args[i], "identifier") || au_is(c->args[i], "attribute") ||
+            au_is(c->args[i], "type_identifier") ||
             au_is(c->args[i], "field_expression") || au_is(c->args[i], "pointer_expression"))
             vars += au_var(f, c->args[i], cs.args[i], AU_NAME_MAX);
     /* `void *s = make_socket(ctx, ZMQ_REP)`: s may be a socket a helper made */
@@ -210,6 +211,66 @@ void au_helpers_call(au_file_t *f, const au_call_t *c)
         return;
     f->calls = cl;
     f->calls[f->ncalls++] = cs;
+}
+
+void au_helpers_member(au_file_t *f, TSNode n)
+{
+    TSNode args = ts_node_named_child(n, ts_node_named_child_count(n) - 1);
+    char member[AU_NAME_MAX], from[AU_NAME_MAX];
+    if (!f->scope || ts_node_named_child_count(n) != 2 ||
+        ts_node_named_child_count(args) != 1 ||
+        !au_var(f, ts_node_named_child(n, 0), member, sizeof member) ||
+        !au_var(f, ts_node_named_child(args, 0), from, sizeof from))
+        return;
+    au_event_t *e = au_emit(f, AU_EV_MEMBER_INIT, AU_API_CPPZMQ, n);
+    if (!e)
+        return;
+    snprintf(e->var, sizeof e->var, "%s", member);
+    snprintf(e->call, sizeof e->call, "%s", from);
+}
+
+/* A constructor's arguments as a call of its class's name. In a function,
+ * `Worker w(rep);` parses as a function's declaration (C++'s most vexing
+ * parse): its parameters that are a lone name are the arguments. */
+static void construct_call(au_file_t *f, TSNode at, TSNode type, TSNode args)
+{
+    au_call_t c;
+    memset(&c, 0, sizeof c);
+    c.node = at;
+    au_last_name(f, type, c.name, sizeof c.name);
+    int vexing = au_is(args, "parameter_list");
+    uint32_t n = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
+    for (uint32_t i = 0; i < n && c.nargs < AU_MAX_ARGS; i++) {
+        TSNode a = ts_node_named_child(args, i);
+        if (vexing && !(au_is(a, "parameter_declaration") &&
+                        ts_node_named_child_count(a) == 1 &&
+                        au_is(a = ts_node_named_child(a, 0), "type_identifier")))
+            return; /* a real declaration */
+        if (!au_is(a, "comment"))
+            c.args[c.nargs++] = a;
+    }
+    if (c.name[0] && c.nargs)
+        au_helpers_call(f, &c);
+}
+
+void au_helpers_construct(au_file_t *f, TSNode n)
+{
+    TSNode type = ts_node_child_by_field_name(n, "type", 4);
+    if (ts_node_is_null(type))
+        return;
+    if (au_is(n, "new_expression")) {
+        construct_call(f, n, type, ts_node_child_by_field_name(n, "arguments", 9));
+        return;
+    }
+    for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
+        TSNode d = ts_node_named_child(n, i);
+        TSNode v = au_is(d, "init_declarator") ? ts_node_child_by_field_name(d, "value", 5)
+                                               : (TSNode){0};
+        if (au_is(v, "argument_list") || au_is(v, "initializer_list"))
+            construct_call(f, d, type, v);
+        else if (au_is(d, "function_declarator") && f->scope)
+            construct_call(f, d, type, ts_node_child_by_field_name(d, "parameters", 10));
+    }
 }
 
 /* ---- the end of a file ------------------------------------------------------------------ */
@@ -318,19 +379,21 @@ void au_helpers_file(au_result_t *r, size_t fi, au_file_t *f, size_t first)
 {
     for (size_t i = 0; i < f->nev; i++) {
         const au_event_t *e = &f->ev[i];
-        if ((e->kind != AU_EV_IO && e->kind != AU_EV_OPTION) ||
+        if ((e->kind != AU_EV_IO && e->kind != AU_EV_OPTION &&
+             e->kind != AU_EV_MEMBER_INIT) ||
             au_model_resolve(r, first, e) >= 0)
             continue;
         const au_func_t *fn = func_of(f, e->scope);
-        int k = param_index(fn, e->var);
+        int k = param_index(fn, e->kind == AU_EV_MEMBER_INIT ? e->call : e->var);
         if (k < 0)
             continue;
-        au_helper_t h = {.kind = e->kind == AU_EV_IO ? AU_HK_IO : AU_HK_OPTION,
+        au_helper_t h = {.kind = e->kind == AU_EV_IO ? AU_HK_IO
+                                 : e->kind == AU_EV_OPTION ? AU_HK_OPTION : AU_HK_MEMBER,
                          .lang = f->lang, .param = k, .send = e->send,
-                         .nonblocking = e->nonblocking, .socket = -1};
+                         .nonblocking = e->nonblocking, .socket = -1, .file = fi};
         snprintf(h.name, sizeof h.name, "%s", fn->name);
         snprintf(h.via, sizeof h.via, "%s", e->call);
-        if (h.kind == AU_HK_OPTION)
+        if (h.kind != AU_HK_IO)
             h.opt = *e;
         add_helper(r, &h);
     }
@@ -381,7 +444,8 @@ static void chains(au_result_t *r)
             for (int k = 0; k < cs->nargs && cs->func[0]; k++) {
                 for (size_t j = 0; j < r->nhelpers && cs->param[k] >= 0; j++) {
                     const au_helper_t *h = &r->helpers[j];
-                    if (h->kind == AU_HK_FACTORY || h->lang != lang || h->param != k ||
+                    if (h->kind == AU_HK_FACTORY || h->kind == AU_HK_MEMBER ||
+                        h->lang != lang || h->param != k ||
                         strcmp(h->name, cs->name) != 0)
                         continue;
                     au_helper_t up = *h; /* add_helper may move r->helpers */
@@ -484,15 +548,49 @@ static void factory_calls(au_result_t *r)
     }
 }
 
-/* The caller's options, binds and receives on a socket a helper made,
- * and the options helpers set on the caller's sockets. */
-static void apply_pending(au_result_t *r, size_t tree_first)
+/* The events kept of the files that named no socket of theirs, on the
+ * sockets [from, r->nsockets) helpers have made for those files. */
+static void apply_pending(au_result_t *r, size_t from)
 {
     for (size_t i = 0; i < r->npending; i++) {
         const au_pending_t *p = &r->pending[i];
-        long si = au_model_resolve_file(r, tree_first, p->file, &p->ev);
+        long si = au_model_resolve_file(r, from, p->file, &p->ev);
         if (si >= 0)
             au_model_apply(&r->sockets[si], &p->ev);
+    }
+}
+
+/* `Worker w(rep);` with `Worker(zmq::socket_t &s) : sock_(s)`: sock_ is
+ * rep, a REP socket with rep's options, in Worker's file; what Worker does
+ * with it is judged there. The first call whose argument is a socket
+ * decides. */
+static void member_calls(au_result_t *r, size_t tree_first)
+{
+    for (size_t j = 0; j < r->nhelpers; j++) {
+        const au_helper_t *h = &r->helpers[j];
+        for (size_t i = 0; i < r->ncalls && h->kind == AU_HK_MEMBER; i++) {
+            const au_callsite_t *cs = &r->calls[i];
+            long si = -1;
+            if (r->files[cs->file].lang != h->lang || h->param >= cs->nargs ||
+                !cs->args[h->param][0] || strcmp(cs->name, h->name) != 0 ||
+                (si = call_socket(r, cs, cs->args[h->param], tree_first)) < 0)
+                continue;
+            au_socket_t s = r->sockets[si];
+            s.file = h->file;
+            s.line = h->opt.line;
+            s.col = h->opt.col;
+            s.pos = h->opt.pos;
+            s.scope = 0;
+            s.member = s.alias = 1;
+            s.ep = NULL;
+            s.io = s.late = NULL;
+            s.nep = s.nio = s.nlate = 0;
+            snprintf(s.var, sizeof s.var, "%s", h->opt.var);
+            for (int m = 0; m < AU_M_COUNT; m++)
+                s.m[m].line = 0; /* set where the socket is made */
+            append_socket(r, &s);
+            break;
+        }
     }
 }
 
@@ -567,8 +665,8 @@ void au_helpers_tree(au_result_t *r)
         return;
     chains(r);
     size_t tree_first = r->nsockets;
-    /* each call makes at most one socket */
-    unsigned char *redo = calloc(r->nsockets + r->ncalls + 1, 1);
+    /* each call makes at most one socket, each constructor one member */
+    unsigned char *redo = calloc(r->nsockets + r->ncalls + r->nhelpers + 1, 1);
     if (!redo) {
         io_calls(r, tree_first); /* out of memory: no more than sends and receives */
         return;
@@ -580,6 +678,11 @@ void au_helpers_tree(au_result_t *r)
         redo[i] = 1;
     apply_pending(r, tree_first);
     option_calls(r, tree_first, tree_first, redo);
+    size_t members = r->nsockets;
+    member_calls(r, tree_first);
+    for (size_t i = members; i < r->nsockets; i++)
+        redo[i] = 1;
+    apply_pending(r, members);
     au_findings_again(r, redo);
     free(redo);
     io_calls(r, tree_first);

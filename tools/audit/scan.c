@@ -443,6 +443,7 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
             au_helpers_func(f, n);
         } else if (strcmp(t, "field_initializer") == 0) {
             au_rec_cppzmq_decl(f, n);
+            au_helpers_member(f, n);
         }
         break;
     case 'i':
@@ -472,16 +473,20 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
             au_rec_cppzmq_decl(f, n);
         break;
     case 'd':
-        if (strcmp(t, "declaration") == 0 && f->lang == AU_LANG_CPP)
+        if (strcmp(t, "declaration") == 0 && f->lang == AU_LANG_CPP) {
             au_rec_cppzmq_decl(f, n);
+            au_helpers_construct(f, n);
+        }
         break;
     case 's':
         if (strcmp(t, "struct_specifier") == 0 && f->lang == AU_LANG_CPP)
             au_fp_span(f, n);
         break;
     case 'n':
-        if (strcmp(t, "new_expression") == 0)
+        if (strcmp(t, "new_expression") == 0) {
             au_rec_cppzmq_decl(f, n);
+            au_helpers_construct(f, n);
+        }
         break;
     case 'p':
         if (strcmp(t, "preproc_def") == 0)
