@@ -5,10 +5,11 @@
  * ZeroMQ-related event it recognises (a socket made, an option set, a bind,
  * a blocking receive...) in source order, then resolves the events to
  * sockets and judges each socket against the mitigations of the security
- * analysis. Sockets are per file: a socket made in one file and configured
- * in another is outside what it sees. Sends and receives through helpers
- * (helpers.c) and authenticators are judged over all the files of a run
- * (au_helpers_tree, au_findings_tree, from au_result_finish).
+ * analysis, file by file. Then, over all the files of a run (from
+ * au_result_finish): sends, receives and options through helpers, sockets
+ * helpers make for their callers and C++ members bound to a constructor's
+ * socket (helpers.c, au_helpers_tree), and authenticators
+ * (au_findings_tree).
  *
  * Layers, each its own file:
  *   rules.c      constant tables: rules, severities, socket types, options
@@ -20,7 +21,8 @@
  *   findings.c   the rules run over sockets and events
  *   policy.c     values checked against a zguard policy (--policy)
  *   suppress.c   inline `zguard-audit: ignore RULE -- reason` comments
- *   helpers.c    sends and receives through functions, across files
+ *   helpers.c    sockets, options, sends and receives through functions,
+ *                across files
  *   exclude.c    --exclude globs and .zguard-audit-ignore
  *   fingerprint.c  stable finding fingerprints (not line numbers)
  *   baseline.c   --baseline: findings of an earlier JSON report left out

@@ -1,7 +1,10 @@
 /*
- * helpers.c - sends and receives through helpers, across the files of a
- * run: `s_recv(sock)` defined in zhelpers.h, `kvmsg_recv(updates)` in
- * kvmsg.c, a method `self.recv_msg(sock)` of a wrapper class.
+ * helpers.c - sockets, options, sends and receives through helpers, across
+ * the files of a run: `s_recv(sock)` defined in zhelpers.h,
+ * `kvmsg_recv(updates)` in kvmsg.c, a method `self.recv_msg(sock)` of a
+ * wrapper class; `void *s = make_rep(ctx)` returning the socket it made;
+ * `set_timeouts(sock)` setting options on its parameter; a C++ member
+ * `sock_(s)` initialised from a constructor's parameter.
  *
  * While a file is walked, each function's parameters are recorded, and so
  * is each call of a function the audit does not know whose arguments are
@@ -13,6 +16,15 @@
  * socket of its own file to a helper is a send or receive on that socket,
  * judged as one made there: a blocking receive without a timeout is
  * reported at the call, in the caller's file.
+ *
+ * In the same way: a function returning a socket it made (au_ret_t) makes
+ * the variable its caller assigns the call to a socket of the caller's
+ * file (the events of that file that named no socket, r->pending, then
+ * apply to it); an option set on a parameter is set, at the call, on the
+ * caller's socket; a C++ member initialised from a constructor's parameter
+ * is, in the constructor's file, a socket of the type and options of what
+ * the first call hands it. Sockets so changed are judged again
+ * (au_findings_again).
  *
  * Helpers are matched by name and language only (two functions of the same
  * name in different files are taken as one: what either does counts).

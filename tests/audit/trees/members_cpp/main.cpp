@@ -5,10 +5,9 @@ int main()
 {
     zmq::context_t ctx;
     zmq::socket_t rep(ctx, zmq::socket_type::rep);
-    rep.set(zmq::sockopt::sndhwm, 100);
-    rep.set(zmq::sockopt::rcvhwm, 100);
+    for (auto hwm : {zmq::sockopt::sndhwm, zmq::sockopt::rcvhwm})
+        rep.set(hwm, 100);
     rep.set(zmq::sockopt::maxmsgsize, 4096);
-    rep.set(zmq::sockopt::linger, 0);
     rep.bind("ipc:///tmp/members-cpp");
     Worker w(rep);
     w.run();
