@@ -252,6 +252,7 @@ typedef struct au_callsite {
     char args[AU_MAX_PARAMS][AU_NAME_MAX]; /* plain variables, "" otherwise */
     char assign[AU_NAME_MAX]; /* the variable its value is assigned to, or "" */
     int type;                 /* a socket type among its arguments (ZMQ_REP), or -1 */
+    int returned;             /* its function returns its value (a chain of factories) */
     int param[AU_MAX_PARAMS]; /* args[k] is parameter param[k] of func, or -1 */
     unsigned char ctx[AU_FP_BYTES]; /* fingerprint context of its line */
 } au_callsite_t;
@@ -284,6 +285,7 @@ typedef struct au_pending {
     size_t file;
     au_event_t ev;
     unsigned char ctx[AU_FP_BYTES]; /* fingerprint context of its line */
+    int applied;              /* to a socket a helper made */
 } au_pending_t;
 
 /* `return s;` or `return zmq_socket(...);` in function scope. */

@@ -205,10 +205,11 @@ void au_helpers_call(au_file_t *f, const au_call_t *c)
     /* `void *s = make_socket(ctx, ZMQ_REP)`: s may be a socket a helper made */
     if (!au_assigned_var(f, c->node, cs.assign, sizeof cs.assign))
         cs.assign[0] = '\0';
-    if (!vars && !cs.assign[0])
+    int returned = au_is(ts_node_parent(c->node), "return_statement");
+    if (!vars && !cs.assign[0] && !returned)
         return;
     cs.type = -1;
-    for (int i = 0; i < c->nargs && cs.assign[0] && cs.type < 0; i++)
+    for (int i = 0; i < c->nargs && (cs.assign[0] || returned) && cs.type < 0; i++)
         cs.type = type_argument(f, c->args[i]);
     TSPoint p = ts_node_start_point(c->node);
     cs.line = p.row + 1;
@@ -413,6 +414,13 @@ void au_helpers_file(au_result_t *r, size_t fi, au_file_t *f, size_t first)
     /* kept for the whole run: the calls with their function's parameters */
     for (size_t i = 0; i < f->ncalls; i++) {
         au_callsite_t *cs = &f->calls[i];
+        for (size_t j = 0; j < f->nrets && cs->scope; j++) {
+            const au_ret_t *ret = &f->rets[j];
+            cs->returned |= ret->scope == cs->scope &&
+                            (ret->var[0] ? cs->assign[0] && ret->pos > cs->pos &&
+                                               strcmp(ret->var, cs->assign) == 0
+                                         : ret->pos == cs->pos);
+        }
         const au_func_t *fn = func_of(f, cs->scope);
         cs->file = fi;
         cs->first_socket = first;
@@ -499,7 +507,7 @@ static int append_socket(au_result_t *r, const au_socket_t *s)
 /* `void *s = make_server(ctx)`: s is the socket make_server makes, with
  * the options it sets there, reported here. Its bind or connect in the
  * helper counts as made at the call. */
-static void made_by_helper(au_result_t *r, const au_callsite_t *cs, const au_helper_t *h)
+static long made_by_helper(au_result_t *r, const au_callsite_t *cs, const au_helper_t *h)
 {
     au_socket_t s = r->sockets[h->socket];
     s.file = cs->file;
@@ -529,8 +537,10 @@ static void made_by_helper(au_result_t *r, const au_callsite_t *cs, const au_hel
         s.ep[i].scope = cs->scope;
     }
     r->sockets[h->socket].hidden = 1;
-    if (append_socket(r, &s) != 0)
-        free(s.ep);
+    if (append_socket(r, &s) == 0)
+        return (long)r->nsockets - 1;
+    free(s.ep);
+    return -1;
 }
 
 static const au_helper_t *factory_for(const au_result_t *r, au_lang_t lang, const char *name)
@@ -543,34 +553,7 @@ static const au_helper_t *factory_for(const au_result_t *r, au_lang_t lang, cons
     return NULL;
 }
 
-static void factory_calls(au_result_t *r)
-{
-    for (size_t i = 0; i < r->ncalls; i++) {
-        const au_callsite_t *cs = &r->calls[i];
-        const au_helper_t *h = cs->assign[0]
-                                   ? factory_for(r, r->files[cs->file].lang, cs->name) : NULL;
-        au_event_t e = {.kind = AU_EV_IO, .scope = cs->scope, .pos = cs->pos};
-        snprintf(e.var, sizeof e.var, "%s", cs->assign);
-        /* the helper's own recursion, or a socket the caller made right there */
-        if (!h || (r->sockets[h->socket].file == cs->file &&
-                   r->sockets[h->socket].scope == cs->scope) ||
-            au_model_resolve_in(r, cs->first_socket, cs->first_socket + cs->nsockets, &e) >= 0)
-            continue;
-        made_by_helper(r, cs, h);
-    }
-}
 
-/* The events kept of the files that named no socket of theirs, on the
- * sockets [from, r->nsockets) helpers have made for those files. */
-static void apply_pending(au_result_t *r, size_t from)
-{
-    for (size_t i = 0; i < r->npending; i++) {
-        const au_pending_t *p = &r->pending[i];
-        long si = au_model_resolve_file(r, from, p->file, &p->ev);
-        if (si >= 0)
-            au_model_apply(&r->sockets[si], &p->ev);
-    }
-}
 
 /* `Worker w(rep);` with `Worker(zmq::socket_t &s) : sock_(s)`: sock_ is
  * rep, a REP socket with rep's options, in Worker's file; what Worker does
@@ -606,12 +589,30 @@ static void member_calls(au_result_t *r, size_t tree_first)
     }
 }
 
-/* Only to the sockets from index from on: those made since, the second time. */
-static void option_calls(au_result_t *r, size_t tree_first, size_t from, unsigned char *redo)
+
+/* The events kept of the files that named no socket of theirs, on the
+ * socket only (one a helper made; any from index from on when only is -1). */
+static void apply_pending(au_result_t *r, size_t from, long only)
+{
+    for (size_t i = 0; i < r->npending; i++) {
+        au_pending_t *p = &r->pending[i];
+        long si = p->applied ? -1 : au_model_resolve_file(r, from, p->file, &p->ev);
+        if (si < 0 || (only >= 0 && si != only))
+            continue;
+        au_model_apply(&r->sockets[si], &p->ev);
+        p->applied = 1;
+    }
+}
+
+/* Options helpers set on the caller's sockets: on those its file made
+ * (only -1: those before tree_first), or on socket only. */
+static void option_calls(au_result_t *r, size_t tree_first, long only, unsigned char *redo)
 {
     for (size_t i = 0; i < r->ncalls; i++) {
         const au_callsite_t *cs = &r->calls[i];
         au_lang_t lang = r->files[cs->file].lang;
+        if (only >= 0 && r->sockets[only].file != cs->file)
+            continue;
         for (int k = 0; k < cs->nargs; k++) {
             long si = -2;
             for (size_t j = 0; j < r->nhelpers && cs->args[k][0]; j++) {
@@ -621,7 +622,7 @@ static void option_calls(au_result_t *r, size_t tree_first, size_t from, unsigne
                     continue;
                 if (si == -2)
                     si = call_socket(r, cs, cs->args[k], tree_first);
-                if (si < (long)from)
+                if (si < 0 || (only >= 0 ? si != only : si >= (long)tree_first))
                     break;
                 au_event_t e = h->opt;
                 e.line = cs->line;
@@ -635,6 +636,49 @@ static void option_calls(au_result_t *r, size_t tree_first, size_t from, unsigne
             }
         }
     }
+}
+
+/* Each call assigning (or returning) what a factory makes: a socket of its
+ * file, complete with that file's events and option setters on it before
+ * a function returning it becomes a factory too (a chain). */
+static void factory_calls(au_result_t *r, size_t tree_first, unsigned char *redo)
+{
+    unsigned char *done = calloc(r->ncalls + 1, 1);
+    for (int pass = 0; done && pass < HELPER_PASSES_MAX; pass++) {
+        int grew = 0;
+        for (size_t i = 0; i < r->ncalls; i++) {
+            const au_callsite_t *cs = &r->calls[i];
+            const au_helper_t *h = done[i] || !(cs->assign[0] || cs->returned)
+                                       ? NULL
+                                       : factory_for(r, r->files[cs->file].lang, cs->name);
+            au_event_t e = {.kind = AU_EV_IO, .scope = cs->scope, .pos = cs->pos};
+            snprintf(e.var, sizeof e.var, "%s", cs->assign);
+            /* the helper's own recursion, or a socket the caller made right there */
+            if (!h || (r->sockets[h->socket].file == cs->file &&
+                       r->sockets[h->socket].scope == cs->scope) ||
+                (cs->assign[0] && au_model_resolve_in(r, cs->first_socket, cs->first_socket +
+                                                      cs->nsockets, &e) >= 0))
+                continue;
+            done[i] = 1;
+            long si = made_by_helper(r, cs, h);
+            if (si < 0)
+                continue;
+            redo[si] = 1;
+            if (cs->assign[0]) {
+                apply_pending(r, tree_first, si);
+                option_calls(r, tree_first, si, redo);
+            }
+            if (cs->returned && cs->func[0]) {
+                au_helper_t up = {.kind = AU_HK_FACTORY, .lang = r->files[cs->file].lang,
+                                  .param = -1, .socket = si};
+                snprintf(up.name, sizeof up.name, "%s", cs->func);
+                grew |= add_helper(r, &up);
+            }
+        }
+        if (!grew)
+            break;
+    }
+    free(done);
 }
 
 static void io_calls(au_result_t *r, size_t tree_first)
@@ -684,17 +728,13 @@ void au_helpers_tree(au_result_t *r)
         return;
     }
     /* options a helper sets on a socket before a helper returns it count */
-    option_calls(r, tree_first, 0, redo);
-    factory_calls(r);
-    for (size_t i = tree_first; i < r->nsockets; i++)
-        redo[i] = 1;
-    apply_pending(r, tree_first);
-    option_calls(r, tree_first, tree_first, redo);
+    option_calls(r, tree_first, -1, redo);
+    factory_calls(r, tree_first, redo);
     size_t members = r->nsockets;
     member_calls(r, tree_first);
     for (size_t i = members; i < r->nsockets; i++)
         redo[i] = 1;
-    apply_pending(r, members);
+    apply_pending(r, members, -1);
     au_findings_again(r, redo);
     free(redo);
     io_calls(r, tree_first);

@@ -526,9 +526,9 @@ static void add_pending(au_result_t *r, size_t fi, const au_event_t *e)
     if (!p)
         return; /* out of memory: the event is not followed */
     r->pending = p;
+    memset(&p[r->npending], 0, sizeof *p);
     p[r->npending].file = fi;
     p[r->npending].ev = *e;
-    memset(p[r->npending].ctx, 0, sizeof p->ctx);
     r->npending++;
 }
 

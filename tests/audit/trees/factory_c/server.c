@@ -4,6 +4,8 @@
 void *make_rep(void *ctx);
 void *make_socket(void *ctx, int type);
 int recv_some(void *s, char *buf, size_t cap);
+void *make_server(void *ctx);
+void *make_pair(void *ctx);
 
 int main(void)
 {
@@ -24,6 +26,13 @@ int main(void)
     recv_some(pull, buf, sizeof buf);   /* the same, through a helper */
     recv_some(rep, buf, sizeof buf);    /* bounded by make_rep's RCVTIMEO */
     zmq_close(pull);
+
+    void *router = make_server(ctx);    /* ROUTER, LINGER 0, bound in make_server */
+    zmq_recv(router, buf, sizeof buf, 0);
+    zmq_close(router);
+    void *pair = make_pair(ctx);
+    zmq_connect(pair, "inproc://pipe");
+    zmq_close(pair);
     zmq_close(rep);
     return zmq_ctx_term(ctx);
 }

@@ -25,3 +25,19 @@ int recv_some(void *s, char *buf, size_t cap)
 {
     return zmq_recv(s, buf, cap, 0);
 }
+
+/* a chain: a helper returning what a helper made for it, bound here */
+void *make_server(void *ctx)
+{
+    void *s = make_socket(ctx, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_bind(s, "tcp://*:5557");
+    return s;
+}
+
+/* the same, returned at once */
+void *make_pair(void *ctx)
+{
+    return make_socket(ctx, ZMQ_PAIR);
+}

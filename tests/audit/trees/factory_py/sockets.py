@@ -15,5 +15,13 @@ def make_socket(ctx, kind):
     return ctx.socket(kind)
 
 
+def make_sink(ctx):
+    """A chain: what make_socket makes, with a send timeout."""
+    s = make_socket(ctx, zmq.PUSH)
+    s.sndtimeo = 100
+    s.connect("ipc:///tmp/sink")
+    return s
+
+
 def read_frames(sock):
     return sock.recv_multipart()

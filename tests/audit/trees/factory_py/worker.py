@@ -17,3 +17,6 @@ def main():
     out.bind("tcp://*:5558")
     out.send(b"done")                 # waits forever: no SNDTIMEO
     sockets.read_frames(out)          # PUSH cannot receive: fails, never waits
+
+    sink = sockets.make_sink(ctx)
+    sink.send(b"x")                   # bounded by make_sink's SNDTIMEO
