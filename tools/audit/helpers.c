@@ -190,6 +190,27 @@ static int type_argument(const au_file_t *f, TSNode a)
     return au_type_from_name(t, strlen(t));
 }
 
+/* What the text before the call allows: 'a' an assignment (`=`, or a
+ * cast, parenthesis or `await` before it), 'r' a `return`, 0 neither. */
+static int assigned_or_returned(const au_file_t *f, TSNode call)
+{
+    uint32_t p = ts_node_start_byte(call);
+    while (p > 0 && (f->src[p - 1] == ' ' || f->src[p - 1] == '\t' || f->src[p - 1] == '\n' ||
+                     f->src[p - 1] == '\r'))
+        p--;
+    if (p >= 6 && memcmp(f->src + p - 6, "return", 6) == 0 &&
+        (p == 6 || !ident_char(f->src[p - 7])))
+        return 'r';
+    if (p == 0)
+        return 0;
+    char c = f->src[p - 1];
+    if (c == '=')
+        return p < 2 || !strchr("=!<>", f->src[p - 2]) ? 'a' : 0;
+    if (c == ')' || c == '(' || c == '{' || (p >= 5 && memcmp(f->src + p - 5, "await", 5) == 0))
+        return 'a';
+    return 0;
+}
+
 void au_helpers_call(au_file_t *f, const au_call_t *c)
 {
     if (api_name(c->name))
@@ -202,10 +223,14 @@ void au_helpers_call(au_file_t *f, const au_call_t *c)
             au_is(c->args[i], "type_identifier") ||
             au_is(c->args[i], "field_expression") || au_is(c->args[i], "pointer_expression"))
             vars += au_var(f, c->args[i], cs.args[i], AU_NAME_MAX);
-    /* `void *s = make_socket(ctx, ZMQ_REP)`: s may be a socket a helper made */
-    if (!au_assigned_var(f, c->node, cs.assign, sizeof cs.assign))
+    /* `void *s = make_socket(ctx, ZMQ_REP)`: s may be a socket a helper made
+     * (the syntax tree is asked only when the text before the call may
+     * assign or return it: a node's parent is costly to find) */
+    int before = assigned_or_returned(f, c->node), returned = 0;
+    if (!before || !au_assigned_var(f, c->node, cs.assign, sizeof cs.assign))
         cs.assign[0] = '\0';
-    int returned = au_is(ts_node_parent(c->node), "return_statement");
+    if (before == 'r')
+        returned = au_is(ts_node_parent(c->node), "return_statement");
     if (!vars && !cs.assign[0] && !returned)
         return;
     cs.type = -1;
