@@ -664,13 +664,15 @@ static void option_calls(au_result_t *r, size_t tree_first, long only, unsigned 
 }
 
 /* Each call assigning (or returning) what a factory makes: a socket of its
- * file, complete with that file's events and option setters on it before
- * a function returning it becomes a factory too (a chain). */
+ * file, complete with that file's events and option setters on it (once
+ * every socket of the pass is made: `s = make_a(); ... s = make_b();`)
+ * before a function returning it becomes a factory too (a chain). */
 static void factory_calls(au_result_t *r, size_t tree_first, unsigned char *redo)
 {
     unsigned char *done = calloc(r->ncalls + 1, 1);
     for (int pass = 0; done && pass < HELPER_PASSES_MAX; pass++) {
         int grew = 0;
+        size_t made = r->nsockets;
         for (size_t i = 0; i < r->ncalls; i++) {
             const au_callsite_t *cs = &r->calls[i];
             const au_helper_t *h = done[i] || !(cs->assign[0] || cs->returned)
@@ -678,8 +680,9 @@ static void factory_calls(au_result_t *r, size_t tree_first, unsigned char *redo
                                        : factory_for(r, r->files[cs->file].lang, cs->name);
             au_event_t e = {.kind = AU_EV_IO, .scope = cs->scope, .pos = cs->pos};
             snprintf(e.var, sizeof e.var, "%s", cs->assign);
-            /* the helper's own recursion, or a socket the caller made right there */
-            if (!h || (r->sockets[h->socket].file == cs->file &&
+            /* made in this pass: copied once complete, in the next; the
+             * helper's own recursion; a socket the caller made right there */
+            if (!h || h->socket >= (long)made || (r->sockets[h->socket].file == cs->file &&
                        r->sockets[h->socket].scope == cs->scope) ||
                 (cs->assign[0] && au_model_resolve_in(r, cs->first_socket, cs->first_socket +
                                                       cs->nsockets, &e) >= 0))
@@ -689,16 +692,16 @@ static void factory_calls(au_result_t *r, size_t tree_first, unsigned char *redo
             if (si < 0)
                 continue;
             redo[si] = 1;
-            if (cs->assign[0]) {
-                apply_pending(r, tree_first, si);
-                option_calls(r, tree_first, si, redo);
-            }
             if (cs->returned && cs->func[0]) {
                 au_helper_t up = {.kind = AU_HK_FACTORY, .lang = r->files[cs->file].lang,
                                   .param = -1, .socket = si};
                 snprintf(up.name, sizeof up.name, "%s", cs->func);
                 grew |= add_helper(r, &up);
             }
+        }
+        for (size_t si = made; si < r->nsockets; si++) {
+            apply_pending(r, tree_first, (long)si);
+            option_calls(r, tree_first, (long)si, redo);
         }
         if (!grew)
             break;

@@ -36,3 +36,14 @@ int main(void)
     zmq_close(rep);
     return zmq_ctx_term(ctx);
 }
+
+/* one variable, two sockets: each use is the one made last before it */
+void relay(void *ctx)
+{
+    void *s = make_socket(ctx, ZMQ_PUSH);
+    zmq_connect(s, "inproc://relay");
+    zmq_close(s);
+    s = make_rep(ctx);
+    zmq_bind(s, "tcp://127.0.0.1:5559");
+    zmq_close(s);
+}
