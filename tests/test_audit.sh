@@ -48,10 +48,32 @@ for d in "$corpus"/trees/*/; do
     t=$((t + 1))
     checks=$((checks + 1))
 done
-[ "$t" -ge 2 ] || fail "only $t corpus trees"
+[ "$t" -ge 10 ] || fail "only $t corpus trees"
 # the caller alone: a helper of a file not audited is not followed
 (cd "$corpus/trees/helpers_py" && "$zguard" audit --format lines server.py) >"$tmp/got"
 grep -q blocking-without-timeout "$tmp/got" && fail "a helper of a file not audited was followed"
+# ... nor a socket it makes, nor the options it sets, nor a constructor
+(cd "$corpus/trees/factory_c" && "$zguard" audit --format lines server.c) >"$tmp/got"
+grep -q "socket" "$tmp/got" && fail "a socket made by a helper not audited: $(cat "$tmp/got")"
+(cd "$corpus/trees/setters_py" && "$zguard" audit --format lines app.py) >"$tmp/got"
+grep -q "rcvtimeo=-" "$tmp/got" || fail "options set by a helper not audited: $(cat "$tmp/got")"
+(cd "$corpus/trees/members_cpp" && "$zguard" audit --format lines worker.hpp) >"$tmp/got"
+grep -q "socket" "$tmp/got" && fail "a member bound by a call not audited: $(cat "$tmp/got")"
+# the helper alone: its socket is reported where it is made
+(cd "$corpus/trees/factory_py" && "$zguard" audit --format lines sockets.py) >"$tmp/got"
+grep -q "^sockets.py:7:9: socket PULL 's'" "$tmp/got" ||
+    fail "a helper's socket with no caller audited: $(cat "$tmp/got")"
+# the helper that made a socket, in json and text
+(cd "$corpus/trees/factory_c" && "$zguard" audit --format json .) >"$tmp/f.json"
+"$python" - "$tmp/f.json" <<'PY' || fail "trees/factory_c: made_by is wrong"
+import json, sys
+made = {s["variable"]: s["made_by"] for s in json.load(open(sys.argv[1]))["sockets"]}
+assert made["rep"] == "make_rep" and made["pull"] == "make_socket", made
+assert made["router"] == "make_server", made
+PY
+(cd "$corpus/trees/factory_c" && "$zguard" audit .) >"$tmp/f.txt"
+grep -q "^./server.c:13: REP socket 'rep' (c, libzmq, made by make_rep())\$" "$tmp/f.txt" ||
+    fail "trees/factory_c: the text report does not say who made 'rep'"
 for lang in c++ python; do
     grep -q "($lang, " "$corpus"/*.expect || fail "no $lang socket in the corpus"
 done

@@ -128,6 +128,26 @@ expect 1 sh -c "cd '$tmp/v2' && '$zguard' audit --format lines --baseline ../bas
 grep -v ': socket ' "$tmp/out" | grep -v "'fresh'" && fail "an old finding is reported as new"
 contains "$tmp/out" "^./server.c:19:5: medium blocking-without-timeout: zmq_send on PUSH socket 'fresh'"
 
+# findings made once the run is read (sockets a helper made, options a
+# helper set, a C++ member bound to a caller's socket) keep their
+# fingerprints when lines are inserted above them
+for t in factory_c setters_c members_cpp; do
+    cp -r "$(dirname "$0")/audit/trees/$t" "$tmp/x-$t"
+    (cd "$tmp/x-$t" && "$zguard" audit --format json .) >"$tmp/x-$t.json"
+    for f in "$tmp/x-$t"/*; do
+        { printf '/* moved */\n\n'; cat "$f"; } >"$f.new" && mv "$f.new" "$f"
+    done
+    (cd "$tmp/x-$t" && "$zguard" audit --format lines --baseline "../x-$t.json" .) >"$tmp/out"
+    grep -q ': \(low\|medium\|high\|critical\) ' "$tmp/out" &&
+        fail "trees/$t: fingerprints moved with the lines: $(cat "$tmp/out")"
+    "$python" - "$tmp/x-$t.json" <<'PY' || fail "trees/$t: fingerprints not one per finding"
+import json, sys
+fps = [x["fingerprint"] for x in json.load(open(sys.argv[1]))["findings"]]
+assert fps and len(set(fps)) == len(fps), fps
+PY
+    checks=$((checks + 1))
+done
+
 # baselines that are not one
 expect 2 "$zguard" audit --baseline "$tmp/none.json" "$tmp/v1"
 contains "$tmp/err" "none.json: cannot read"

@@ -80,6 +80,7 @@ int au_var(const au_file_t *f, TSNode n, char *buf, size_t cap)
         return 0;
     if (!au_is(n, "identifier") && !au_is(n, "field_expression") &&
         !au_is(n, "attribute") && !au_is(n, "field_identifier") &&
+        !au_is(n, "type_identifier") && /* `Worker w(rep);` (helpers.c) */
         !au_is(n, "subscript_expression") && !au_is(n, "subscript") &&
         !au_is(n, "qualified_identifier"))
         return 0;

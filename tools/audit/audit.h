@@ -5,10 +5,11 @@
  * ZeroMQ-related event it recognises (a socket made, an option set, a bind,
  * a blocking receive...) in source order, then resolves the events to
  * sockets and judges each socket against the mitigations of the security
- * analysis. Sockets are per file: a socket made in one file and configured
- * in another is outside what it sees. Sends and receives through helpers
- * (helpers.c) and authenticators are judged over all the files of a run
- * (au_helpers_tree, au_findings_tree, from au_result_finish).
+ * analysis, file by file. Then, over all the files of a run (from
+ * au_result_finish): sends, receives and options through helpers, sockets
+ * helpers make for their callers and C++ members bound to a constructor's
+ * socket (helpers.c, au_helpers_tree), and authenticators
+ * (au_findings_tree).
  *
  * Layers, each its own file:
  *   rules.c      constant tables: rules, severities, socket types, options
@@ -20,7 +21,8 @@
  *   findings.c   the rules run over sockets and events
  *   policy.c     values checked against a zguard policy (--policy)
  *   suppress.c   inline `zguard-audit: ignore RULE -- reason` comments
- *   helpers.c    sends and receives through functions, across files
+ *   helpers.c    sockets, options, sends and receives through functions,
+ *                across files
  *   exclude.c    --exclude globs and .zguard-audit-ignore
  *   fingerprint.c  stable finding fingerprints (not line numbers)
  *   baseline.c   --baseline: findings of an earlier JSON report left out
@@ -157,7 +159,8 @@ typedef enum au_ev_kind {
                           * where it starts (pyzmq: .start()) */
     AU_EV_AUTH_RULE,   /* an address rule (ALLOW/DENY) given to authenticator var */
     AU_EV_TASK,        /* a thread or task started: var is its function's name */
-    AU_EV_SECRET       /* a hard-coded secret key reaching a certificate call */
+    AU_EV_SECRET,      /* a hard-coded secret key reaching a certificate call */
+    AU_EV_MEMBER_INIT  /* C++ `: sock_(s)`: member var initialised from variable call */
 } au_ev_kind_t;
 
 typedef struct au_value {
@@ -247,19 +250,49 @@ typedef struct au_callsite {
     char func[AU_NAME_MAX];   /* the function it is in, "" at file level */
     int nargs;
     char args[AU_MAX_PARAMS][AU_NAME_MAX]; /* plain variables, "" otherwise */
+    char assign[AU_NAME_MAX]; /* the variable its value is assigned to, or "" */
+    int type;                 /* a socket type among its arguments (ZMQ_REP), or -1 */
+    int returned;             /* its function returns its value (a chain of factories) */
     int param[AU_MAX_PARAMS]; /* args[k] is parameter param[k] of func, or -1 */
     unsigned char ctx[AU_FP_BYTES]; /* fingerprint context of its line */
 } au_callsite_t;
 
-/* A function that sends or receives on its parameter param. */
+/* What a helper does with its caller's socket. */
+typedef enum au_helper_kind {
+    AU_HK_IO = 0,             /* sends or receives on its parameter param */
+    AU_HK_OPTION,             /* sets option opt on its parameter param */
+    AU_HK_FACTORY,            /* makes a socket and returns it */
+    AU_HK_MEMBER              /* a C++ constructor: its member is its parameter param */
+} au_helper_kind_t;
+
 typedef struct au_helper {
+    au_helper_kind_t kind;
     au_lang_t lang;
     char name[AU_NAME_MAX];
-    int param;
+    int param;                /* AU_HK_FACTORY: -1 */
     int send;
     int nonblocking;          /* every way it sends/receives: DONTWAIT or polled */
     char via[AU_NAME_MAX];    /* the API call at the end: "zmq_recv" */
+    au_event_t opt;           /* AU_HK_OPTION: the option event, as in the helper;
+                               * AU_HK_MEMBER: the member's initialiser */
+    long socket;              /* AU_HK_FACTORY: the socket it makes (r->sockets) */
+    size_t file;              /* AU_HK_MEMBER: the constructor's file */
 } au_helper_t;
+
+/* An event of a file that named no socket of it: it may name a socket
+ * that a helper of another file made (au_helpers_tree). */
+typedef struct au_pending {
+    size_t file;
+    au_event_t ev;
+    unsigned char ctx[AU_FP_BYTES]; /* fingerprint context of its line */
+    int applied;              /* to a socket a helper made */
+} au_pending_t;
+
+/* `return s;` or `return zmq_socket(...);` in function scope. */
+typedef struct au_ret {
+    uint32_t scope, pos;      /* pos: the returned expression's start */
+    char var[AU_NAME_MAX];    /* "" when it is no plain variable */
+} au_ret_t;
 
 typedef struct au_file {
     const char *path;
@@ -278,6 +311,8 @@ typedef struct au_file {
     size_t nfuncs, cap_funcs;
     au_callsite_t *calls;
     size_t ncalls, cap_calls;
+    au_ret_t *rets;
+    size_t nrets, cap_rets;
     uint32_t scope;           /* while walking: the innermost function */
     int guarded;              /* while walking: inside a poll-guarded if/while */
 } au_file_t;
@@ -423,6 +458,7 @@ typedef struct au_endpoint {
 typedef struct au_io {
     unsigned line, col;
     int send;
+    int nowait;               /* DONTWAIT, polled, or a helper that never waits */
     int blocking;             /* can wait forever: no timeout, no DONTWAIT */
     int pickle;               /* recv_pyobj */
     char call[AU_NAME_MAX];
@@ -454,6 +490,10 @@ typedef struct au_socket {
     int member;               /* a member: found by name from any method */
     int dynamic;              /* an option set through a variable */
     int zname_known;
+    int hidden;               /* made by a helper for its callers: they report it */
+    int alias;                /* a C++ member bound to a caller's socket: only its own
+                               * sends, receives and late options are judged here */
+    char maker[AU_NAME_MAX];  /* the helper that made it, "" when none */
 } au_socket_t;
 
 typedef struct au_finding {
@@ -465,6 +505,7 @@ typedef struct au_finding {
     long socket;              /* index into the result's sockets, -1 none */
     int suppressed;
     char *justification;
+    unsigned char ctx[AU_FP_BYTES]; /* the context of its line (fingerprint.c) */
     unsigned char fp_base[AU_FP_BYTES]; /* rule, file, function, socket, line text */
     char fingerprint[AU_FP_BYTES * 2 + 1]; /* fp_base and the occurrence, hex */
 } au_finding_t;
@@ -494,6 +535,8 @@ typedef struct au_result {
     size_t nhelpers, cap_helpers;
     au_callsite_t *calls;     /* calls that may reach a helper */
     size_t ncalls, cap_calls;
+    au_pending_t *pending;    /* events naming no socket of their file */
+    size_t npending, cap_pending;
     const char *baseline_file; /* NULL without --baseline */
     size_t baselined;         /* findings left out: in the baseline */
 } au_result_t;
@@ -506,6 +549,10 @@ int au_result_error(au_result_t *r, const char *fmt, ...)
 size_t au_result_count(const au_result_t *r, au_sev_t sev);
 size_t au_result_count_exact(const au_result_t *r, au_sev_t sev);
 size_t au_result_suppressed(const au_result_t *r);
+/* Hidden sockets left out, the others grouped by file: those made while
+ * the file was read first, in their order, then those helpers made for it
+ * (from tree_first on) by line; findings' socket indices follow. */
+void au_result_sort_sockets(au_result_t *r, size_t tree_first);
 /* Sorts findings by file, line, column, rule. */
 void au_result_sort(au_result_t *r);
 /* Once every path is scanned: sorts the findings and completes their
@@ -523,6 +570,11 @@ void au_fp_file(au_result_t *r, size_t fi, au_file_t *f, size_t first, size_t fi
 void au_fp_base(const au_result_t *r, au_finding_t *x, const unsigned char ctx[AU_FP_BYTES]);
 /* Records the function or class n starts, when it has a name. */
 void au_fp_span(au_file_t *f, TSNode n);
+/* The context of line `line` of file fi for a finding made once the run
+ * is read: that of a finding [0, nfindings), call or kept event there;
+ * zeros when none is known. */
+void au_fp_line_ctx(const au_result_t *r, size_t nfindings, size_t fi, unsigned line,
+                    unsigned char out[AU_FP_BYTES]);
 /* Numbers equal fp_base in (sorted) order and writes each fingerprint. */
 void au_fp_finish(au_result_t *r);
 
@@ -533,10 +585,18 @@ void au_helpers_call(au_file_t *f, const au_call_t *c);
 /* Whether function fn passes one of its parameters to a call (by its
  * text): only then can it be a link in a chain of helpers. */
 int au_helpers_may_chain(const au_file_t *f, TSNode fn);
+/* `: sock_(s)`, a C++ member initialised from a variable. */
+void au_helpers_member(au_file_t *f, TSNode n);
+/* `Worker w(rep);`, `Worker w{rep};`, `new Worker(rep)`: a constructor's call. */
+void au_helpers_construct(au_file_t *f, TSNode n);
+/* Whether n names a parameter of the function being walked. */
+int au_helpers_is_param(au_file_t *f, TSNode n);
 /* The file's helpers and calls into r (sockets [first, r->nsockets)). */
 void au_helpers_file(au_result_t *r, size_t fi, au_file_t *f, size_t first);
-/* Once every file is read: helper chains, and each call that hands a
- * socket to a helper as a send or receive on it. */
+/* Once every file is read: helper chains; each call's variable that a
+ * helper made as a socket of the caller's file (with the caller's events
+ * on it); options helpers set on the caller's socket; each call that hands
+ * a socket to a helper as a send or receive on it. */
 void au_helpers_tree(au_result_t *r);
 
 /* ---- --baseline (baseline.c) ------------------------------------------------ */
@@ -573,6 +633,14 @@ long au_model_resolve(const au_result_t *r, size_t first, const au_event_t *e);
 /* The same among the sockets [first, end). */
 long au_model_resolve_in(const au_result_t *r, size_t first, size_t end,
                          const au_event_t *e);
+/* The same among the sockets [first, r->nsockets) of file fi. */
+long au_model_resolve_file(const au_result_t *r, size_t first, size_t fi,
+                           const au_event_t *e);
+/* Event e (an option, bind/connect, send/receive, zg_harden) applied to s. */
+void au_model_apply(au_socket_t *s, const au_event_t *e);
+/* After au_model_apply: what s needs, and which of its sends and
+ * receives can wait forever, judged again. */
+void au_model_judge(au_socket_t *s);
 /* A zeroed send/receive appended to s, or NULL when memory ran out. */
 au_io_t *au_socket_new_io(au_socket_t *s);
 /* Whether a send (or receive) on s can wait forever: no timeout, and not a
@@ -582,6 +650,11 @@ int au_io_can_block(const au_socket_t *s, int send);
  * (ctx: the fingerprint context of its line). */
 void au_blocking_finding(au_result_t *r, long si, const au_io_t *io,
                          const unsigned char ctx[AU_FP_BYTES]);
+/* The rules of each socket si with redo[si] set run again, once helpers
+ * of other files have changed it (au_helpers_tree), its earlier findings
+ * replaced; the findings of sockets hidden (made by a helper for its
+ * callers) removed. */
+void au_findings_again(au_result_t *r, const unsigned char *redo);
 /* Runs every rule over the file's sockets [first, r->nsockets) and its
  * events. */
 void au_findings_run(au_result_t *r, size_t fi, const au_file_t *f, size_t first);

@@ -198,16 +198,62 @@ static void auth_rules(au_result_t *r, long si, const au_socket_t *s)
 static void socket_rules(au_result_t *r, long si)
 {
     const au_socket_t *s = &r->sockets[si];
+    blocking_rule(r, si, s);
+    late_rule(r, si, s);
+    if (s->alias)
+        return; /* the caller's socket: judged where it is made */
     hwm_rule(r, si, s);
     if (!s->managed) {
         timeout_rule(r, si, s);
         single_rule(r, si, s, AU_M_MAXMSGSIZE, AU_R_MAXMSGSIZE_NOT_SET, "MAXMSGSIZE");
         single_rule(r, si, s, AU_M_LINGER, AU_R_LINGER_NOT_SET, "LINGER");
     }
-    blocking_rule(r, si, s);
-    late_rule(r, si, s);
     curve_rule(r, si, s);
     auth_rules(r, si, s);
+}
+
+/* The rules socket_rules runs: what changes when a helper changes the socket. */
+static int socket_rule(au_rule_t rule)
+{
+    switch (rule) {
+    case AU_R_HWM_NOT_SET: case AU_R_TIMEOUT_NOT_SET: case AU_R_MAXMSGSIZE_NOT_SET:
+    case AU_R_LINGER_NOT_SET: case AU_R_BLOCKING_NO_TIMEOUT: case AU_R_OPTION_AFTER_ATTACH:
+    case AU_R_TCP_BIND_ALL: case AU_R_CURVE_MISSING: case AU_R_CURVE_NO_AUTH:
+    case AU_R_PICKLE_UNAUTH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void au_findings_again(au_result_t *r, const unsigned char *redo)
+{
+    size_t old = r->nfindings;
+    for (size_t si = 0; si < r->nsockets; si++) {
+        if (!redo[si] || r->sockets[si].hidden)
+            continue;
+        au_model_judge(&r->sockets[si]);
+        size_t n = r->nfindings;
+        socket_rules(r, (long)si);
+        for (size_t i = n; i < r->nfindings; i++) {
+            unsigned char ctx[AU_FP_BYTES];
+            au_fp_line_ctx(r, old, r->findings[i].file, r->findings[i].line, ctx);
+            au_fp_base(r, &r->findings[i], ctx);
+            au_supp_apply_late(r, &r->findings[i]);
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        au_finding_t *x = &r->findings[i];
+        const au_socket_t *s = x->socket >= 0 ? &r->sockets[x->socket] : NULL;
+        if (s && (s->hidden || (i < old && redo[x->socket] && socket_rule(x->rule)))) {
+            free(x->message);
+            free(x->justification);
+            continue;
+        }
+        r->findings[k++] = *x;
+    }
+    r->nfindings = k;
 }
 
 /* ---- findings wherever they occur ------------------------------------------------------- */

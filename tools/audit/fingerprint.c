@@ -143,11 +143,37 @@ void au_fp_base(const au_result_t *r, au_finding_t *x, const unsigned char ctx[A
     hash_str(&st, var, strlen(var));
     crypto_generichash_update(&st, ctx, AU_FP_BYTES);
     crypto_generichash_final(&st, x->fp_base, sizeof x->fp_base);
+    memcpy(x->ctx, ctx, AU_FP_BYTES);
+}
+
+void au_fp_line_ctx(const au_result_t *r, size_t nfindings, size_t fi, unsigned line,
+                    unsigned char out[AU_FP_BYTES])
+{
+    for (size_t i = 0; i < nfindings && i < r->nfindings; i++)
+        if (r->findings[i].file == fi && r->findings[i].line == line) {
+            memcpy(out, r->findings[i].ctx, AU_FP_BYTES);
+            return;
+        }
+    for (size_t i = 0; i < r->ncalls; i++)
+        if (r->calls[i].file == fi && r->calls[i].line == line) {
+            memcpy(out, r->calls[i].ctx, AU_FP_BYTES);
+            return;
+        }
+    for (size_t i = 0; i < r->npending; i++)
+        if (r->pending[i].file == fi && r->pending[i].ev.line == line) {
+            memcpy(out, r->pending[i].ctx, AU_FP_BYTES);
+            return;
+        }
+    memset(out, 0, AU_FP_BYTES);
 }
 
 void au_fp_file(au_result_t *r, size_t fi, au_file_t *f, size_t first, size_t first_call)
 {
-    if (first >= r->nfindings && first_call >= r->ncalls && !f->nsupp)
+    size_t first_pending = r->npending;
+    while (first_pending > 0 && r->pending[first_pending - 1].file == fi)
+        first_pending--;
+    if (first >= r->nfindings && first_call >= r->ncalls && !f->nsupp &&
+        first_pending == r->npending)
         return;
     size_t nls = 0;
     uint32_t *ls = line_starts(f, &nls);
@@ -163,6 +189,8 @@ void au_fp_file(au_result_t *r, size_t fi, au_file_t *f, size_t first, size_t fi
         context(f, ls, nls, r->calls[i].line, r->calls[i].ctx);
     for (size_t i = 0; i < f->nsupp; i++)
         context(f, ls, nls, f->supp[i].end_line, f->supp[i].ctx);
+    for (size_t i = first_pending; i < r->npending; i++)
+        context(f, ls, nls, r->pending[i].ev.line, r->pending[i].ctx);
     free(ls);
 }
 

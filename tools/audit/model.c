@@ -7,9 +7,10 @@
  * Resolution is by name, nearest first: the same variable in the same
  * function, then a file-level one, then a member (`self.sock`, `a->zap`,
  * a C++ member initialised in a constructor) from any function. A plain
- * local name never reaches into another function: a socket passed as a
- * parameter is outside what the audit can follow, and is left alone rather
- * than guessed at.
+ * local name never reaches into another function. An event that names no
+ * socket of its file is kept for the run (r->pending): once every file is
+ * read, helpers.c resolves it to a socket a helper made, and a socket
+ * passed as a parameter is followed through the helpers it is given to.
  */
 #include "audit.h"
 
@@ -53,12 +54,16 @@ static int match_rank(const au_socket_t *s, const au_event_t *e)
     return 0;
 }
 
-static long resolve(const au_result_t *r, size_t first, size_t end, const au_event_t *e)
+/* Among the sockets [first, end) of file fi (any file when fi is -1). */
+static long resolve(const au_result_t *r, size_t first, size_t end, long fi,
+                    const au_event_t *e)
 {
     long best = -1;
     int best_rank = 0;
     for (size_t i = first; i < end && i < r->nsockets; i++) {
         const au_socket_t *s = &r->sockets[i];
+        if (fi >= 0 && s->file != (size_t)fi)
+            continue;
         int rank = match_rank(s, e);
         if (rank == 0 || rank < best_rank)
             continue;
@@ -136,7 +141,8 @@ static void add_io(au_io_t **arr, size_t *n, const au_event_t *e, const char *ca
         return;
     *arr = io;
     io[*n] = (au_io_t){.line = e->line, .col = e->col, .send = e->send,
-                       .blocking = !e->nonblocking, .pickle = e->pickle};
+                       .nowait = e->nonblocking, .blocking = !e->nonblocking,
+                       .pickle = e->pickle};
     snprintf(io[*n].call, sizeof io->call, "%s", call);
     (*n)++;
 }
@@ -459,7 +465,7 @@ int au_io_can_block(const au_socket_t *s, int send)
 static void blocking(au_socket_t *s)
 {
     for (size_t i = 0; i < s->nio; i++)
-        s->io[i].blocking = s->io[i].blocking && au_io_can_block(s, s->io[i].send);
+        s->io[i].blocking = !s->io[i].nowait && au_io_can_block(s, s->io[i].send);
 }
 
 static void finish(au_socket_t *s, const au_file_t *f, const char *ctx,
@@ -492,12 +498,8 @@ static void harden(au_socket_t *s, const au_event_t *e)
     snprintf(s->zname, sizeof s->zname, "%s", e->zname);
 }
 
-static void apply_event(au_result_t *r, size_t first, const au_event_t *e)
+void au_model_apply(au_socket_t *s, const au_event_t *e)
 {
-    long i = resolve(r, first, r->nsockets, e);
-    if (i < 0)
-        return;
-    au_socket_t *s = &r->sockets[i];
     switch (e->kind) {
     case AU_EV_OPTION: socket_option(s, e); break;
     case AU_EV_ATTACH: add_endpoint(s, e); break;
@@ -505,6 +507,38 @@ static void apply_event(au_result_t *r, size_t first, const au_event_t *e)
     case AU_EV_HARDEN: harden(s, e); break;
     default: break;
     }
+}
+
+void au_model_judge(au_socket_t *s)
+{
+    needs(s);
+    blocking(s);
+}
+
+/* Kept for the run: it may name a socket a helper of another file made. */
+static void add_pending(au_result_t *r, size_t fi, const au_event_t *e)
+{
+    if (!e->var[0] || e->kind == AU_EV_SOCKET || e->kind > AU_EV_HARDEN ||
+        e->kind == AU_EV_CONTEXT || e->kind == AU_EV_CTX_OPTION ||
+        e->kind == AU_EV_PROC_OPTION)
+        return;
+    au_pending_t *p = au_grow(r->pending, &r->cap_pending, r->npending, sizeof *p);
+    if (!p)
+        return; /* out of memory: the event is not followed */
+    r->pending = p;
+    memset(&p[r->npending], 0, sizeof *p);
+    p[r->npending].file = fi;
+    p[r->npending].ev = *e;
+    r->npending++;
+}
+
+static void apply_event(au_result_t *r, size_t fi, size_t first, const au_event_t *e)
+{
+    long i = resolve(r, first, r->nsockets, -1, e);
+    if (i < 0)
+        add_pending(r, fi, e);
+    else
+        au_model_apply(&r->sockets[i], e);
 }
 
 size_t au_model_build(au_result_t *r, size_t fi, const au_file_t *f,
@@ -516,7 +550,7 @@ size_t au_model_build(au_result_t *r, size_t fi, const au_file_t *f,
             break;
     for (size_t i = 0; i < f->nev; i++)
         if (f->ev[i].kind != AU_EV_SOCKET)
-            apply_event(r, first, &f->ev[i]);
+            apply_event(r, fi, first, &f->ev[i]);
     size_t k = first;
     for (size_t i = 0; i < f->nev && k < r->nsockets; i++)
         if (f->ev[i].kind == AU_EV_SOCKET)
@@ -526,11 +560,17 @@ size_t au_model_build(au_result_t *r, size_t fi, const au_file_t *f,
 
 long au_model_resolve(const au_result_t *r, size_t first, const au_event_t *e)
 {
-    return resolve(r, first, r->nsockets, e);
+    return resolve(r, first, r->nsockets, -1, e);
 }
 
 long au_model_resolve_in(const au_result_t *r, size_t first, size_t end,
                          const au_event_t *e)
 {
-    return resolve(r, first, end, e);
+    return resolve(r, first, end, -1, e);
+}
+
+long au_model_resolve_file(const au_result_t *r, size_t first, size_t fi,
+                           const au_event_t *e)
+{
+    return resolve(r, first, r->nsockets, (long)fi, e);
 }

@@ -66,8 +66,10 @@ static void socket_call(au_file_t *f, const au_call_t *c, TSNode type_arg,
     au_text(f, type_arg, text, sizeof text);
     int type = au_type_from_name(tname, strlen(tname));
     /* socket.socket(AF_INET) is not ZeroMQ: a type must be readable, or
-     * the factory a context this file made */
-    if (type < 0 && strncmp(text, "zmq.", 4) != 0 && !known_context(f, ctx))
+     * the factory a context this file made, or a helper's context and type
+     * parameters (`def make(ctx, kind): return ctx.socket(kind)`) */
+    if (type < 0 && strncmp(text, "zmq.", 4) != 0 && !known_context(f, ctx) &&
+        !(strcmp(ctx, "socket") != 0 && au_helpers_is_param(f, type_arg)))
         return;
     au_event_t *e = au_ev_socket(f, AU_API_PYZMQ, c, type);
     if (e)

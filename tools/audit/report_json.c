@@ -56,6 +56,8 @@ static void socket_obj(FILE *out, const au_result_t *r, const au_socket_t *s, in
     cli_json_string(out, s->var[0] ? s->var : NULL);
     fputs(",\n      \"zguard_name\": ", out);
     cli_json_string(out, s->managed && s->zname[0] ? s->zname : NULL);
+    fputs(",\n      \"made_by\": ", out);
+    cli_json_string(out, s->maker[0] ? s->maker : NULL);
     fprintf(out, ",\n      \"managed_by_zguard\": %s,\n      \"mitigations\": {\n",
             s->managed ? "true" : "false");
     for (int m = 0; m < AU_M_COUNT; m++)

@@ -117,10 +117,11 @@ void au_report_lines(FILE *out, const au_result_t *r, const au_report_opts_t *o)
 
 static void socket_block(FILE *out, const au_result_t *r, const au_socket_t *s, int color)
 {
-    fprintf(out, "%s%s:%u: %s socket '%s'%s (%s, %s%s%s)\n", color ? C_BOLD : "",
+    fprintf(out, "%s%s:%u: %s socket '%s'%s (%s, %s%s%s%s%s%s)\n", color ? C_BOLD : "",
             r->files[s->file].path, s->line, au_type_name(s->type), s->var,
             color ? C_RESET : "", au_lang_name(s->lang), au_api_name(s->api),
-            s->zname[0] ? ", zguard name " : "", s->zname);
+            s->zname[0] ? ", zguard name " : "", s->zname,
+            s->maker[0] ? ", made by " : "", s->maker, s->maker[0] ? "()" : "");
     static const char *const names[AU_M_COUNT] = {"SNDHWM", "RCVHWM", "SNDTIMEO",
         "RCVTIMEO", "MAXMSGSIZE", "LINGER", "CURVE", "authentication"};
     for (int m = 0; m < AU_M_COUNT; m++) {

@@ -25,6 +25,7 @@ void au_result_destroy(au_result_t **r)
     }
     free(x->helpers);
     free(x->calls);
+    free(x->pending);
     for (size_t i = 0; i < x->nsockets; i++) {
         free(x->sockets[i].ep);
         free(x->sockets[i].io);
@@ -158,4 +159,65 @@ void au_result_finish(au_result_t *r)
     au_supp_judge(r);
     au_result_sort(r);
     au_fp_finish(r);
+}
+
+typedef struct sock_ref {
+    const au_result_t *r;
+    size_t index, tree_first;
+} sock_ref_t;
+
+static int cmp_sockets(const void *a, const void *b)
+{
+    const sock_ref_t *x = a, *y = b;
+    const au_socket_t *s = &x->r->sockets[x->index], *t = &y->r->sockets[y->index];
+    int xt = x->index >= x->tree_first, yt = y->index >= y->tree_first;
+    if (s->file != t->file)
+        return s->file < t->file ? -1 : 1;
+    if (xt != yt)
+        return xt - yt;
+    if (xt && s->line != t->line)
+        return s->line < t->line ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void au_result_sort_sockets(au_result_t *r, size_t tree_first)
+{
+    size_t n = r->nsockets;
+    sock_ref_t *refs = n ? malloc(n * sizeof *refs) : NULL;
+    long *to = n ? malloc(n * sizeof *to) : NULL;
+    au_socket_t *out = n ? malloc(n * sizeof *out) : NULL;
+    if (!refs || !to || !out) { /* out of memory: left as they are */
+        free(refs);
+        free(to);
+        free(out);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        refs[i] = (sock_ref_t){r, i, tree_first};
+    qsort(refs, n, sizeof *refs, cmp_sockets);
+    size_t k = 0;
+    for (size_t i = 0; i < r->nfiles; i++)
+        r->files[i].sockets = 0;
+    for (size_t i = 0; i < n; i++) {
+        au_socket_t *s = &r->sockets[refs[i].index];
+        to[refs[i].index] = -1;
+        if (s->hidden) {
+            free(s->ep);
+            free(s->io);
+            free(s->late);
+            continue;
+        }
+        to[refs[i].index] = (long)k;
+        r->files[s->file].sockets++;
+        out[k++] = *s;
+    }
+    for (size_t i = 0; i < r->nfindings; i++)
+        if (r->findings[i].socket >= 0)
+            r->findings[i].socket = to[r->findings[i].socket];
+    free(r->sockets);
+    r->sockets = out;
+    r->nsockets = k;
+    r->cap_sockets = n;
+    free(refs);
+    free(to);
 }

@@ -413,6 +413,24 @@ static void python_assignment(au_file_t *f, TSNode n)
     au_rec_pyzmq_assign(f, n);
 }
 
+/* `return s;`, `return zmq_socket(...);`: the function may be a helper
+ * that makes its callers' sockets (helpers.c). */
+static void returned(au_file_t *f, TSNode n)
+{
+    TSNode x = ts_node_named_child(n, 0);
+    if (!f->scope || ts_node_is_null(x))
+        return;
+    au_ret_t ret = {.scope = f->scope, .pos = ts_node_start_byte(x)};
+    if (!au_var(f, x, ret.var, sizeof ret.var) &&
+        !au_is(x, "call_expression") && !au_is(x, "call"))
+        return;
+    au_ret_t *rs = au_grow(f->rets, &f->cap_rets, f->nrets, sizeof *rs);
+    if (!rs)
+        return;
+    f->rets = rs;
+    f->rets[f->nrets++] = ret;
+}
+
 static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
 {
     const char *t = ts_node_type(n);
@@ -425,6 +443,7 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
             au_helpers_func(f, n);
         } else if (strcmp(t, "field_initializer") == 0) {
             au_rec_cppzmq_decl(f, n);
+            au_helpers_member(f, n);
         }
         break;
     case 'i':
@@ -454,20 +473,28 @@ static void enter(au_file_t *f, walk_t *w, TSNode n, uint32_t depth)
             au_rec_cppzmq_decl(f, n);
         break;
     case 'd':
-        if (strcmp(t, "declaration") == 0 && f->lang == AU_LANG_CPP)
+        if (strcmp(t, "declaration") == 0 && f->lang == AU_LANG_CPP) {
             au_rec_cppzmq_decl(f, n);
+            au_helpers_construct(f, n);
+        }
         break;
     case 's':
         if (strcmp(t, "struct_specifier") == 0 && f->lang == AU_LANG_CPP)
             au_fp_span(f, n);
         break;
     case 'n':
-        if (strcmp(t, "new_expression") == 0)
+        if (strcmp(t, "new_expression") == 0) {
             au_rec_cppzmq_decl(f, n);
+            au_helpers_construct(f, n);
+        }
         break;
     case 'p':
         if (strcmp(t, "preproc_def") == 0)
             c_define(f, n);
+        break;
+    case 'r':
+        if (strcmp(t, "return_statement") == 0)
+            returned(f, n);
         break;
     case 'a':
         if (strcmp(t, "assignment") == 0 || strcmp(t, "augmented_assignment") == 0)
@@ -624,9 +651,14 @@ static int mentions_zeromq(const char *text, size_t len, au_lang_t lang)
     /* pyzmq's authenticators, imported by name: `auth = ThreadAuthenticator(ctx)` */
     if (memmem(text, len, "Authenticator", 13))
         return 1;
-    /* a Python helper: `def recv_frames(sock): return sock.recv_multipart()` */
-    return lang == AU_LANG_PYTHON &&
-           (memmem(text, len, ".recv", 5) || memmem(text, len, ".send", 5));
+    /* a Python helper: `def recv_frames(sock): return sock.recv_multipart()`,
+     * `def no_waiting(sock): sock.rcvtimeo = 2000` */
+    static const char *const py_marks[] = {".recv", ".send", "hwm", "timeo", ".linger",
+                                           "maxmsgsize", ".curve_", ".plain_", "zap_domain"};
+    for (size_t i = 0; lang == AU_LANG_PYTHON && i < sizeof py_marks / sizeof py_marks[0]; i++)
+        if (memmem(text, len, py_marks[i], strlen(py_marks[i])))
+            return 1;
+    return 0;
 }
 
 int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
@@ -665,6 +697,7 @@ int au_scan_text(au_engine_t *e, au_result_t *r, const char *name,
     free(f.spans);
     free(f.funcs);
     free(f.calls);
+    free(f.rets);
     ts_tree_delete(tree);
     return 0;
 }
