@@ -13,7 +13,8 @@ import unittest
 
 ZGUARD = None
 
-ROWS = ["flood", "slow-consumer", "eavesdrop", "two-gates", "tamper",
+ROWS = ["flood", "slow-consumer", "eavesdrop", "two-gates", "zguard-run",
+        "tamper",
         "unknown-key",
         "plaintext", "wrong-server-key", "oversized", "slow-handshake",
         "connection-flood", "handshake-storm", "dead-peer", "libzmq",
@@ -54,6 +55,14 @@ class Demo(unittest.TestCase):
         v = by_id["two-gates"]["values"]
         self.assertEqual((v["answered"], v["plaintext_found"]), (20, 0))
         self.assertGreater(v["captured_bytes"], 0)
+        v = by_id["zguard-run"]["values"]
+        self.assertEqual((v["answered"], v["plaintext_found"]), (20, 0))
+        self.assertGreater(v["captured_bytes"], 0)
+        self.assertEqual((v["stranger_answers"], v["stranger_refusal_logged"]), (0, 1))
+        self.assertEqual((v["plaintext_client_answers"], v["plaintext_refusal_logged"]),
+                         (0, 1))
+        self.assertEqual(v["control_answered"], 20)
+        self.assertGreaterEqual(v["control_plaintext_found"], 20)
         v = by_id["tamper"]["values"]
         self.assertEqual((v["altered_delivered"], v["tampered_delivered"]), (0, 0))
         self.assertGreaterEqual(v["crypto_failures"], 1)

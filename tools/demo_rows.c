@@ -423,6 +423,140 @@ static void two_gates(demo_t *d, demo_row_t *r)
     row_value(r, "plaintext_found", (double)seen);
 }
 
+/* ---- unchanged programs under zguard run ---------------------------------------- */
+
+#define RUN_REQUESTS "20"
+
+/* The example client's last line: the requests it got answered, or -1. */
+static long client_answered(demo_proc_t *p, int timeout_ms)
+{
+    char line[DEMO_LINE_MAX];
+    long ok = -1;
+    if (peer_result(p, "done ok=", timeout_ms, line, sizeof line) != 0 ||
+        sscanf(line, "done ok=%ld", &ok) != 1)
+        ok = -1;
+    proc_stop(p, SIGTERM, 2000);
+    return ok;
+}
+
+/* The example client (under zguard run with `policy`, or as it is when
+ * NULL) through a recording relay in front of `to`: requests answered,
+ * or -1; how often text is in the recording into *seen (-1 unread). */
+static long run_relayed(demo_t *d, const char *name, const char *to,
+                        const char *policy, const char *text, long *seen,
+                        long *size)
+{
+    char capture[DEMO_PATH_MAX + 16], ep[64], proc_name[48];
+    snprintf(capture, sizeof capture, "%s/%s.bin", d->dir, name);
+    snprintf(proc_name, sizeof proc_name, "%s-client", name);
+    demo_proc_t relay, client;
+    long ok = -1;
+    *seen = *size = -1;
+    if (relay_start(d, name, to, capture, &relay, ep, sizeof ep) != 0)
+        return -1;
+    if (demo_run_start(d, &client, proc_name, policy, d->client_bin,
+                       "--connect", ep, "--count", RUN_REQUESTS, "--text",
+                       text, NULL) == 0)
+        ok = client_answered(&client, 15000);
+    proc_stop(&relay, SIGTERM, 2000);
+    *seen = count_in_file(capture, text, size);
+    return ok;
+}
+
+/* The example service (under zguard run with `policy`, or as it is), bound
+ * to a loopback port: its endpoint into ep. 0, or -1 (stopped). */
+static int run_service(demo_t *d, demo_proc_t *svc, const char *name,
+                       const char *policy, char *ep, size_t cap)
+{
+    char line[DEMO_LINE_MAX];
+    if (demo_run_start(d, svc, name, policy, d->service_bin, "--bind",
+                       "tcp://127.0.0.1:*", NULL) != 0 ||
+        proc_wait_for(svc, "ready tcp://", 10000, line, sizeof line) != 1) {
+        proc_stop(svc, SIGTERM, 2000);
+        return -1;
+    }
+    snprintf(ep, cap, "%s", strstr(line, "tcp://"));
+    return 0;
+}
+
+/* A client the protected service must refuse: its answers (-1: did not
+ * run), and whether the service logged `refusal` (within 5 s) into
+ * *logged. A client that waits forever (no zguard run) is stopped once
+ * the refusal is logged. */
+static long run_refused(demo_t *d, demo_proc_t *svc, const char *name,
+                        const char *policy, const char *ep, const char *refusal,
+                        bool *logged)
+{
+    char line[DEMO_LINE_MAX];
+    demo_proc_t client;
+    *logged = false;
+    if (demo_run_start(d, &client, name, policy, d->client_bin, "--connect",
+                       ep, "--text", "let-me-in", NULL) != 0)
+        return -1;
+    *logged = proc_wait_for(svc, refusal, 5000, line, sizeof line) == 1;
+    if (!policy)
+        kill(client.pid, SIGTERM); /* no timeout of its own */
+    return client_answered(&client, DEMO_RUN_RCVTIMEO_MS + 3000);
+}
+
+/* Two unchanged plaintext programs, the example service and client, under
+ * zguard run with a CURVE policy each: answered, a relay between them
+ * reads nothing; a client with a key outside the allowlist and a client
+ * not under zguard run get nothing; the same two programs without zguard
+ * run, through the same kind of relay, show what it would read. */
+static void zguard_run(demo_t *d, demo_row_t *r)
+{
+    char text[64], sp[DEMO_PATH_MAX], ap[DEMO_PATH_MAX], xp[DEMO_PATH_MAX];
+    char ep[128], cep[128];
+    card_number(text, sizeof text);
+    long seen = -1, size = -1, cseen = -1, csize = -1, answered = -1,
+         canswered = -1, stranger = -1, plain = -1;
+    bool deny_logged = false, mech_logged = false;
+    demo_proc_t svc;
+    if (demo_run_policy(d, NULL, sp, sizeof sp) != 0 ||
+        demo_run_policy(d, "alice", ap, sizeof ap) != 0 ||
+        demo_run_policy(d, "stranger", xp, sizeof xp) != 0) {
+        row_set(r, false, "could not write the policies in %s", d->dir);
+        return;
+    }
+    if (run_service(d, &svc, "run-service", sp, ep, sizeof ep) == 0) {
+        answered = run_relayed(d, "run-relay", ep, ap, text, &seen, &size);
+        stranger = run_refused(d, &svc, "run-stranger", xp, ep,
+                               "reason=unknown key", &deny_logged);
+        plain = run_refused(d, &svc, "run-plaintext", NULL, ep, "(mechanism ",
+                            &mech_logged);
+        proc_stop(&svc, SIGTERM, 3000);
+    }
+    if (run_service(d, &svc, "run-control-service", NULL, cep, sizeof cep) == 0) {
+        canswered = run_relayed(d, "run-control", cep, NULL, text, &cseen, &csize);
+        proc_stop(&svc, SIGTERM, 3000);
+    }
+    bool pass = answered == atol(RUN_REQUESTS) && seen == 0 && size > 0 &&
+                stranger == 0 && deny_logged && plain == 0 && mech_logged &&
+                canswered == atol(RUN_REQUESTS) && cseen >= atol(RUN_REQUESTS);
+    row_set(r, pass,
+            "the example service and client, no CURVE in their code, each "
+            "under zguard run with its policy: %ld of %s answered; a relay "
+            "between them recorded %ld bytes, the card number in them %ld "
+            "times; a client whose key is in no allowlist got %ld answers "
+            "(service log: %s), one not under zguard run (plaintext) %ld "
+            "(%s); control, both without zguard run: %ld answered, the card "
+            "number %ld times",
+            answered, RUN_REQUESTS, size, seen, stranger,
+            deny_logged ? "unknown key" : "NO refusal logged", plain,
+            mech_logged ? "mechanism mismatch" : "NO refusal logged", canswered,
+            cseen);
+    row_value(r, "answered", (double)answered);
+    row_value(r, "captured_bytes", (double)size);
+    row_value(r, "plaintext_found", (double)seen);
+    row_value(r, "stranger_answers", (double)stranger);
+    row_value(r, "stranger_refusal_logged", deny_logged);
+    row_value(r, "plaintext_client_answers", (double)plain);
+    row_value(r, "plaintext_refusal_logged", mech_logged);
+    row_value(r, "control_answered", (double)canswered);
+    row_value(r, "control_plaintext_found", (double)cseen);
+}
+
 /* ---- tampering --------------------------------------------------------------------- */
 
 /* Journal lines carrying `tag`: how many, and how many are not exactly a
@@ -883,6 +1017,8 @@ const demo_threat_t demo_threats[] = {
      "CURVE encryption on every connection", eavesdrop},
     {"two-gates", "clients that cannot speak CURVE, on the network",
      "a client-mode gate: CURVE between two gates", two_gates},
+    {"zguard-run", "programs that cannot change talk plaintext",
+     "zguard run: CURVE, allowlist, timeouts from a policy", zguard_run},
     {"tamper", "tampering in transit (man in the middle)",
      "CURVE authenticated encryption: a MAC per message", tamper},
     {"unknown-key", "unauthorized client (key not allowed)",
