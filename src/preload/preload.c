@@ -373,23 +373,50 @@ ZG_EXPORTED int zmq_connect(void *zsock, const char *endpoint)
 
 /* ---- send and receive: hardened sockets through zguard's paths ---------- */
 
-ZG_EXPORTED int zmq_send(void *zsock, const void *buf, size_t len, int flags)
+/* Every send and receive of the program comes here. The common case, a
+ * hardened socket this thread used lately, is the thread's registry cache
+ * (no call, no lock, no table) and a tail call to zguard's path (io.c's
+ * zg_app_*: counted, the policy's timeouts, messages of revoked keys
+ * dropped). Everything else is out of line, so the common case saves no
+ * registers for it: observe mode (which hardens nothing, so its sockets
+ * are never in the cache), the registry's table, and sockets zguard does
+ * not know (left alone, or of a context made before a fork), which go to
+ * libzmq as they are. */
+
+#define ZG_OUT_OF_LINE __attribute__((noinline))
+
+ZG_OUT_OF_LINE static int send_other(void *zsock, const void *buf,
+                                     size_t len, int flags)
 {
     if (observing)
         return zg_obs_send(zsock, buf, len, flags);
-    if (!zg_registry_get(zsock))
-        return zg_real_zmq_send(zsock, buf, len, flags);
-    return zg_send(zsock, buf, len, flags) == ZG_OK ? (int)len : -1;
+    zg_sock_t *s = zg_registry_miss(zsock);
+    return s ? zg_app_send(s, buf, len, flags)
+             : zg_real_zmq_send(zsock, buf, len, flags);
+}
+
+ZG_EXPORTED int zmq_send(void *zsock, const void *buf, size_t len, int flags)
+{
+    zg_sock_t *s = zg_registry_cached(zsock);
+    return s ? zg_app_send(s, buf, len, flags)
+             : send_other(zsock, buf, len, flags);
+}
+
+ZG_OUT_OF_LINE static int msg_send_other(zmq_msg_t *msg, void *zsock,
+                                         int flags)
+{
+    if (observing)
+        return zg_obs_msg_send(msg, zsock, flags);
+    zg_sock_t *s = zg_registry_miss(zsock);
+    return s ? zg_app_msg_send(s, msg, flags)
+             : zg_real_zmq_msg_send(msg, zsock, flags);
 }
 
 ZG_EXPORTED int zmq_msg_send(zmq_msg_t *msg, void *zsock, int flags)
 {
-    if (observing)
-        return zg_obs_msg_send(msg, zsock, flags);
-    if (!zg_registry_get(zsock))
-        return zg_real_zmq_msg_send(msg, zsock, flags);
-    size_t len = zmq_msg_size(msg);
-    return zg_msg_send(zsock, msg, flags) == ZG_OK ? (int)len : -1;
+    zg_sock_t *s = zg_registry_cached(zsock);
+    return s ? zg_app_msg_send(s, msg, flags)
+             : msg_send_other(msg, zsock, flags);
 }
 
 ZG_EXPORTED int zmq_sendmsg(void *zsock, zmq_msg_t *msg, int flags)
@@ -397,31 +424,38 @@ ZG_EXPORTED int zmq_sendmsg(void *zsock, zmq_msg_t *msg, int flags)
     return zmq_msg_send(msg, zsock, flags);
 }
 
-/* A message from a peer whose key lost access is dropped (and its
- * connection closed): the program waits for the next one. */
-ZG_EXPORTED int zmq_recv(void *zsock, void *buf, size_t len, int flags)
+ZG_OUT_OF_LINE static int recv_other(void *zsock, void *buf, size_t len,
+                                     int flags)
 {
     if (observing)
         return zg_obs_recv(zsock, buf, len, flags);
-    if (!zg_registry_get(zsock))
-        return zg_real_zmq_recv(zsock, buf, len, flags);
-    size_t n = 0;
-    zg_status_t st;
-    while ((st = zg_recv(zsock, buf, len, &n, flags)) == ZG_EDENIED)
-        ;
-    return st == ZG_OK || st == ZG_ETRUNCATED ? (int)n : -1;
+    zg_sock_t *s = zg_registry_miss(zsock);
+    return s ? zg_app_recv(s, buf, len, flags)
+             : zg_real_zmq_recv(zsock, buf, len, flags);
+}
+
+ZG_EXPORTED int zmq_recv(void *zsock, void *buf, size_t len, int flags)
+{
+    zg_sock_t *s = zg_registry_cached(zsock);
+    return s ? zg_app_recv(s, buf, len, flags)
+             : recv_other(zsock, buf, len, flags);
+}
+
+ZG_OUT_OF_LINE static int msg_recv_other(zmq_msg_t *msg, void *zsock,
+                                         int flags)
+{
+    if (observing)
+        return zg_obs_msg_recv(msg, zsock, flags);
+    zg_sock_t *s = zg_registry_miss(zsock);
+    return s ? zg_app_msg_recv(s, msg, flags)
+             : zg_real_zmq_msg_recv(msg, zsock, flags);
 }
 
 ZG_EXPORTED int zmq_msg_recv(zmq_msg_t *msg, void *zsock, int flags)
 {
-    if (observing)
-        return zg_obs_msg_recv(msg, zsock, flags);
-    if (!zg_registry_get(zsock))
-        return zg_real_zmq_msg_recv(msg, zsock, flags);
-    zg_status_t st;
-    while ((st = zg_msg_recv(zsock, msg, flags)) == ZG_EDENIED)
-        ;
-    return st == ZG_OK ? (int)zmq_msg_size(msg) : -1;
+    zg_sock_t *s = zg_registry_cached(zsock);
+    return s ? zg_app_msg_recv(s, msg, flags)
+             : msg_recv_other(msg, zsock, flags);
 }
 
 ZG_EXPORTED int zmq_recvmsg(void *zsock, zmq_msg_t *msg, int flags)
