@@ -383,79 +383,36 @@ ZG_EXPORTED int zmq_connect(void *zsock, const char *endpoint)
  * not know (left alone, or of a context made before a fork), which go to
  * libzmq as they are. */
 
-#define ZG_OUT_OF_LINE __attribute__((noinline))
+/* OP's wrapper, zmq_OP, and its out-of-line rest, OP_other. PARAMS name
+ * the socket zsock; APP_ARGS are ARGS with zguard's state s for it. */
+#define WRAP(op, params, args, app_args)                                      \
+    __attribute__((noinline)) static int op##_other params                   \
+    {                                                                         \
+        if (observing)                                                        \
+            return zg_obs_##op args;                                          \
+        zg_sock_t *s = zg_registry_miss(zsock);                               \
+        return s ? zg_app_##op app_args : zg_real_zmq_##op args;              \
+    }                                                                         \
+    ZG_EXPORTED int zmq_##op params                                           \
+    {                                                                         \
+        zg_sock_t *s = zg_registry_cached(zsock);                             \
+        return s ? zg_app_##op app_args : op##_other args;                    \
+    }
 
-ZG_OUT_OF_LINE static int send_other(void *zsock, const void *buf,
-                                     size_t len, int flags)
-{
-    if (observing)
-        return zg_obs_send(zsock, buf, len, flags);
-    zg_sock_t *s = zg_registry_miss(zsock);
-    return s ? zg_app_send(s, buf, len, flags)
-             : zg_real_zmq_send(zsock, buf, len, flags);
-}
+WRAP(send, (void *zsock, const void *buf, size_t len, int flags),
+     (zsock, buf, len, flags), (s, buf, len, flags))
+WRAP(msg_send, (zmq_msg_t * msg, void *zsock, int flags), (msg, zsock, flags),
+     (s, msg, flags))
+WRAP(recv, (void *zsock, void *buf, size_t len, int flags),
+     (zsock, buf, len, flags), (s, buf, len, flags))
+WRAP(msg_recv, (zmq_msg_t * msg, void *zsock, int flags), (msg, zsock, flags),
+     (s, msg, flags))
 
-ZG_EXPORTED int zmq_send(void *zsock, const void *buf, size_t len, int flags)
-{
-    zg_sock_t *s = zg_registry_cached(zsock);
-    return s ? zg_app_send(s, buf, len, flags)
-             : send_other(zsock, buf, len, flags);
-}
-
-ZG_OUT_OF_LINE static int msg_send_other(zmq_msg_t *msg, void *zsock,
-                                         int flags)
-{
-    if (observing)
-        return zg_obs_msg_send(msg, zsock, flags);
-    zg_sock_t *s = zg_registry_miss(zsock);
-    return s ? zg_app_msg_send(s, msg, flags)
-             : zg_real_zmq_msg_send(msg, zsock, flags);
-}
-
-ZG_EXPORTED int zmq_msg_send(zmq_msg_t *msg, void *zsock, int flags)
-{
-    zg_sock_t *s = zg_registry_cached(zsock);
-    return s ? zg_app_msg_send(s, msg, flags)
-             : msg_send_other(msg, zsock, flags);
-}
-
+/* libzmq's older names, which its own definitions pass on through the
+ * exported symbols (so they would reach the wrappers anyway) */
 ZG_EXPORTED int zmq_sendmsg(void *zsock, zmq_msg_t *msg, int flags)
 {
     return zmq_msg_send(msg, zsock, flags);
-}
-
-ZG_OUT_OF_LINE static int recv_other(void *zsock, void *buf, size_t len,
-                                     int flags)
-{
-    if (observing)
-        return zg_obs_recv(zsock, buf, len, flags);
-    zg_sock_t *s = zg_registry_miss(zsock);
-    return s ? zg_app_recv(s, buf, len, flags)
-             : zg_real_zmq_recv(zsock, buf, len, flags);
-}
-
-ZG_EXPORTED int zmq_recv(void *zsock, void *buf, size_t len, int flags)
-{
-    zg_sock_t *s = zg_registry_cached(zsock);
-    return s ? zg_app_recv(s, buf, len, flags)
-             : recv_other(zsock, buf, len, flags);
-}
-
-ZG_OUT_OF_LINE static int msg_recv_other(zmq_msg_t *msg, void *zsock,
-                                         int flags)
-{
-    if (observing)
-        return zg_obs_msg_recv(msg, zsock, flags);
-    zg_sock_t *s = zg_registry_miss(zsock);
-    return s ? zg_app_msg_recv(s, msg, flags)
-             : zg_real_zmq_msg_recv(msg, zsock, flags);
-}
-
-ZG_EXPORTED int zmq_msg_recv(zmq_msg_t *msg, void *zsock, int flags)
-{
-    zg_sock_t *s = zg_registry_cached(zsock);
-    return s ? zg_app_msg_recv(s, msg, flags)
-             : msg_recv_other(msg, zsock, flags);
 }
 
 ZG_EXPORTED int zmq_recvmsg(void *zsock, zmq_msg_t *msg, int flags)
