@@ -58,8 +58,8 @@ class Demo(unittest.TestCase):
         v = by_id["zguard-run"]["values"]
         self.assertEqual((v["answered"], v["plaintext_found"]), (20, 0))
         self.assertGreater(v["captured_bytes"], 0)
-        self.assertEqual((v["stranger_answers"], v["stranger_refusal_logged"]), (0, 1))
-        self.assertEqual((v["plaintext_client_answers"], v["plaintext_refusal_logged"]),
+        self.assertEqual((v["stranger_answers"], v["stranger_refused"]), (0, 1))
+        self.assertEqual((v["plaintext_client_answers"], v["plaintext_client_refused"]),
                          (0, 1))
         self.assertEqual(v["control_answered"], 20)
         self.assertGreaterEqual(v["control_plaintext_found"], 20)

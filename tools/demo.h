@@ -125,7 +125,11 @@ int demo_zmtp_start(demo_t *d, demo_proc_t *p, const char *name,
 /* The policy `zguard run` gives the example service (client NULL) or an
  * example client using key pair CLIENT, written as DIR/run-NAME.policy
  * into path. 0, or -1. */
-int demo_run_policy(demo_t *d, const char *client, char *path, size_t cap);
+int demo_run_policy(demo_t *d, const char *client, int metrics_port,
+                    char *path, size_t cap);
+/* A loopback TCP port free a moment ago (for a program's [metrics]
+ * listen, which it reports nowhere else), or -1. */
+int demo_free_port(void);
 /* Starts an unchanged program with args (NULL-terminated) under `zguard
  * run --policy POLICY`, or as it is when policy is NULL. */
 int demo_run_start(demo_t *d, demo_proc_t *p, const char *name,
@@ -137,6 +141,10 @@ double demo_metric(demo_t *d, const char *name, ...);
  * timeout_ms passes: the value last read; the time it took in *secs. */
 double demo_metric_wait(demo_t *d, double target, int timeout_ms,
                         double *secs, const char *name, ...);
+/* The same two from the metrics endpoint at url (http://H:P). */
+double demo_metric_at(const char *url, const char *name, ...);
+double demo_metric_wait_at(const char *url, double target, int timeout_ms,
+                           double *secs, const char *name, ...);
 
 /* The legitimate client's lines since the last call: counts and round-trip
  * times (ms) of what it got answered. */

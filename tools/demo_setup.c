@@ -20,6 +20,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #define ALICE_INTERVAL "50"
 #define RTT_SAMPLES_MAX 8192
@@ -177,7 +180,7 @@ static int start_service(demo_t *d)
  * REP its key pair, ZAP and the allowlist; a client's REQ its key pair,
  * the service's pinned public key and a receive timeout. */
 static const char run_server_policy[] =
-    "\n[auth]\nallow = %s/allow\n\n"
+    "\n[auth]\nallow = %s/allow\n\n[metrics]\nlisten = 127.0.0.1:%d\n\n"
     "[socket.echo]\ntype = rep\nbind = tcp://127.0.0.1:*\n"
     "curve_keys = %s/keys/service.key\nrcvtimeo = 1h\n"
     "rcvtimeo.rationale = the service waits for requests as long as nobody "
@@ -189,7 +192,8 @@ static const char run_client_policy[] =
     "rcvtimeo.rationale = the echo service answers at once; a client it "
     "refuses gives up\n";
 
-int demo_run_policy(demo_t *d, const char *client, char *path, size_t cap)
+int demo_run_policy(demo_t *d, const char *client, int metrics_port,
+                    char *path, size_t cap)
 {
     char name[64], body[2048], text[4096];
     snprintf(name, sizeof name, "run-%s.policy", client ? client : "service");
@@ -197,7 +201,7 @@ int demo_run_policy(demo_t *d, const char *client, char *path, size_t cap)
     int n = client ? snprintf(body, sizeof body, run_client_policy, d->dir,
                               client, d->dir, DEMO_RUN_RCVTIMEO_MS)
                    : snprintf(body, sizeof body, run_server_policy, d->dir,
-                              d->dir);
+                              metrics_port, d->dir);
     if (n < 0 || (size_t)n >= sizeof body)
         return -1;
     n = snprintf(text, sizeof text, "%s%s", limits_policy, body);
@@ -356,9 +360,24 @@ void demo_teardown(demo_t *d, bool keep)
         remove_tree(d->dir);
 }
 
-/* ---- gate metrics ----------------------------------------------------------------- */
+/* ---- metrics: the gate's, or a program's under zguard run ---------------------------- */
 
-static double metric_va(demo_t *d, const char *name, va_list ap)
+int demo_free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int port = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+                       getsockname(fd, (struct sockaddr *)&a, &len) == 0
+                   ? ntohs(a.sin_port)
+                   : -1;
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static double metric_va(const char *url, const char *name, va_list ap)
 {
     const char *labels[8];
     int n = 0;
@@ -366,7 +385,7 @@ static double metric_va(demo_t *d, const char *name, va_list ap)
         labels[n++] = l;
     labels[n] = NULL;
     char err[256];
-    char *text = cli_http_get(d->metrics, "/metrics", err, sizeof err);
+    char *text = cli_http_get(url, "/metrics", err, sizeof err);
     if (!text)
         return -1;
     double v = cli_metric_sum(text, name, labels);
@@ -378,30 +397,59 @@ double demo_metric(demo_t *d, const char *name, ...)
 {
     va_list ap;
     va_start(ap, name);
-    double v = metric_va(d, name, ap);
+    double v = metric_va(d->metrics, name, ap);
     va_end(ap);
     return v;
 }
 
-double demo_metric_wait(demo_t *d, double target, int timeout_ms,
-                        double *secs, const char *name, ...)
+double demo_metric_at(const char *url, const char *name, ...)
+{
+    va_list ap;
+    va_start(ap, name);
+    double v = metric_va(url, name, ap);
+    va_end(ap);
+    return v;
+}
+
+static double metric_wait_va(const char *url, double target, int timeout_ms,
+                             double *secs, const char *name, va_list ap)
 {
     double t0 = cli_now(), v;
     for (;;) {
-        va_list ap;
-        va_start(ap, name);
-        v = metric_va(d, name, ap);
-        va_end(ap);
+        va_list each;
+        va_copy(each, ap);
+        v = metric_va(url, name, each);
+        va_end(each);
         double at = cli_now();
         if (v >= target || (at - t0) * 1000 >= timeout_ms) {
             if (secs)
                 *secs = at - t0;
             return v;
         }
-        /* the gate exposes counters, not events: read them at 50 Hz */
+        /* metrics are counters, not events: read them at 50 Hz */
         struct timespec gap = {0, 20 * 1000000};
         nanosleep(&gap, NULL);
     }
+}
+
+double demo_metric_wait(demo_t *d, double target, int timeout_ms,
+                        double *secs, const char *name, ...)
+{
+    va_list ap;
+    va_start(ap, name);
+    double v = metric_wait_va(d->metrics, target, timeout_ms, secs, name, ap);
+    va_end(ap);
+    return v;
+}
+
+double demo_metric_wait_at(const char *url, double target, int timeout_ms,
+                           double *secs, const char *name, ...)
+{
+    va_list ap;
+    va_start(ap, name);
+    double v = metric_wait_va(url, target, timeout_ms, secs, name, ap);
+    va_end(ap);
+    return v;
 }
 
 /* ---- alice ------------------------------------------------------------------------ */
