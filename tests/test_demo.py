@@ -11,6 +11,8 @@ import sys
 import tempfile
 import unittest
 
+import test_gate_lib as lib
+
 ZGUARD = None
 
 ROWS = ["flood", "slow-consumer", "eavesdrop", "two-gates", "zguard-run",
@@ -28,6 +30,11 @@ def run(*args, timeout=120, env=None):
     env = dict(env or os.environ)
     env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
                            ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0")
+    # the zguard-run row's programs get libzguard-preload.so: the runtime
+    # goes first (zguard run keeps it there)
+    asan = lib.sanitizer_runtime(ZGUARD)
+    if asan:
+        env["LD_PRELOAD"] = asan
     return subprocess.run([ZGUARD, "demo", *args], capture_output=True,
                           text=True, timeout=timeout, env=env)
 
