@@ -165,6 +165,16 @@ bench_run_fn bench_scen_monitor;    /* bench_scen_monitor.c */
 bench_run_fn bench_scen_handshake;  /* bench_scen_handshake.c */
 bench_run_fn bench_scen_memory;     /* bench_scen_memory.c */
 bench_run_fn bench_scen_preload;    /* bench_scen_preload.c */
+/* The preload scenario's programs, beside zguard-bench (a build tree):
+ * zguard, zguard-bench-app (an unmodified libzmq program: ENDPOINT N SIZE,
+ * prints its rate), libzguard-preload.so, and a policy in env's directory
+ * that hardens both of the app's sockets (NULL mechanism, inproc and tcp).
+ * Dies when one is missing. Shared with `zguard bench instr`. */
+typedef struct bench_preload {
+    char zguard[4096], app[4096], preload[4096], policy[4096];
+} bench_preload_t;
+void bench_preload_find(bench_preload_t *pl, const bench_env_t *env);
+#define BENCH_PRELOAD_SIZE "64"
 /* The memory scenario's receiver, run as `zguard-bench --flood-receiver
  * HWM` in a process of its own. */
 int bench_memory_child(const char *hwm);

@@ -15,6 +15,13 @@
  * Only the measuring thread is counted (--separate-threads): zguard's
  * monitor thread wakes on its own clock, not per message.
  *
+ * A third pair is what `zguard run` costs an unmodified program: the
+ * preload scenario's zguard-bench-app (PUSH -> PULL in one thread, 64 B,
+ * windows of 1,000 in flight), run whole under callgrind for N and 2N
+ * messages, as it is and with libzguard-preload.so and the scenario's
+ * policy in its environment (what `zguard run` sets), both its sockets
+ * hardened; its main thread's difference over N.
+ *
  * (perf stat -e instructions would do without valgrind, where the machine
  * exposes the counter; virtual machines often do not.)
  */
@@ -42,11 +49,15 @@ static const char usage[] =
     "Counts the instructions one 64-byte message costs with raw libzmq and\n"
     "with zguard (inproc PUSH -> PULL, sent and received by one thread), by\n"
     "running this program under valgrind's callgrind with counting switched\n"
-    "on around the measured loops only. Two pairs of contestants,\n"
+    "on around the measured loops only. Three pairs of contestants,\n"
     "  raw / zguard          zmq_send / zmq_recv against zg_send / zg_recv\n"
     "  raw msg / zguard msg  zmq_msg_send / zmq_msg_recv against zg_msg_send\n"
     "                        / zg_msg_recv (each message built with\n"
     "                        zmq_msg_init_size + memcpy, as CZMQ does)\n"
+    "  raw app / zguard run  an unmodified program (zguard-bench-app, the\n"
+    "                        preload scenario's) as it is and under the\n"
+    "                        preload of `zguard run`, both sockets hardened:\n"
+    "                        the whole program for N and 2N messages\n"
     "and a floor: floor_send / floor_recv, a minimal wrapper in this program\n"
     "that finds a socket's state and counts bytes and messages, nothing else\n"
     "(the least any counting wrapper adds, compared with raw).\n"
@@ -54,7 +65,7 @@ static const char usage[] =
     "N, so set-up and each loop's first message do not count. Instruction\n"
     "counts do not depend on the scheduler: the same build gives the same\n"
     "figures on a busy machine. The ratio is raw / zguard (1 means zguard\n"
-    "adds nothing); target >= 0.97 for both pairs.\n"
+    "adds nothing); target >= 0.97 for every pair.\n"
     "\n"
     "options:\n"
     "  --messages N   N, from 1000 to 1000000 (default 20000)\n"
@@ -66,21 +77,32 @@ typedef struct instr_loop instr_loop_t;
 typedef void(loop_fn)(instr_loop_t *l, long n);
 static loop_fn loop_raw, loop_zguard, loop_raw_msg, loop_zguard_msg, loop_floor;
 
+typedef enum instr_app {
+    APP_NONE, /* a loop of this program's, under client requests */
+    APP_RAW,  /* zguard-bench-app, whole */
+    APP_RUN,  /* zguard-bench-app under the preload, whole */
+} instr_app_t;
+
 typedef struct instr_row {
     const char *id, *name, *calls;
     bench_api_t api; /* whose sockets */
-    loop_fn *loop;
+    loop_fn *loop;   /* NULL: the parent runs zguard-bench-app */
+    instr_app_t app;
 } instr_row_t;
 
 /* Pairs, raw first; the floor last, compared with the first raw row. */
 static const instr_row_t rows[] = {
-    {"raw", "raw", "zmq_send / zmq_recv", BENCH_RAW, loop_raw},
-    {"zguard", "zguard", "zg_send / zg_recv", BENCH_ZG, loop_zguard},
+    {"raw", "raw", "zmq_send / zmq_recv", BENCH_RAW, loop_raw, APP_NONE},
+    {"zguard", "zguard", "zg_send / zg_recv", BENCH_ZG, loop_zguard, APP_NONE},
     {"raw-msg", "raw msg", "zmq_msg_send / zmq_msg_recv", BENCH_RAW_MSG,
-     loop_raw_msg},
+     loop_raw_msg, APP_NONE},
     {"zguard-msg", "zguard msg", "zg_msg_send / zg_msg_recv", BENCH_ZG_MSG,
-     loop_zguard_msg},
-    {"floor", "floor", "floor_send / floor_recv", BENCH_RAW, loop_floor},
+     loop_zguard_msg, APP_NONE},
+    {"raw-app", "raw app", "zguard-bench-app", BENCH_RAW, NULL, APP_RAW},
+    {"run-app", "zguard run", "zguard-bench-app, preloaded", BENCH_RAW, NULL,
+     APP_RUN},
+    {"floor", "floor", "floor_send / floor_recv", BENCH_RAW, loop_floor,
+     APP_NONE},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -278,6 +300,8 @@ static int instr_child(long n)
     instr_loop_t l;
     memset(l.payload, BENCH_MARK, sizeof l.payload);
     for (size_t i = 0; i < NROWS; i++) {
+        if (!rows[i].loop)
+            continue; /* the parent runs zguard-bench-app */
         bench_sock_t rx, tx;
         bench_pair_sockets(&pair, rows[i].api, &rx, &tx);
         l.tx = tx.zmq;
@@ -355,7 +379,7 @@ static void read_dumps(const char *dir, long n, instr_counts_t *c)
     }
     closedir(d);
     for (size_t i = 0; i < NROWS; i++)
-        if (c->once[i] <= 0 || c->twice[i] <= 0)
+        if (rows[i].loop && (c->once[i] <= 0 || c->twice[i] <= 0))
             bench_die("callgrind wrote no count for %s (in %s)", rows[i].name,
                       dir);
 }
@@ -371,8 +395,40 @@ static void show_log(const char *dir)
         fclose(f);
 }
 
-/* valgrind --tool=callgrind <this program> --instr-child N, its output and
- * dumps in dir; dies with valgrind's log if it fails. */
+/* valgrind with argv (its output and log in dir), with pl's preload and
+ * policy in the environment when pl is not NULL, the program's standard
+ * output discarded when quiet; dies with valgrind's log if it fails. */
+static void run_valgrind(const char *dir, char *const argv[],
+                         const bench_preload_t *pl, bool quiet)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        bench_die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* what `zguard run --policy P` sets, without zguard itself under
+         * callgrind */
+        if (pl && (setenv("LD_PRELOAD", pl->preload, 1) != 0 ||
+                   setenv("ZGUARD_POLICY", pl->policy, 1) != 0))
+            _exit(126);
+        if (quiet && !freopen("/dev/null", "w", stdout))
+            _exit(126);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            bench_die("waitpid: %s", strerror(errno));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        bench_die("valgrind is needed (Debian: apt-get install valgrind)");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        show_log(dir);
+        bench_die("the measuring run under callgrind failed (its log is "
+                  "above)");
+    }
+}
+
+/* valgrind --tool=callgrind <this program> --instr-child N */
 static void run_child(const char *dir, long n)
 {
     char self[4096], out[600], log[600], count[32];
@@ -393,23 +449,52 @@ static void run_child(const char *dir, long n)
                     INSTR_CHILD_ROLE,
                     count,
                     NULL};
-    pid_t pid = fork();
-    if (pid < 0)
-        bench_die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            bench_die("waitpid: %s", strerror(errno));
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        bench_die("valgrind is needed (Debian: apt-get install valgrind)");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        show_log(dir);
-        bench_die("the measuring run under callgrind failed (its log is "
-                  "above)");
+    run_valgrind(dir, argv, NULL, false);
+}
+
+/* zguard-bench-app for n messages under callgrind, preloaded or not: the
+ * instructions its main thread ran (from start to exit). */
+static double app_count(const char *dir, const bench_preload_t *pl,
+                        bool preload, long n)
+{
+    char path[700], out[sizeof path + 32], log[600], count[32];
+    snprintf(path, sizeof path, "%s/app.%s.%ld", dir, preload ? "run" : "raw", n);
+    snprintf(out, sizeof out, "--callgrind-out-file=%s", path);
+    snprintf(log, sizeof log, "--log-file=%s/valgrind.log", dir);
+    snprintf(count, sizeof count, "%ld", n);
+    char *argv[] = {"valgrind",     "--tool=callgrind",
+                    "--separate-threads=yes",
+                    out,            log,
+                    (char *)pl->app, "inproc://bench-instr",
+                    count,          BENCH_PRELOAD_SIZE,
+                    NULL};
+    run_valgrind(dir, argv, preload ? pl : NULL, true);
+    /* the main thread's part: callgrind appends its number */
+    strncat(path, "-01", sizeof path - strlen(path) - 1);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        bench_die("%s: %s", path, strerror(errno));
+    char line[512];
+    double total = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "totals: ", 8) == 0)
+            total = strtod(line + 8, NULL);
+    fclose(f);
+    if (total <= 0)
+        bench_die("callgrind wrote no count in %s", path);
+    return total;
+}
+
+static void count_apps(bench_env_t *env, long n, instr_counts_t *c)
+{
+    bench_preload_t pl;
+    bench_preload_find(&pl, env);
+    for (size_t i = 0; i < NROWS; i++) {
+        if (rows[i].loop)
+            continue;
+        bool preload = rows[i].app == APP_RUN;
+        c->once[i] = app_count(env->dir, &pl, preload, n);
+        c->twice[i] = app_count(env->dir, &pl, preload, 2 * n);
     }
 }
 
@@ -440,7 +525,9 @@ static void report(const instr_counts_t *c, long n)
     printf("\n(ratio: raw instructions / zguard instructions per message; "
            "extra: zguard's\ninstructions per message beyond raw libzmq's. "
            "floor: a wrapper that only\nfinds the socket's state and counts "
-           "bytes and messages, as zguard does)\n");
+           "bytes and messages, as zguard does; raw app\nand zguard run: the "
+           "whole zguard-bench-app, 1,000 messages in flight, its main\n"
+           "thread's instructions)\n");
 }
 
 /* A message count from 1000 to 1000000, or -1. */
@@ -498,6 +585,7 @@ int bench_instr_main(int argc, char **argv)
     run_child(env->dir, n);
     instr_counts_t c = {0};
     read_dumps(env->dir, n, &c);
+    count_apps(env, n, &c);
     bench_on_die(NULL, NULL);
     bench_env_destroy(&env);
     report(&c, n);

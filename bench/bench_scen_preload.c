@@ -22,10 +22,8 @@
 
 extern char **environ;
 
-#define PRELOAD_SIZE "64"
-
 typedef struct pl_setup {
-    char zguard[4096], app[4096], policy[4096];
+    bench_preload_t pl;
     const char *count;
 } pl_setup_t;
 
@@ -43,32 +41,33 @@ static const char preload_policy[] =
     "[socket.tcp-sink]\ntype = pull\nbind = tcp://*\n"
     "[socket.tcp-source]\ntype = push\nconnect = tcp://*\n";
 
-/* zguard and zguard-bench-app: beside this program (the build tree). */
-static void find_programs(pl_setup_t *s, const bench_env_t *env)
+void bench_preload_find(bench_preload_t *pl, const bench_env_t *env)
 {
     char self[4096];
     if (cli_self_exe(self, sizeof self) != 0)
         bench_die("cannot find this program's path");
     const char *dir = dirname(self);
-    snprintf(s->zguard, sizeof s->zguard, "%s/zguard", dir);
-    snprintf(s->app, sizeof s->app, "%s/zguard-bench-app", dir);
-    if (access(s->zguard, X_OK) != 0 || access(s->app, X_OK) != 0)
-        bench_die("preload: needs zguard and zguard-bench-app beside "
-                  "zguard-bench (a build tree)");
-    snprintf(s->policy, sizeof s->policy, "%s/preload.policy", env->dir);
-    FILE *f = fopen(s->policy, "w");
+    snprintf(pl->zguard, sizeof pl->zguard, "%s/zguard", dir);
+    snprintf(pl->app, sizeof pl->app, "%s/zguard-bench-app", dir);
+    snprintf(pl->preload, sizeof pl->preload, "%s/libzguard-preload.so", dir);
+    if (access(pl->zguard, X_OK) != 0 || access(pl->app, X_OK) != 0 ||
+        access(pl->preload, R_OK) != 0)
+        bench_die("preload: needs zguard, zguard-bench-app and "
+                  "libzguard-preload.so beside zguard-bench (a build tree)");
+    snprintf(pl->policy, sizeof pl->policy, "%s/preload.policy", env->dir);
+    FILE *f = fopen(pl->policy, "w");
     if (!f || fputs(preload_policy, f) < 0 || fclose(f) != 0)
-        bench_die("%s: %s", s->policy, strerror(errno));
+        bench_die("%s: %s", pl->policy, strerror(errno));
 }
 
 /* One run: its printed rate. */
 static double run_app(const pl_setup_t *s, bool preload, const char *ep)
 {
-    char *plain[] = {(char *)s->app, (char *)ep, (char *)s->count,
-                     PRELOAD_SIZE, NULL};
-    char *run[] = {(char *)s->zguard, "run", "--policy", (char *)s->policy,
-                   "--", (char *)s->app, (char *)ep, (char *)s->count,
-                   PRELOAD_SIZE, NULL};
+    char *plain[] = {(char *)s->pl.app, (char *)ep, (char *)s->count,
+                     BENCH_PRELOAD_SIZE, NULL};
+    char *run[] = {(char *)s->pl.zguard, "run", "--policy",
+                   (char *)s->pl.policy, "--", (char *)s->pl.app, (char *)ep,
+                   (char *)s->count, BENCH_PRELOAD_SIZE, NULL};
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0)
         bench_die("pipe: %s", strerror(errno));
@@ -103,7 +102,7 @@ void bench_scen_preload(const bench_cfg_t *cfg, const bench_scenario_t *sc,
 {
     (void)sc;
     pl_setup_t s = {.count = cfg->quick ? "100000" : "1000000"};
-    find_programs(&s, cfg->env);
+    bench_preload_find(&s.pl, cfg->env);
     static const char *const eps[] = {"inproc://bench-preload",
                                       "tcp://127.0.0.1:*"};
     static const char *const names[] = {"inproc", "tcp"};

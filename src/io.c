@@ -149,11 +149,12 @@ ZG_COLD static zg_status_t send_slow(zg_sock_t *s, zmq_msg_t *msg,
     return fail(s, err, classify(s, err));
 }
 
-zg_status_t zg_send(void *zsock, const void *buf, size_t len, int flags)
+/* The calls' bodies, once the state is found: inline in the public calls
+ * (which look it up) and in zg_app_* (zguard run's preload, which has
+ * looked it up already to decide whether the socket is zguard's). */
+static inline __attribute__((always_inline)) zg_status_t
+sock_send(zg_sock_t *s, const void *buf, size_t len, int flags)
 {
-    zg_sock_t *s = zg_registry_find(zsock);
-    if (ZG_UNLIKELY(!s))
-        return not_hardened();
     if (ZG_LIKELY(zmq_send(s->zsock, buf, len, flags | ZMQ_DONTWAIT) >= 0)) {
         sent(s, len, flags);
         return ZG_OK;
@@ -161,17 +162,31 @@ zg_status_t zg_send(void *zsock, const void *buf, size_t len, int flags)
     return send_slow(s, NULL, buf, len, flags);
 }
 
-zg_status_t zg_msg_send(void *zsock, zmq_msg_t *msg, int flags)
+static inline __attribute__((always_inline)) zg_status_t
+sock_msg_send(zg_sock_t *s, zmq_msg_t *msg, int flags)
 {
-    zg_sock_t *s = zg_registry_find(zsock);
-    if (ZG_UNLIKELY(!s))
-        return not_hardened();
     int n = zmq_msg_send(msg, s->zsock, flags | ZMQ_DONTWAIT);
     if (ZG_LIKELY(n >= 0)) {
         sent(s, (size_t)n, flags);
         return ZG_OK;
     }
     return send_slow(s, msg, NULL, zmq_msg_size(msg), flags);
+}
+
+zg_status_t zg_send(void *zsock, const void *buf, size_t len, int flags)
+{
+    zg_sock_t *s = zg_registry_find(zsock);
+    if (ZG_UNLIKELY(!s))
+        return not_hardened();
+    return sock_send(s, buf, len, flags);
+}
+
+zg_status_t zg_msg_send(void *zsock, zmq_msg_t *msg, int flags)
+{
+    zg_sock_t *s = zg_registry_find(zsock);
+    if (ZG_UNLIKELY(!s))
+        return not_hardened();
+    return sock_msg_send(s, msg, flags);
 }
 
 ZG_COLD static zg_status_t recv_failed(zg_sock_t *s, int flags)
@@ -257,13 +272,10 @@ received_checked(zg_sock_t *s, zmq_msg_t *msg, int n)
 
 /* A receive is one libzmq call, bounded by RCVTIMEO: unlike a send, waiting
  * for a message is no sign of pressure, so it is not probed or timed.
- * Inline in both receive calls, so each is one frame on the stack. */
+ * Inline in every receive call, so each is one frame on the stack. */
 static inline __attribute__((always_inline)) zg_status_t
-msg_recv(void *zsock, zmq_msg_t *msg, int flags, int *n)
+msg_recv(zg_sock_t *s, zmq_msg_t *msg, int flags, int *n)
 {
-    zg_sock_t *s = zg_registry_find(zsock);
-    if (ZG_UNLIKELY(!s))
-        return not_hardened();
     *n = zmq_msg_recv(msg, s->zsock, flags);
     if (ZG_UNLIKELY(*n < 0))
         return recv_failed(s, flags);
@@ -275,8 +287,11 @@ msg_recv(void *zsock, zmq_msg_t *msg, int flags, int *n)
 
 zg_status_t zg_msg_recv(void *zsock, zmq_msg_t *msg, int flags)
 {
+    zg_sock_t *s = zg_registry_find(zsock);
+    if (ZG_UNLIKELY(!s))
+        return not_hardened();
     int n;
-    return msg_recv(zsock, msg, flags, &n);
+    return msg_recv(s, msg, flags, &n);
 }
 
 ZG_COLD static zg_status_t truncated(size_t size, size_t cap)
@@ -285,12 +300,13 @@ ZG_COLD static zg_status_t truncated(size_t size, size_t cap)
     return ZG_ETRUNCATED;
 }
 
-zg_status_t zg_recv(void *zsock, void *buf, size_t cap, size_t *len, int flags)
+static inline __attribute__((always_inline)) zg_status_t
+sock_recv(zg_sock_t *s, void *buf, size_t cap, size_t *len, int flags)
 {
     zmq_msg_t msg;
     zmq_msg_init(&msg);
     int n = 0;
-    zg_status_t st = msg_recv(zsock, &msg, flags, &n);
+    zg_status_t st = msg_recv(s, &msg, flags, &n);
     if (ZG_LIKELY(st == ZG_OK)) {
         size_t size = (size_t)n;
         if (size && cap)
@@ -302,4 +318,50 @@ zg_status_t zg_recv(void *zsock, void *buf, size_t cap, size_t *len, int flags)
     }
     zmq_msg_close(&msg);
     return st;
+}
+
+zg_status_t zg_recv(void *zsock, void *buf, size_t cap, size_t *len, int flags)
+{
+    zg_sock_t *s = zg_registry_find(zsock);
+    if (ZG_UNLIKELY(!s))
+        return not_hardened();
+    return sock_recv(s, buf, cap, len, flags);
+}
+
+/* ---- zguard run: libzmq's calls, on zguard's path --------------------------- */
+
+/* What the preload's zmq_send, zmq_msg_send, zmq_recv and zmq_msg_recv
+ * return, each the whole of its hardened path (the wrapper jumps here):
+ * libzmq's results and errno, zguard's counting and timeouts in between.
+ * A message from a peer whose key lost access is dropped (its connection
+ * closed) and the receive waits for the next, as if it had not come. */
+
+int zg_app_send(zg_sock_t *s, const void *buf, size_t len, int flags)
+{
+    return sock_send(s, buf, len, flags) == ZG_OK ? (int)len : -1;
+}
+
+int zg_app_msg_send(zg_sock_t *s, zmq_msg_t *msg, int flags)
+{
+    size_t len = zmq_msg_size(msg); /* the send empties msg */
+    return sock_msg_send(s, msg, flags) == ZG_OK ? (int)len : -1;
+}
+
+int zg_app_recv(zg_sock_t *s, void *buf, size_t cap, int flags)
+{
+    size_t n = 0;
+    zg_status_t st;
+    while ((st = sock_recv(s, buf, cap, &n, flags)) == ZG_EDENIED)
+        ;
+    /* libzmq's zmq_recv: the frame's whole size, even when cut to cap */
+    return st == ZG_OK || st == ZG_ETRUNCATED ? (int)n : -1;
+}
+
+int zg_app_msg_recv(zg_sock_t *s, zmq_msg_t *msg, int flags)
+{
+    int n;
+    zg_status_t st;
+    while ((st = msg_recv(s, msg, flags, &n)) == ZG_EDENIED)
+        ;
+    return st == ZG_OK ? n : -1;
 }

@@ -89,21 +89,29 @@ extern _Atomic uint64_t zg_registry_gen;
 /* The table lookup, then the cache filled; out of line. */
 zg_sock_t *zg_registry_miss(void *zsock);
 
+/* The calling thread's cache alone: zsock's state when cached, else NULL
+ * (look it up then: zg_registry_find). No call, so a caller whose hit path
+ * is a tail call saves no registers for it. */
+static inline zg_sock_t *zg_registry_cached(void *zsock)
+{
+    zg_reg_cache_t *c = &zg_registry_cache;
+    if (__builtin_expect(c->gen != atomic_load_explicit(&zg_registry_gen,
+                                                        memory_order_acquire),
+                         0))
+        return NULL;
+    return c->key[0] == zsock   ? c->value[0]
+           : c->key[1] == zsock ? c->value[1]
+                                : NULL;
+}
+
 /* zg_registry_get through the calling thread's cache: the hot path's. */
 static inline zg_sock_t *zg_registry_find(void *zsock)
 {
-    zg_reg_cache_t *c = &zg_registry_cache;
-    if (__builtin_expect(c->gen == atomic_load_explicit(&zg_registry_gen,
-                                                        memory_order_acquire),
-                         1)) {
-        /* misses are not cached: a hit is never NULL (and the compiler,
-         * told so, skips the caller's test on this path) */
-        zg_sock_t *s = c->key[0] == zsock   ? c->value[0]
-                       : c->key[1] == zsock ? c->value[1]
-                                            : NULL;
-        if (s)
-            return s;
-    }
+    /* misses are not cached: a hit is never NULL (and the compiler, told
+     * so, skips the caller's test on this path) */
+    zg_sock_t *s = zg_registry_cached(zsock);
+    if (__builtin_expect(s != NULL, 1))
+        return s;
     return zg_registry_miss(zsock);
 }
 

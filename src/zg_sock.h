@@ -127,6 +127,16 @@ bool zg_value_tighter(zg_field_t field, int64_t a, int64_t b);
 /* A socket's field for a libzmq option, or -1. */
 int zg_field_from_option(int option, int type);
 
+/* zguard run: zmq_send, zmq_msg_send, zmq_recv and zmq_msg_recv through
+ * zguard's paths, on a socket whose state the caller has found
+ * (zg_registry_find, which the preload needs anyway to know whether the
+ * socket is zguard's): libzmq's return values and errno; a message from a
+ * peer whose key lost access is dropped and the receive goes on (io.c). */
+int zg_app_send(zg_sock_t *s, const void *buf, size_t len, int flags);
+int zg_app_msg_send(zg_sock_t *s, zmq_msg_t *msg, int flags);
+int zg_app_recv(zg_sock_t *s, void *buf, size_t cap, int flags);
+int zg_app_msg_recv(zg_sock_t *s, zmq_msg_t *msg, int flags);
+
 /* "socket 'orders-in' (PULL)" or "unnamed PULL socket", for messages. */
 const char *zg_sock_label(const zg_sock_t *sock, char *buf, size_t cap);
 /* The monotonic clock (CLOCK_MONOTONIC), in ns and in ms. */

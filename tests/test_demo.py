@@ -11,9 +11,12 @@ import sys
 import tempfile
 import unittest
 
+import test_gate_lib as lib
+
 ZGUARD = None
 
-ROWS = ["flood", "slow-consumer", "eavesdrop", "two-gates", "tamper",
+ROWS = ["flood", "slow-consumer", "eavesdrop", "two-gates", "zguard-run",
+        "tamper",
         "unknown-key",
         "plaintext", "wrong-server-key", "oversized", "slow-handshake",
         "connection-flood", "handshake-storm", "dead-peer", "libzmq",
@@ -27,6 +30,11 @@ def run(*args, timeout=120, env=None):
     env = dict(env or os.environ)
     env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
                            ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0")
+    # the zguard-run row's programs get libzguard-preload.so: the runtime
+    # goes first (zguard run keeps it there)
+    asan = lib.sanitizer_runtime(ZGUARD)
+    if asan:
+        env["LD_PRELOAD"] = asan
     return subprocess.run([ZGUARD, "demo", *args], capture_output=True,
                           text=True, timeout=timeout, env=env)
 
@@ -54,6 +62,14 @@ class Demo(unittest.TestCase):
         v = by_id["two-gates"]["values"]
         self.assertEqual((v["answered"], v["plaintext_found"]), (20, 0))
         self.assertGreater(v["captured_bytes"], 0)
+        v = by_id["zguard-run"]["values"]
+        self.assertEqual((v["answered"], v["plaintext_found"]), (20, 0))
+        self.assertGreater(v["captured_bytes"], 0)
+        self.assertEqual((v["stranger_answers"], v["stranger_refused"]), (0, 1))
+        self.assertEqual((v["plaintext_client_answers"], v["plaintext_client_refused"]),
+                         (0, 1))
+        self.assertEqual(v["control_answered"], 20)
+        self.assertGreaterEqual(v["control_plaintext_found"], 20)
         v = by_id["tamper"]["values"]
         self.assertEqual((v["altered_delivered"], v["tampered_delivered"]), (0, 0))
         self.assertGreaterEqual(v["crypto_failures"], 1)

@@ -724,3 +724,15 @@ class Service(threading.Thread):
                     break
                 self.changed.wait(left)
             return len(self.got)
+
+
+def sanitizer_runtime(program):
+    """The ASan runtime a sanitized build of program links, or None. It
+    must come first of all libraries: in a program that does not link it
+    (python3), and before libzguard-preload.so under `zguard run`, which
+    keeps a runtime already in LD_PRELOAD in front."""
+    out = subprocess.run(["ldd", program], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if "libasan.so" in line and "=>" in line:
+            return line.split("=>")[1].split()[0]
+    return None

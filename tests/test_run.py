@@ -150,11 +150,7 @@ def run_args(policy, *cmd, pass_file=None):
 def sanitizer_runtime():
     """The ASan runtime a sanitized build links (it must be preloaded first
     into programs that do not link it: python3), or None."""
-    out = subprocess.run(["ldd", ZGUARD], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        if "libasan.so" in line and "=>" in line:
-            return line.split("=>")[1].split()[0]
-    return None
+    return lib.sanitizer_runtime(ZGUARD)
 
 
 def clean_env():

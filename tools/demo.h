@@ -83,6 +83,7 @@ typedef struct demo {
     char peer[DEMO_PATH_MAX];    /* zguard-demo-peer */
     char zmtp_peer[DEMO_PATH_MAX]; /* zguard-zmtp-peer: speaks ZMTP itself */
     char service_bin[DEMO_PATH_MAX];
+    char client_bin[DEMO_PATH_MAX]; /* zguard-example-client: plaintext REQ */
     char gate_policy[DEMO_PATH_MAX];
     char frontend[128];          /* tcp://127.0.0.1:PORT of the gate */
     int frontend_port;
@@ -105,6 +106,7 @@ typedef struct demo {
                                  from 127.0.0.1 (slow-handshake: 20) */
 #define DEMO_AUTH_FAILURES 10 /* auth_failures_per_ip within a minute ... */
 #define DEMO_LOCKOUT_S 60     /* ... lock an address out this long */
+#define DEMO_RUN_RCVTIMEO_MS 2000 /* the example client's, under zguard run */
 
 /* ---- demo_setup.c ------------------------------------------------------------ */
 
@@ -120,6 +122,18 @@ int demo_peer_start(demo_t *d, demo_proc_t *p, const char *name,
 /* Starts zguard-zmtp-peer with MODE and args (NULL-terminated). */
 int demo_zmtp_start(demo_t *d, demo_proc_t *p, const char *name,
                     const char *mode, ...);
+/* The policy `zguard run` gives the example service (client NULL) or an
+ * example client using key pair CLIENT, written as DIR/run-NAME.policy
+ * into path. 0, or -1. */
+int demo_run_policy(demo_t *d, const char *client, int metrics_port,
+                    char *path, size_t cap);
+/* A loopback TCP port free a moment ago (for a program's [metrics]
+ * listen, which it reports nowhere else), or -1. */
+int demo_free_port(void);
+/* Starts an unchanged program with args (NULL-terminated) under `zguard
+ * run --policy POLICY`, or as it is when policy is NULL. */
+int demo_run_start(demo_t *d, demo_proc_t *p, const char *name,
+                   const char *policy, const char *program, ...);
 /* A gate metric now, summed over samples with every label given
  * ("socket=\"frontend\"", ..., NULL); -1 when the endpoint cannot be read. */
 double demo_metric(demo_t *d, const char *name, ...);
@@ -127,6 +141,10 @@ double demo_metric(demo_t *d, const char *name, ...);
  * timeout_ms passes: the value last read; the time it took in *secs. */
 double demo_metric_wait(demo_t *d, double target, int timeout_ms,
                         double *secs, const char *name, ...);
+/* The same two from the metrics endpoint at url (http://H:P). */
+double demo_metric_at(const char *url, const char *name, ...);
+double demo_metric_wait_at(const char *url, double target, int timeout_ms,
+                           double *secs, const char *name, ...);
 
 /* The legitimate client's lines since the last call: counts and round-trip
  * times (ms) of what it got answered. */

@@ -423,6 +423,189 @@ static void two_gates(demo_t *d, demo_row_t *r)
     row_value(r, "plaintext_found", (double)seen);
 }
 
+/* ---- failed handshakes, by reason ------------------------------------------------ */
+
+static const char *const failure_reasons[] = {"auth", "crypto", "mechanism",
+                                              "protocol", "timeout"};
+#define REASONS (sizeof failure_reasons / sizeof *failure_reasons)
+
+/* The failed handshakes on one socket (its label, "socket=\"frontend\""),
+ * per reason, from the metrics at url. */
+static void failures_now(const char *url, const char *sock, double out[REASONS])
+{
+    for (size_t i = 0; i < REASONS; i++) {
+        char label[32];
+        snprintf(label, sizeof label, "reason=\"%s\"", failure_reasons[i]);
+        out[i] = demo_metric_at(url, FAILURES, sock, label, NULL);
+    }
+}
+
+/* The reasons that grew from before to after, comma-separated into seen;
+ * whether one of them is in accept ("mechanism|timeout"). */
+static bool failures_seen(const double before[REASONS],
+                          const double after[REASONS], const char *accept,
+                          char *seen, size_t cap)
+{
+    bool expected = false;
+    seen[0] = '\0';
+    for (size_t i = 0; i < REASONS; i++)
+        if (after[i] > before[i]) {
+            size_t n = strlen(seen);
+            snprintf(seen + n, cap - n, "%s%s", n ? "," : "",
+                     failure_reasons[i]);
+            expected = expected || strstr(accept, failure_reasons[i]);
+        }
+    return expected;
+}
+
+/* ---- unchanged programs under zguard run ---------------------------------------- */
+
+#define RUN_REQUESTS "20"
+
+/* The example client's last line: the requests it got answered, or -1. */
+static long client_answered(demo_proc_t *p, int timeout_ms)
+{
+    char line[DEMO_LINE_MAX];
+    long ok = -1;
+    if (peer_result(p, "done ok=", timeout_ms, line, sizeof line) != 0 ||
+        sscanf(line, "done ok=%ld", &ok) != 1)
+        ok = -1;
+    proc_stop(p, SIGTERM, 2000);
+    return ok;
+}
+
+/* The example client (under zguard run with `policy`, or as it is when
+ * NULL) through a recording relay in front of `to`: requests answered,
+ * or -1; how often text is in the recording into *seen (-1 unread). */
+static long run_relayed(demo_t *d, const char *name, const char *to,
+                        const char *policy, const char *text, long *seen,
+                        long *size)
+{
+    char capture[DEMO_PATH_MAX + 16], ep[64], proc_name[48];
+    snprintf(capture, sizeof capture, "%s/%s.bin", d->dir, name);
+    snprintf(proc_name, sizeof proc_name, "%s-client", name);
+    demo_proc_t relay, client;
+    long ok = -1;
+    *seen = *size = -1;
+    if (relay_start(d, name, to, capture, &relay, ep, sizeof ep) != 0)
+        return -1;
+    if (demo_run_start(d, &client, proc_name, policy, d->client_bin,
+                       "--connect", ep, "--count", RUN_REQUESTS, "--text",
+                       text, NULL) == 0)
+        ok = client_answered(&client, 15000);
+    proc_stop(&relay, SIGTERM, 2000);
+    *seen = count_in_file(capture, text, size);
+    return ok;
+}
+
+/* The example service (under zguard run with `policy`, or as it is), bound
+ * to a loopback port: its endpoint into ep. 0, or -1 (stopped). */
+static int run_service(demo_t *d, demo_proc_t *svc, const char *name,
+                       const char *policy, char *ep, size_t cap)
+{
+    char line[DEMO_LINE_MAX];
+    if (demo_run_start(d, svc, name, policy, d->service_bin, "--bind",
+                       "tcp://127.0.0.1:*", NULL) != 0 ||
+        proc_wait_for(svc, "ready tcp://", 10000, line, sizeof line) != 1) {
+        proc_stop(svc, SIGTERM, 2000);
+        return -1;
+    }
+    snprintf(ep, cap, "%s", strstr(line, "tcp://"));
+    return 0;
+}
+
+#define RUN_SOCKET "socket=\"echo\""
+
+/* A client the protected service must refuse: its answers (-1: did not
+ * run); the reasons the service's metrics gave for its failed handshake
+ * into seen, and whether one is in accept. A client that waits forever
+ * (not under zguard run: no timeout) is stopped once that is counted. */
+static long run_refused(demo_t *d, const char *url, const char *name,
+                        const char *policy, const char *ep, const char *accept,
+                        char *seen, size_t cap, bool *expected)
+{
+    double before[REASONS], after[REASONS];
+    double total0 = demo_metric_at(url, FAILURES, RUN_SOCKET, NULL);
+    failures_now(url, RUN_SOCKET, before);
+    demo_proc_t client;
+    long ok = -1;
+    if (demo_run_start(d, &client, name, policy, d->client_bin, "--connect",
+                       ep, "--text", "let-me-in", NULL) == 0) {
+        demo_metric_wait_at(url, total0 + 1, 5000, NULL, FAILURES, RUN_SOCKET,
+                            NULL);
+        if (!policy)
+            kill(client.pid, SIGTERM);
+        ok = client_answered(&client, DEMO_RUN_RCVTIMEO_MS + 3000);
+    }
+    failures_now(url, RUN_SOCKET, after);
+    *expected = failures_seen(before, after, accept, seen, cap);
+    return ok;
+}
+
+/* Two unchanged plaintext programs, the example service and client, under
+ * zguard run with a CURVE policy each: answered, a relay between them
+ * reads nothing; a client with a key outside the allowlist and a client
+ * not under zguard run get nothing; the same two programs without zguard
+ * run, through the same kind of relay, show what it would read. */
+static void zguard_run(demo_t *d, demo_row_t *r)
+{
+    char text[64], sp[DEMO_PATH_MAX], ap[DEMO_PATH_MAX], xp[DEMO_PATH_MAX];
+    char ep[128], cep[128], url[64], why_stranger[64] = "", why_plain[64] = "";
+    card_number(text, sizeof text);
+    long seen = -1, size = -1, cseen = -1, csize = -1, answered = -1,
+         canswered = -1, stranger = -1, plain = -1;
+    bool stranger_refused = false, plain_refused = false;
+    demo_proc_t svc;
+    int port = demo_free_port();
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    if (port < 0 || demo_run_policy(d, NULL, port, sp, sizeof sp) != 0 ||
+        demo_run_policy(d, "alice", 0, ap, sizeof ap) != 0 ||
+        demo_run_policy(d, "stranger", 0, xp, sizeof xp) != 0) {
+        row_set(r, false, "could not write the policies in %s", d->dir);
+        return;
+    }
+    if (run_service(d, &svc, "run-service", sp, ep, sizeof ep) == 0) {
+        answered = run_relayed(d, "run-relay", ep, ap, text, &seen, &size);
+        stranger = run_refused(d, url, "run-stranger", xp, ep, "auth",
+                               why_stranger, sizeof why_stranger,
+                               &stranger_refused);
+        /* Both ends see the mismatch in the greetings; when the client
+         * hangs up first, libzmq can only report "no detail" (timeout). */
+        plain = run_refused(d, url, "run-plaintext", NULL, ep,
+                            "mechanism|timeout", why_plain, sizeof why_plain,
+                            &plain_refused);
+        proc_stop(&svc, SIGTERM, 3000);
+    }
+    if (run_service(d, &svc, "run-control-service", NULL, cep, sizeof cep) == 0) {
+        canswered = run_relayed(d, "run-control", cep, NULL, text, &cseen, &csize);
+        proc_stop(&svc, SIGTERM, 3000);
+    }
+    bool pass = answered == atol(RUN_REQUESTS) && seen == 0 && size > 0 &&
+                stranger == 0 && stranger_refused && plain == 0 &&
+                plain_refused &&
+                canswered == atol(RUN_REQUESTS) && cseen >= atol(RUN_REQUESTS);
+    row_set(r, pass,
+            "the example service and client, no CURVE in their code, each "
+            "under zguard run with its policy: %ld of %s answered; a relay "
+            "between them recorded %ld bytes, the card number in them %ld "
+            "times; a client whose key is in no allowlist got %ld answers, "
+            "one not under zguard run (plaintext) %ld (the service's metrics: "
+            "reason=\"%s\", reason=\"%s\"); control, both without zguard "
+            "run: %ld answered, the card number %ld times",
+            answered, RUN_REQUESTS, size, seen, stranger, plain,
+            why_stranger[0] ? why_stranger : "none",
+            why_plain[0] ? why_plain : "none", canswered, cseen);
+    row_value(r, "answered", (double)answered);
+    row_value(r, "captured_bytes", (double)size);
+    row_value(r, "plaintext_found", (double)seen);
+    row_value(r, "stranger_answers", (double)stranger);
+    row_value(r, "stranger_refused", stranger_refused);
+    row_value(r, "plaintext_client_answers", (double)plain);
+    row_value(r, "plaintext_client_refused", plain_refused);
+    row_value(r, "control_answered", (double)canswered);
+    row_value(r, "control_plaintext_found", (double)cseen);
+}
+
 /* ---- tampering --------------------------------------------------------------------- */
 
 /* Journal lines carrying `tag`: how many, and how many are not exactly a
@@ -535,20 +718,6 @@ static void tamper(demo_t *d, demo_row_t *r)
 
 /* ---- refused clients -------------------------------------------------------------- */
 
-static const char *const failure_reasons[] = {"auth", "crypto", "mechanism",
-                                              "protocol", "timeout"};
-#define REASONS (sizeof failure_reasons / sizeof *failure_reasons)
-
-/* The gate's failed handshakes on the frontend, per reason. */
-static void failures_now(demo_t *d, double out[REASONS])
-{
-    for (size_t i = 0; i < REASONS; i++) {
-        char label[32];
-        snprintf(label, sizeof label, "reason=\"%s\"", failure_reasons[i]);
-        out[i] = demo_metric(d, FAILURES, FRONT, label, NULL);
-    }
-}
-
 /* A client that must be refused: a failed handshake at the gate, with a
  * reason in `accept` ("crypto" or "mechanism|timeout"), and no answer. */
 static void refused(demo_t *d, demo_row_t *r, const char *who, const char *key,
@@ -558,7 +727,7 @@ static void refused(demo_t *d, demo_row_t *r, const char *who, const char *key,
     key_path(d, key ? key : "alice", kp, sizeof kp);
     key_path(d, server, sp, sizeof sp);
     double before[REASONS], after[REASONS], total0 = demo_metric(d, FAILURES, FRONT, NULL);
-    failures_now(d, before);
+    failures_now(d->metrics, FRONT, before);
     demo_proc_t p;
     long ok = -1;
     double secs = -1;
@@ -575,16 +744,9 @@ static void refused(demo_t *d, demo_row_t *r, const char *who, const char *key,
             ok = -1;
     }
     proc_stop(&p, SIGTERM, 2000);
-    failures_now(d, after);
-    char seen[64] = "";
-    bool expected = false;
-    for (size_t i = 0; i < REASONS; i++)
-        if (after[i] > before[i]) {
-            size_t n = strlen(seen);
-            snprintf(seen + n, sizeof seen - n, "%s%s", n ? "," : "",
-                     failure_reasons[i]);
-            expected = expected || strstr(accept, failure_reasons[i]);
-        }
+    failures_now(d->metrics, FRONT, after);
+    char seen[64];
+    bool expected = failures_seen(before, after, accept, seen, sizeof seen);
     row_set(r, expected && ok == 0,
             "refused in %.0f ms, the gate's metrics say reason=\"%s\" (%s); "
             "the client got %ld answers",
@@ -883,6 +1045,8 @@ const demo_threat_t demo_threats[] = {
      "CURVE encryption on every connection", eavesdrop},
     {"two-gates", "clients that cannot speak CURVE, on the network",
      "a client-mode gate: CURVE between two gates", two_gates},
+    {"zguard-run", "programs that cannot change talk plaintext",
+     "zguard run: CURVE, allowlist, timeouts from a policy", zguard_run},
     {"tamper", "tampering in transit (man in the middle)",
      "CURVE authenticated encryption: a MAC per message", tamper},
     {"unknown-key", "unauthorized client (key not allowed)",

@@ -20,16 +20,20 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #define ALICE_INTERVAL "50"
 #define RTT_SAMPLES_MAX 8192
 #define PEER_ARGS_MAX 32
 
-/* Key pairs: the gate's, an impostor server's, and clients. Only alice,
- * mallory, bob and edge (a client-mode gate) are in the gate's allowlist. */
+/* Key pairs: the gate's, an impostor server's, the example service's
+ * under `zguard run`, and clients. Only alice, mallory, bob and edge (a
+ * client-mode gate) are in the allowlist (the gate's and the service's). */
 static const char *const key_names[] = {"gate", "impostor", "alice",
                                         "mallory", "bob", "stranger",
-                                        "producer", "edge"};
+                                        "producer", "edge", "service"};
 static const char *const allowed[] = {"alice", "mallory", "bob", "edge"};
 
 static const char limits_policy[] =
@@ -98,16 +102,22 @@ static int write_text(const char *path, const char *text)
     return fclose(f) != 0 ? -1 : rc;
 }
 
-/* PROGRAM ARGS... (NULL-terminated) as a child of the demo. */
+/* The words of `head` (NULL-terminated, the program's path first), then
+ * the NULL-terminated args of ap, as a child of the demo. */
 static int start_program(demo_t *d, demo_proc_t *p, const char *name,
-                         const char *program, const char *first, va_list ap)
+                         const char *const head[], va_list ap)
 {
-    char *argv[PEER_ARGS_MAX] = {(char *)program, (char *)first};
-    int n = 2;
+    char *argv[PEER_ARGS_MAX];
+    int n = 0;
+    while (n < PEER_ARGS_MAX - 1 && head[n]) {
+        argv[n] = (char *)head[n];
+        n++;
+    }
     for (char *a; n < PEER_ARGS_MAX - 1 && (a = va_arg(ap, char *));)
         argv[n++] = a;
+    argv[n] = NULL;
     if (proc_start(p, name, argv, d->dir) != 0) {
-        fprintf(stderr, "zguard demo: cannot start %s: %s\n", program,
+        fprintf(stderr, "zguard demo: cannot start %s: %s\n", head[0],
                 strerror(errno));
         return -1;
     }
@@ -117,9 +127,10 @@ static int start_program(demo_t *d, demo_proc_t *p, const char *name,
 int demo_peer_start(demo_t *d, demo_proc_t *p, const char *name,
                     const char *role, ...)
 {
+    const char *head[] = {d->peer, role, NULL};
     va_list ap;
     va_start(ap, role);
-    int rc = start_program(d, p, name, d->peer, role, ap);
+    int rc = start_program(d, p, name, head, ap);
     va_end(ap);
     return rc;
 }
@@ -127,9 +138,23 @@ int demo_peer_start(demo_t *d, demo_proc_t *p, const char *name,
 int demo_zmtp_start(demo_t *d, demo_proc_t *p, const char *name,
                     const char *mode, ...)
 {
+    const char *head[] = {d->zmtp_peer, mode, NULL};
     va_list ap;
     va_start(ap, mode);
-    int rc = start_program(d, p, name, d->zmtp_peer, mode, ap);
+    int rc = start_program(d, p, name, head, ap);
+    va_end(ap);
+    return rc;
+}
+
+int demo_run_start(demo_t *d, demo_proc_t *p, const char *name,
+                   const char *policy, const char *program, ...)
+{
+    const char *plain[] = {program, NULL};
+    const char *run[] = {d->zguard, "run", "--policy", policy, "--", program,
+                         NULL};
+    va_list ap;
+    va_start(ap, program);
+    int rc = start_program(d, p, name, policy ? run : plain, ap);
     va_end(ap);
     return rc;
 }
@@ -149,6 +174,40 @@ static int start_service(demo_t *d)
         return -1;
     }
     return 0;
+}
+
+/* What `zguard run` gives the unchanged example programs: the service's
+ * REP its key pair, ZAP and the allowlist; a client's REQ its key pair,
+ * the service's pinned public key and a receive timeout. */
+static const char run_server_policy[] =
+    "\n[auth]\nallow = %s/allow\n\n[metrics]\nlisten = 127.0.0.1:%d\n\n"
+    "[socket.echo]\ntype = rep\nbind = tcp://127.0.0.1:*\n"
+    "curve_keys = %s/keys/service.key\nrcvtimeo = 1h\n"
+    "rcvtimeo.rationale = the service waits for requests as long as nobody "
+    "sends one\n";
+static const char run_client_policy[] =
+    "\n[socket.echo-client]\ntype = req\nconnect = tcp://127.0.0.1:*\n"
+    "curve_keys = %s/keys/%s.key\ncurve_server_key = %s/keys/service.key\n"
+    "rcvtimeo = %dms\n"
+    "rcvtimeo.rationale = the echo service answers at once; a client it "
+    "refuses gives up\n";
+
+int demo_run_policy(demo_t *d, const char *client, int metrics_port,
+                    char *path, size_t cap)
+{
+    char name[64], body[2048], text[4096];
+    snprintf(name, sizeof name, "run-%s.policy", client ? client : "service");
+    demo_path(d, name, path, cap);
+    int n = client ? snprintf(body, sizeof body, run_client_policy, d->dir,
+                              client, d->dir, DEMO_RUN_RCVTIMEO_MS)
+                   : snprintf(body, sizeof body, run_server_policy, d->dir,
+                              metrics_port, d->dir);
+    if (n < 0 || (size_t)n >= sizeof body)
+        return -1;
+    n = snprintf(text, sizeof text, "%s%s", limits_policy, body);
+    if (n < 0 || (size_t)n >= sizeof text || !path[0])
+        return -1;
+    return write_text(path, text);
 }
 
 /* "... frontend tcp://127.0.0.1:PORT (... metrics http://H:P/metrics" */
@@ -245,7 +304,9 @@ static int find_programs(demo_t *d)
                    cli_find_program("zguard demo", "zguard-zmtp-peer",
                                     d->zmtp_peer, sizeof d->zmtp_peer) == 0 &&
                    cli_find_program("zguard demo", "zguard-example-service",
-                                    d->service_bin, sizeof d->service_bin) == 0
+                                    d->service_bin, sizeof d->service_bin) == 0 &&
+                   cli_find_program("zguard demo", "zguard-example-client",
+                                    d->client_bin, sizeof d->client_bin) == 0
                ? 0
                : -1;
 }
@@ -299,9 +360,24 @@ void demo_teardown(demo_t *d, bool keep)
         remove_tree(d->dir);
 }
 
-/* ---- gate metrics ----------------------------------------------------------------- */
+/* ---- metrics: the gate's, or a program's under zguard run ---------------------------- */
 
-static double metric_va(demo_t *d, const char *name, va_list ap)
+int demo_free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int port = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+                       getsockname(fd, (struct sockaddr *)&a, &len) == 0
+                   ? ntohs(a.sin_port)
+                   : -1;
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static double metric_va(const char *url, const char *name, va_list ap)
 {
     const char *labels[8];
     int n = 0;
@@ -309,7 +385,7 @@ static double metric_va(demo_t *d, const char *name, va_list ap)
         labels[n++] = l;
     labels[n] = NULL;
     char err[256];
-    char *text = cli_http_get(d->metrics, "/metrics", err, sizeof err);
+    char *text = cli_http_get(url, "/metrics", err, sizeof err);
     if (!text)
         return -1;
     double v = cli_metric_sum(text, name, labels);
@@ -321,30 +397,59 @@ double demo_metric(demo_t *d, const char *name, ...)
 {
     va_list ap;
     va_start(ap, name);
-    double v = metric_va(d, name, ap);
+    double v = metric_va(d->metrics, name, ap);
     va_end(ap);
     return v;
 }
 
-double demo_metric_wait(demo_t *d, double target, int timeout_ms,
-                        double *secs, const char *name, ...)
+double demo_metric_at(const char *url, const char *name, ...)
+{
+    va_list ap;
+    va_start(ap, name);
+    double v = metric_va(url, name, ap);
+    va_end(ap);
+    return v;
+}
+
+static double metric_wait_va(const char *url, double target, int timeout_ms,
+                             double *secs, const char *name, va_list ap)
 {
     double t0 = cli_now(), v;
     for (;;) {
-        va_list ap;
-        va_start(ap, name);
-        v = metric_va(d, name, ap);
-        va_end(ap);
+        va_list each;
+        va_copy(each, ap);
+        v = metric_va(url, name, each);
+        va_end(each);
         double at = cli_now();
         if (v >= target || (at - t0) * 1000 >= timeout_ms) {
             if (secs)
                 *secs = at - t0;
             return v;
         }
-        /* the gate exposes counters, not events: read them at 50 Hz */
+        /* metrics are counters, not events: read them at 50 Hz */
         struct timespec gap = {0, 20 * 1000000};
         nanosleep(&gap, NULL);
     }
+}
+
+double demo_metric_wait(demo_t *d, double target, int timeout_ms,
+                        double *secs, const char *name, ...)
+{
+    va_list ap;
+    va_start(ap, name);
+    double v = metric_wait_va(d->metrics, target, timeout_ms, secs, name, ap);
+    va_end(ap);
+    return v;
+}
+
+double demo_metric_wait_at(const char *url, double target, int timeout_ms,
+                           double *secs, const char *name, ...)
+{
+    va_list ap;
+    va_start(ap, name);
+    double v = metric_wait_va(url, target, timeout_ms, secs, name, ap);
+    va_end(ap);
+    return v;
 }
 
 /* ---- alice ------------------------------------------------------------------------ */

@@ -373,55 +373,46 @@ ZG_EXPORTED int zmq_connect(void *zsock, const char *endpoint)
 
 /* ---- send and receive: hardened sockets through zguard's paths ---------- */
 
-ZG_EXPORTED int zmq_send(void *zsock, const void *buf, size_t len, int flags)
-{
-    if (observing)
-        return zg_obs_send(zsock, buf, len, flags);
-    if (!zg_registry_get(zsock))
-        return zg_real_zmq_send(zsock, buf, len, flags);
-    return zg_send(zsock, buf, len, flags) == ZG_OK ? (int)len : -1;
-}
+/* Every send and receive of the program comes here. The common case, a
+ * hardened socket this thread used lately, is the thread's registry cache
+ * (no call, no lock, no table) and a tail call to zguard's path (io.c's
+ * zg_app_*: counted, the policy's timeouts, messages of revoked keys
+ * dropped). Everything else is out of line, so the common case saves no
+ * registers for it: observe mode (which hardens nothing, so its sockets
+ * are never in the cache), the registry's table, and sockets zguard does
+ * not know (left alone, or of a context made before a fork), which go to
+ * libzmq as they are. */
 
-ZG_EXPORTED int zmq_msg_send(zmq_msg_t *msg, void *zsock, int flags)
-{
-    if (observing)
-        return zg_obs_msg_send(msg, zsock, flags);
-    if (!zg_registry_get(zsock))
-        return zg_real_zmq_msg_send(msg, zsock, flags);
-    size_t len = zmq_msg_size(msg);
-    return zg_msg_send(zsock, msg, flags) == ZG_OK ? (int)len : -1;
-}
+/* OP's wrapper, zmq_OP, and its out-of-line rest, OP_other. PARAMS name
+ * the socket zsock; APP_ARGS are ARGS with zguard's state s for it. */
+#define WRAP(op, params, args, app_args)                                      \
+    __attribute__((noinline)) static int op##_other params                   \
+    {                                                                         \
+        if (observing)                                                        \
+            return zg_obs_##op args;                                          \
+        zg_sock_t *s = zg_registry_miss(zsock);                               \
+        return s ? zg_app_##op app_args : zg_real_zmq_##op args;              \
+    }                                                                         \
+    ZG_EXPORTED int zmq_##op params                                           \
+    {                                                                         \
+        zg_sock_t *s = zg_registry_cached(zsock);                             \
+        return s ? zg_app_##op app_args : op##_other args;                    \
+    }
 
+WRAP(send, (void *zsock, const void *buf, size_t len, int flags),
+     (zsock, buf, len, flags), (s, buf, len, flags))
+WRAP(msg_send, (zmq_msg_t * msg, void *zsock, int flags), (msg, zsock, flags),
+     (s, msg, flags))
+WRAP(recv, (void *zsock, void *buf, size_t len, int flags),
+     (zsock, buf, len, flags), (s, buf, len, flags))
+WRAP(msg_recv, (zmq_msg_t * msg, void *zsock, int flags), (msg, zsock, flags),
+     (s, msg, flags))
+
+/* libzmq's older names, which its own definitions pass on through the
+ * exported symbols (so they would reach the wrappers anyway) */
 ZG_EXPORTED int zmq_sendmsg(void *zsock, zmq_msg_t *msg, int flags)
 {
     return zmq_msg_send(msg, zsock, flags);
-}
-
-/* A message from a peer whose key lost access is dropped (and its
- * connection closed): the program waits for the next one. */
-ZG_EXPORTED int zmq_recv(void *zsock, void *buf, size_t len, int flags)
-{
-    if (observing)
-        return zg_obs_recv(zsock, buf, len, flags);
-    if (!zg_registry_get(zsock))
-        return zg_real_zmq_recv(zsock, buf, len, flags);
-    size_t n = 0;
-    zg_status_t st;
-    while ((st = zg_recv(zsock, buf, len, &n, flags)) == ZG_EDENIED)
-        ;
-    return st == ZG_OK || st == ZG_ETRUNCATED ? (int)n : -1;
-}
-
-ZG_EXPORTED int zmq_msg_recv(zmq_msg_t *msg, void *zsock, int flags)
-{
-    if (observing)
-        return zg_obs_msg_recv(msg, zsock, flags);
-    if (!zg_registry_get(zsock))
-        return zg_real_zmq_msg_recv(msg, zsock, flags);
-    zg_status_t st;
-    while ((st = zg_msg_recv(zsock, msg, flags)) == ZG_EDENIED)
-        ;
-    return st == ZG_OK ? (int)zmq_msg_size(msg) : -1;
 }
 
 ZG_EXPORTED int zmq_recvmsg(void *zsock, zmq_msg_t *msg, int flags)
