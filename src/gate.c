@@ -82,6 +82,7 @@ struct zg_gate {
     char front_ep[ZG_ENDPOINT_MAX]; /* as bound, for /status */
     bool back_inproc;     /* libzmq reports no inproc peers: unknown */
     int64_t grace_ms, started_ms;
+    uint64_t restarts;    /* by a supervisor, before this process */
     void *front, *back;
     int wake[2];          /* zg_gate_stop writes, the loop polls */
     zmq_msg_t held;       /* first frame of a message the backend refused */
@@ -280,6 +281,11 @@ static int open_sockets(zg_gate_t *g, const char *front_ep)
 
 zg_gate_t *zg_gate_new(zg_ctx_t *ctx)
 {
+    return zg_gate_new_at(ctx, NULL);
+}
+
+zg_gate_t *zg_gate_new_at(zg_ctx_t *ctx, const char *frontend)
+{
     zg_error_clear();
     const char *front_ep;
     zg_gate_t *g = calloc(1, sizeof *g);
@@ -291,6 +297,8 @@ zg_gate_t *zg_gate_new(zg_ctx_t *ctx)
         free(g);
         return NULL;
     }
+    if (frontend)
+        front_ep = frontend;
     g->ctx = ctx;
     g->started_ms = zg_now_ms();
     g->wake[0] = g->wake[1] = -1;
@@ -783,10 +791,41 @@ static int64_t peers_of(void *zsock, int64_t *zero_since_ms)
     return n;
 }
 
+void zg_gate_set_supervised(zg_gate_t *g, uint64_t restarts,
+                            int64_t started_ms)
+{
+    pthread_mutex_lock(&g->ctx->lock);
+    g->restarts = restarts;
+    g->started_ms = started_ms;
+    pthread_mutex_unlock(&g->ctx->lock);
+}
+
+int zg_gate_status_idle(const zg_policy_t *p, const char *frontend,
+                        uint64_t restarts, int64_t started_ms,
+                        zg_gate_status_t *st)
+{
+    zg_gate_t g = {0};
+    const char *front;
+    memset(st, 0, sizeof *st);
+    if (read_section(&g, p, &front) != 0)
+        return -1;
+    st->client = g.client;
+    st->pattern = g.pattern;
+    snprintf(st->frontend, sizeof st->frontend, "%s", frontend ? frontend : front);
+    snprintf(st->backend, sizeof st->backend, "%s", g.back_list);
+    st->allowlist_keys = st->peers_frontend = st->peers_backend = -1;
+    st->grace_ms = g.grace_ms;
+    st->restarts = restarts;
+    st->uptime_ms = zg_now_ms() - started_ms;
+    return 0;
+}
+
 static void status_of(zg_gate_t *g, zg_gate_status_t *st)
 {
     int64_t now = zg_now_ms(), zero_since = now, unused;
     memset(st, 0, sizeof *st);
+    st->forwarding = true;
+    st->restarts = g->restarts;
     st->client = g->client;
     st->pattern = g->pattern;
     snprintf(st->frontend, sizeof st->frontend, "%s", g->front_ep);
