@@ -337,7 +337,8 @@ int zg_ctx_auth_reload(zg_ctx_t *ctx)
     return a ? zg_auth_reload(a) : -1;
 }
 
-int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr)
+/* The metrics endpoint on addr, or on fd (bound elsewhere) when >= 0. */
+static int metrics_start(zg_ctx_t *ctx, const char *addr, int fd)
 {
     pthread_mutex_lock(&ctx->metrics_lock);
     int port = -1;
@@ -345,7 +346,8 @@ int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr)
         errno = EALREADY;
         zg_error_set("metrics: this context serves them already");
     } else {
-        port = zg_metrics_start(ctx, addr, &ctx->metrics);
+        port = fd >= 0 ? zg_metrics_start_fd(ctx, fd, &ctx->metrics)
+                       : zg_metrics_start(ctx, addr, &ctx->metrics);
         ctx->metrics_port = port > 0 ? port : 0;
     }
     pthread_mutex_unlock(&ctx->metrics_lock);
@@ -354,21 +356,14 @@ int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr)
     return port;
 }
 
+int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr)
+{
+    return metrics_start(ctx, addr, -1);
+}
+
 int zg_ctx_metrics_adopt(zg_ctx_t *ctx, int fd)
 {
-    pthread_mutex_lock(&ctx->metrics_lock);
-    int port = -1;
-    if (ctx->metrics) {
-        errno = EALREADY;
-        zg_error_set("metrics: this context serves them already");
-    } else {
-        port = zg_metrics_start_fd(ctx, fd, &ctx->metrics);
-        ctx->metrics_port = port > 0 ? port : 0;
-    }
-    pthread_mutex_unlock(&ctx->metrics_lock);
-    if (port < 0)
-        zg_log(ctx, ZG_LOG_ERROR, "%s", zg_last_error());
-    return port;
+    return metrics_start(ctx, NULL, fd);
 }
 
 int zg_ctx_metrics_port(zg_ctx_t *ctx)

@@ -667,17 +667,25 @@ static int start_daemon(zg_ctx_t *ctx, const char *what,
     return m->port;
 }
 
+/* parse_listen, saying why not. */
+static int listen_address(const char *listen, struct sockaddr_storage *addr,
+                          bool *v6)
+{
+    if (parse_listen(listen, addr, v6) == 0)
+        return 0;
+    errno = EINVAL;
+    zg_error_set("metrics: '%s' is not an address and port like "
+                 "127.0.0.1:9464",
+                 listen);
+    return -1;
+}
+
 int zg_metrics_start(zg_ctx_t *ctx, const char *listen, zg_metrics_t **out)
 {
     struct sockaddr_storage addr;
     bool v6;
-    if (parse_listen(listen, &addr, &v6) != 0) {
-        errno = EINVAL;
-        zg_error_set("metrics: '%s' is not an address and port like "
-                     "127.0.0.1:9464",
-                     listen);
+    if (listen_address(listen, &addr, &v6) != 0)
         return -1;
-    }
     return start_daemon(ctx, listen, &addr, v6, -1, out);
 }
 
@@ -697,13 +705,8 @@ int zg_metrics_bind(const char *listen, int *port)
 {
     struct sockaddr_storage addr;
     bool v6;
-    if (parse_listen(listen, &addr, &v6) != 0) {
-        errno = EINVAL;
-        zg_error_set("metrics: '%s' is not an address and port like "
-                     "127.0.0.1:9464",
-                     listen);
+    if (listen_address(listen, &addr, &v6) != 0)
         return -1;
-    }
     int one = 1, fd = socket(v6 ? AF_INET6 : AF_INET,
                              SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);

@@ -109,7 +109,7 @@ class Supervise(GateTest):
         print("\n%s: %d of %d requests lost, answers resumed %.0f ms after the "
               "kill" % (sig.name, lost, sent, resume * 1000), file=sys.stderr)
         self.assertLessEqual(lost, LOSS_MAX, gate.text())
-        self.assertLess(resume, RESUME_MAX)
+        self.assertLess(resume, RESUME_MAX * lib.SLACK)
         return lost, resume
 
     def test_abort_and_segfault(self):
