@@ -82,7 +82,6 @@ struct zg_gate {
     char front_ep[ZG_ENDPOINT_MAX]; /* as bound, for /status */
     bool back_inproc;     /* libzmq reports no inproc peers: unknown */
     int64_t grace_ms, started_ms;
-    uint64_t restarts;    /* by a supervisor, before this process */
     void *front, *back;
     int wake[2];          /* zg_gate_stop writes, the loop polls */
     zmq_msg_t held;       /* first frame of a message the backend refused */
@@ -791,13 +790,13 @@ static int64_t peers_of(void *zsock, int64_t *zero_since_ms)
     return n;
 }
 
-void zg_gate_set_supervised(zg_gate_t *g, uint64_t restarts,
-                            int64_t started_ms)
+void zg_gate_supervised(zg_ctx_t *ctx, uint64_t restarts, int64_t started_ms)
 {
-    pthread_mutex_lock(&g->ctx->lock);
-    g->restarts = restarts;
-    g->started_ms = started_ms;
-    pthread_mutex_unlock(&g->ctx->lock);
+    pthread_mutex_lock(&ctx->lock);
+    ctx->gate_supervised = true;
+    ctx->gate_restarts = restarts;
+    ctx->gate_started_ms = started_ms;
+    pthread_mutex_unlock(&ctx->lock);
 }
 
 int zg_gate_status_idle(const zg_policy_t *p, const char *frontend,
@@ -825,7 +824,7 @@ static void status_of(zg_gate_t *g, zg_gate_status_t *st)
     int64_t now = zg_now_ms(), zero_since = now, unused;
     memset(st, 0, sizeof *st);
     st->forwarding = true;
-    st->restarts = g->restarts;
+    st->restarts = g->ctx->gate_restarts;
     st->client = g->client;
     st->pattern = g->pattern;
     snprintf(st->frontend, sizeof st->frontend, "%s", g->front_ep);
@@ -838,7 +837,8 @@ static void status_of(zg_gate_t *g, zg_gate_status_t *st)
     st->peers_backend = g->back_inproc ? -1 : peers_of(g->back, &zero_since);
     st->backend_down_ms = st->peers_backend == 0 ? now - zero_since : 0;
     st->grace_ms = g->grace_ms;
-    st->uptime_ms = now - g->started_ms;
+    st->uptime_ms =
+        now - (g->ctx->gate_supervised ? g->ctx->gate_started_ms : g->started_ms);
     st->reloads_ok = atomic_load(&g->reloads_ok);
     st->reloads_failed = atomic_load(&g->reloads_failed);
     st->ready = st->backend_down_ms <= g->grace_ms;
@@ -848,8 +848,14 @@ int zg_gate_status(zg_ctx_t *ctx, zg_gate_status_t *out)
 {
     pthread_mutex_lock(&ctx->lock);
     zg_gate_t *g = ctx->gate;
+    int rc = 0;
     if (g)
         status_of(g, out);
+    else if (ctx->gate_supervised) /* before its gate is made, or after */
+        rc = zg_gate_status_idle(ctx->policy, NULL, ctx->gate_restarts,
+                                 ctx->gate_started_ms, out);
+    else
+        rc = -1;
     pthread_mutex_unlock(&ctx->lock);
-    return g ? 0 : -1;
+    return rc;
 }

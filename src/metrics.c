@@ -791,7 +791,10 @@ static void answer_idle(int conn, const zg_gate_status_t *st)
 void zg_metrics_answer_idle(int fd, const zg_gate_status_t *st)
 {
     int conn;
-    while ((conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+    /* at most CONNECTIONS_MAX a call: the supervisor has more to do */
+    for (int i = 0; i < CONNECTIONS_MAX &&
+                    (conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0;
+         i++) {
         /* the listening socket is non-blocking; the connection need not be */
         int flags = fcntl(conn, F_GETFL);
         if (flags >= 0)

@@ -41,11 +41,12 @@ typedef struct zg_gate_status {
  * policy's): a restarted forwarding process binds the port its first one
  * got for tcp://...:*. */
 zg_gate_t *zg_gate_new_at(zg_ctx_t *ctx, const char *frontend);
-/* A forwarding process under a supervisor (tools/gate_super.c): how many
- * came before it, and when the supervisor started (zg_now_ms), for
- * /status and zguard_gate_restarts_total. */
-void zg_gate_set_supervised(zg_gate_t *g, uint64_t restarts,
-                            int64_t started_ms);
+/* The context of a forwarding process under a supervisor
+ * (tools/gate_super.c): how many came before it, and when the supervisor
+ * started (zg_now_ms), for /status and zguard_gate_restarts_total; and
+ * until its gate is made (or after it is destroyed) /status says "not
+ * forwarding", as the supervisor does between processes. */
+void zg_gate_supervised(zg_ctx_t *ctx, uint64_t restarts, int64_t started_ms);
 /* What /status says while no forwarding process runs: the gate as the
  * policy describes it (frontend as bound, if known), not ready, its
  * numbers unknown. -1 without a [gate] section. */
@@ -53,8 +54,9 @@ int zg_gate_status_idle(const zg_policy_t *p, const char *frontend,
                         uint64_t restarts, int64_t started_ms,
                         zg_gate_status_t *out);
 
-/* The context's gate's status; -1 when the context runs none. Takes the
- * context lock: any thread but the gate's. */
+/* The context's gate's status; -1 when the context runs none (and is not
+ * a supervised one's: zg_gate_supervised). Takes the context lock: any
+ * thread but the gate's. */
 int zg_gate_status(zg_ctx_t *ctx, zg_gate_status_t *out);
 
 #endif

@@ -29,10 +29,10 @@ int zg_ctx_metrics_adopt(zg_ctx_t *ctx, int fd);
  * outlives each forwarding process (non-blocking, close-on-exec): the fd
  * and *port, or -1 with the error set. */
 int zg_metrics_bind(const char *listen, int *port);
-/* Answers every connection waiting on fd (the supervisor's, while no
- * forwarding process runs): /status 503 with st, /metrics the gate's own
- * families (zguard_gate_forwarding 0). Each waits at most a second for its
- * request. */
+/* Answers the connections waiting on fd, 16 at most (the supervisor's,
+ * while no forwarding process runs): /status 503 with st, /metrics the
+ * gate's own families (zguard_gate_forwarding 0). Each waits at most a
+ * second for its request. */
 void zg_metrics_answer_idle(int fd, const zg_gate_status_t *st);
 
 #endif

@@ -654,6 +654,8 @@ static zg_ctx_t *make_ctx(serve_args_t *a, const gate_run_t *run)
         return NULL;
     }
     zg_ctx_set_log(ctx, a->level, zg_log_stderr, NULL);
+    if (run)
+        zg_gate_supervised(ctx, run->restarts, run->started_ms);
     if (adopt && zg_ctx_metrics_adopt(ctx, run->metrics_fd) < 0) {
         zg_ctx_destroy(&ctx);
         return NULL;
@@ -670,9 +672,8 @@ static zg_ctx_t *make_ctx(serve_args_t *a, const gate_run_t *run)
 }
 
 /* Tells the supervisor this process forwards, and where it bound. */
-static void report_ready(zg_ctx_t *ctx, zg_gate_t *gate, const gate_run_t *run)
+static void report_ready(zg_ctx_t *ctx, const gate_run_t *run)
 {
-    zg_gate_set_supervised(gate, run->restarts, run->started_ms);
     zg_gate_status_t st;
     char line[ZG_ENDPOINT_MAX + 2];
     int n = snprintf(line, sizeof line, "%s\n",
@@ -698,7 +699,7 @@ static int serve(void *arg, const gate_run_t *run)
         return EXIT_FAIL;
     }
     if (run)
-        report_ready(ctx, gate, run);
+        report_ready(ctx, run);
     atomic_store(&running_gate, gate);
     if (atomic_load(&stop_asked))
         zg_gate_stop(gate);
