@@ -965,6 +965,13 @@ static void print_latency(bg_t *b, FILE *out)
                     p99[c] - p99[C_DIRECT]);
         fputc('\n', out);
     }
+    double added_gate = p50[C_GATE] - p50[C_DIRECT],
+           added_client = p50[C_TWO] - p50[C_GATE];
+    fprintf(out,
+            "two gates: at p50 the client-mode gate adds %.1f us to the gate, "
+            "which adds %.1f us\nto a direct connection: client/gate %.3f\n",
+            added_client, added_gate,
+            added_gate > 0 ? added_client / added_gate : 0);
     fprintf(out, "%-10s %9s %9s %9s %14s %7s %11s  %s\n", "", "", "", "",
             "proxy/gate", "paired", "interval", "target proxy/gate >= 0.95");
     const char *which[2] = {"p50", "p99"};
@@ -1110,6 +1117,13 @@ static void json_latency(bg_t *b, FILE *out)
         json_array(out, b->p99[c], n, 2);
         fputc('}', out);
     }
+    double p50[NCONT], p99[NCONT];
+    for (int c = 0; c < NCONT; c++)
+        pooled(b, c, &p50[c], &p99[c]);
+    fprintf(out,
+            ",\n    \"p50_added_us\": {\"gate\": %.2f, \"client_mode_gate\": "
+            "%.2f}",
+            p50[C_GATE] - p50[C_DIRECT], p50[C_TWO] - p50[C_GATE]);
     fprintf(out, ",\n    ");
     json_versus(out, "p50_proxy_over_gate",
                 compare_latency(b->p50[C_GATE], b->p50[C_PROXY], n));
