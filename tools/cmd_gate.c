@@ -160,7 +160,8 @@ typedef struct gate_args {
 
 /* ---- the command line ------------------------------------------------------ */
 
-/* The flags that name one setting each, then --log-level. */
+/* The flags that name one setting each, then --log-level and
+ * --no-supervise. */
 enum { O_PATTERN, O_FRONTEND, O_BACKEND, O_SERVER_KEY, O_ALLOW, O_REVOKED,
        O_POLICY, O_METRICS, O_CONFIG, O_PASS_FILE, O_MODE, O_CLIENT_KEY,
        O_SERVER_PUBLIC, O_GRACE, O_LOG_LEVEL, O_NO_SUPERVISE };
