@@ -645,9 +645,28 @@ typedef struct serve_args {
     zg_log_level_t level;
 } serve_args_t;
 
+/* A restarted forwarding process reads the passphrase again where it can:
+ * a key rotated (SIGHUP) since the gate started may have a new one. The
+ * one asked at the start stays when there is nowhere to read it. */
+static void passphrase_again(serve_args_t *a)
+{
+    const char *env = getenv("ZGUARD_PASSPHRASE_FILE");
+    const char *creds = getenv("CREDENTIALS_DIRECTORY");
+    zg_passphrase_t *fresh =
+        a->pass_file ? zg_passphrase_from_file(a->pass_file)
+        : (env && *env) || (creds && *creds) ? zg_passphrase_from_env()
+                                             : NULL;
+    if (fresh) {
+        zg_passphrase_destroy(&a->pass);
+        a->pass = fresh;
+    }
+}
+
 /* The context: under a supervisor, serving metrics on its socket. */
 static zg_ctx_t *make_ctx(serve_args_t *a, const gate_run_t *run)
 {
+    if (run && run->restarts && a->pass)
+        passphrase_again(a);
     bool adopt = run && run->metrics_fd >= 0;
     zg_ctx_t *ctx = adopt ? zg_ctx_new_quiet(a->policy) : zg_ctx_new(a->policy);
     if (!ctx) {
