@@ -134,6 +134,8 @@ typedef struct bg {
     unsigned char *req, *rep;    /* payload buffers */
     /* results */
     double rate[NCONT][NROWS][BG_MAX_ROUNDS];
+    double edge_cpu_ns[NROWS][BG_MAX_ROUNDS]; /* two_gates: the client-mode
+                                                 gate's thread alone */
     double cpu_ns[NCONT][NROWS][BG_MAX_ROUNDS]; /* the proxy's or the gate's
                                                   thread, per request */
     double p50[NCONT][BG_MAX_ROUNDS], p99[NCONT][BG_MAX_ROUNDS];
@@ -755,7 +757,7 @@ static int run_round(bg_t *b, int r)
             int c = (r + row + k) % NCONT;
             double *rate = &b->rate[c][row][r];
             uint64_t seq0 = b->seq;
-            double cpu0 = middle_cpu_s(&st[c]);
+            double cpu0 = middle_cpu_s(&st[c]), edge0 = thread_cpu_s(&st[c].edge);
             if (rows[row].window == 1) {
                 rc = run_sync(b, st[c].client, b->o->seconds, cont_name[c],
                               rate);
@@ -773,6 +775,9 @@ static int run_round(bg_t *b, int r)
             double *cpu = &b->cpu_ns[c][row][r];
             *cpu = (middle_cpu_s(&st[c]) - cpu0) * 1e9 /
                    (double)(b->seq - seq0);
+            if (c == C_TWO)
+                b->edge_cpu_ns[row][r] = (thread_cpu_s(&st[c].edge) - edge0) *
+                                         1e9 / (double)(b->seq - seq0);
             if (rc == 0 && b->o->verbose) {
                 fprintf(stderr, "  round %d  %-17s %-6s %9.0f req/s", r + 1,
                         rows[row].name, cont_name[c], *rate);
@@ -922,8 +927,8 @@ static void print_text(bg_t *b, FILE *out)
             "\nCPU time of the forwarding thread (zmq_proxy's, zg_gate_run's; "
             "two gates: both) per request, ns:\nmedian of the rounds "
             "[min-max] (the I/O threads, which do CURVE, not included)\n");
-    fprintf(out, "%-18s %-20s %-20s %-20s %s\n", "row", "proxy", "gate",
-            "two gates", "gate/proxy");
+    fprintf(out, "%-18s %-20s %-20s %-20s %-11s %s\n", "row", "proxy", "gate",
+            "two gates", "gate/proxy", "client-mode gate's thread");
     for (int row = 0; row < NROWS; row++) {
         if (!selected(b, row))
             continue;
@@ -937,8 +942,9 @@ static void print_text(bg_t *b, FILE *out)
             fprintf(out, " %-20s", s);
         }
         double p = median(b->cpu_ns[C_PROXY][row], n);
-        fprintf(out, " %.3f\n",
-                p > 0 ? median(b->cpu_ns[C_GATE][row], n) / p : 0);
+        fprintf(out, " %-11.3f %.0f\n",
+                p > 0 ? median(b->cpu_ns[C_GATE][row], n) / p : 0,
+                median(b->edge_cpu_ns[row], n));
     }
 
     if (selected(b, ROW_SYNC))
@@ -1086,8 +1092,10 @@ static void print_json(bg_t *b, FILE *out)
         fprintf(out,
                 ",\n     \"two_gates_over_direct\": %.4f, "
                 "\"two_gates_over_gate\": %.4f,\n     \"added_us_per_request\": "
-                "{\"gate\": %.3f, \"client_mode_gate\": %.3f}",
-                d > 0 ? t / d : 0, g > 0 ? t / g : 0, gate_us, client_us);
+                "{\"gate\": %.3f, \"client_mode_gate\": %.3f},\n     "
+                "\"client_mode_gate_thread_cpu_ns_per_req\": %.0f",
+                d > 0 ? t / d : 0, g > 0 ? t / g : 0, gate_us, client_us,
+                median(b->edge_cpu_ns[row], n));
         fputc('}', out);
     }
     fprintf(out, "\n  ],\n");
