@@ -1,8 +1,9 @@
 /*
  * bench_gate.c - what `zguard gate` costs a request/reply service, next to
- * no hop at all and next to a bare zmq_proxy hop, side by side in one run.
+ * no hop at all and next to a bare zmq_proxy hop, side by side in one run;
+ * and what a client-mode gate adds in front of it.
  *
- * Contestants (the client and the service are the same code in all three):
+ * Contestants (the client and the service are the same code in all four):
  *
  *   direct  client -> service; the service's ROUTER is itself the CURVE
  *           server (the gate's key pair, no ZAP handler)
@@ -16,6 +17,11 @@
  *           MAXMSGSIZE, handshake limit and heartbeats, socket monitors,
  *           metrics served on 127.0.0.1 (a free port) -> ipc -> plaintext
  *           service
+ *   two_gates  an unchanged (plaintext) client -> ipc -> a client-mode
+ *           gate (`zguard gate --mode client`'s policy: the client's key
+ *           pair, the server key pinned) -> CURVE over tcp loopback -> the
+ *           gate above -> ipc -> plaintext service: two programs that do
+ *           not speak CURVE talking over it
  *
  * Every socket of every contestant has the same HWMs, 10000 by default
  * (--hwm; see gate_policy() for why not the built-in 1000). Every
@@ -24,7 +30,7 @@
  * with its own libzmq context; the service a raw libzmq ROUTER that echoes
  * every frame, with its own context and thread; the proxy and the gate
  * each have their own context and thread: three processes' worth of
- * threads, in one.
+ * threads, in one (four for two_gates).
  *
  * Rows: synchronous requests (1 in flight), pipelined with 100 and with
  * 1000 in flight (a new request for each reply), and the round-trip
@@ -94,10 +100,11 @@ int bench_gate(const bench_gate_opts_t *opts, FILE *out);
 
 /* ---- contestants, rows ----------------------------------------------------- */
 
-enum { C_DIRECT, C_PROXY, C_GATE, NCONT };
+enum { C_DIRECT, C_PROXY, C_GATE, C_TWO, NCONT };
 enum { ROW_SYNC, ROW_P100, ROW_P1000, NROWS };
 
-static const char *const cont_name[NCONT] = {"direct", "proxy", "gate"};
+static const char *const cont_name[NCONT] = {"direct", "proxy", "gate",
+                                             "two_gates"};
 static const struct {
     const char *name, *id;
     int window; /* requests in flight */
@@ -117,7 +124,7 @@ typedef struct samples {
 typedef struct bg {
     const bench_gate_opts_t *o;
     char dir[64];                /* mkdtemp: keys, allowlist, ipc sockets */
-    char server_key[128], allow[128];
+    char server_key[128], allow[128], client_key[128];
     uint8_t server_pk[32], server_sk[32], client_pk[32], client_sk[32];
     void *client_ctx;            /* the client's libzmq context, every round */
     int mid_hwm[4];              /* front snd, front rcv, back snd, back rcv */
@@ -127,6 +134,8 @@ typedef struct bg {
     unsigned char *req, *rep;    /* payload buffers */
     /* results */
     double rate[NCONT][NROWS][BG_MAX_ROUNDS];
+    double edge_cpu_ns[NROWS][BG_MAX_ROUNDS]; /* two_gates: the client-mode
+                                                 gate's thread alone */
     double cpu_ns[NCONT][NROWS][BG_MAX_ROUNDS]; /* the proxy's or the gate's
                                                   thread, per request */
     double p50[NCONT][BG_MAX_ROUNDS], p99[NCONT][BG_MAX_ROUNDS];
@@ -213,17 +222,16 @@ static int prepare_keys(bg_t *b)
         b->dir[0] = '\0';
         return fail(b, "mkdtemp: %s", strerror(errno));
     }
-    char client_key[128];
     if (make_pair(b, "server", b->server_key, sizeof b->server_key,
                   b->server_pk, b->server_sk) != 0 ||
-        make_pair(b, "client", client_key, sizeof client_key, b->client_pk,
-                  b->client_sk) != 0)
+        make_pair(b, "client", b->client_key, sizeof b->client_key,
+                  b->client_pk, b->client_sk) != 0)
         return -1;
     /* the allowlist: the client's public certificate only */
     snprintf(b->allow, sizeof b->allow, "%s/allow", b->dir);
     char pub[160];
     snprintf(pub, sizeof pub, "%s/client.key", b->allow);
-    zg_cert_t *c = zg_cert_load(client_key);
+    zg_cert_t *c = zg_cert_load(b->client_key);
     int rc = c && mkdir(b->allow, 0755) == 0 ? zg_cert_save_public(c, pub) : -1;
     zg_cert_destroy(&c);
     return rc == 0 ? 0 : fail(b, "allowlist %s: %s", b->allow, zg_last_error());
@@ -239,6 +247,18 @@ static int prepare_keys(bg_t *b)
  * what its reader took only every HWM/2 messages, so it may see a pipe of
  * 1000 as full with far fewer in it (the proxy drops them silently, the
  * gate counts them). Every socket of every contestant gets the same. */
+static zg_policy_t *parse_policy(bg_t *b, const char *text, const char *label)
+{
+    zg_diag_t *diag = zg_diag_new();
+    zg_policy_t *p = zg_policy_parse(text, strlen(text), label, diag);
+    if (!p) {
+        zg_diag_print(diag, stderr);
+        fail(b, "%s does not parse: %s", label, zg_last_error());
+    }
+    zg_diag_destroy(&diag);
+    return p;
+}
+
 static zg_policy_t *gate_policy(bg_t *b, const char *backend)
 {
     char text[2048];
@@ -256,15 +276,33 @@ static zg_policy_t *gate_policy(bg_t *b, const char *backend)
              "\n[auth]\nallow = %s\n"
              "\n[metrics]\nlisten = 127.0.0.1:0\n",
              b->o->hwm, b->o->hwm, backend, b->server_key, b->allow);
-    zg_diag_t *diag = zg_diag_new();
-    zg_policy_t *p = zg_policy_parse(text, strlen(text), "(bench gate policy)",
-                                     diag);
-    if (!p) {
-        zg_diag_print(diag, stderr);
-        fail(b, "the gate policy does not parse: %s", zg_last_error());
-    }
-    zg_diag_destroy(&diag);
-    return p;
+    return parse_policy(b, text, "(bench gate policy)");
+}
+
+/* What `zguard gate --mode client --pattern reqrep --frontend ipc://...
+ * --backend tcp://127.0.0.1:PORT --client-key DIR/client.key
+ * --server-public DIR/server.key --metrics 127.0.0.1:0 --policy TUNING`
+ * writes, TUNING the same HWMs. */
+static zg_policy_t *edge_policy(bg_t *b, const char *frontend,
+                                const char *server)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "version = 1\n"
+             "\n[defaults]\nsndhwm = %d\nrcvhwm = %d\n"
+             "rationale = benchmark: 1000 requests in flight from one client\n"
+             "\n[gate]\nmode = client\npattern = reqrep\nfrontend = %s\n"
+             "backend = %s\n"
+             "\n[socket.frontend]\ntype = router\nsecurity = none\n"
+             "insecure = yes\nrationale = the unchanged clients of a "
+             "client-mode gate speak plaintext; the gate refuses a frontend "
+             "endpoint that leaves this machine\n"
+             "\n[socket.backend]\ntype = dealer\ncurve_keys = %s\n"
+             "curve_server_key = %s\n"
+             "\n[metrics]\nlisten = 127.0.0.1:0\n",
+             b->o->hwm, b->o->hwm, frontend, server, b->client_key,
+             b->server_key);
+    return parse_policy(b, text, "(bench client-mode gate policy)");
 }
 
 /* "sndhwm=1000 rcvhwm=1000 ..." of a gate socket; the HWMs for the proxy. */
@@ -451,11 +489,12 @@ static int proxy_start(bg_t *b, middle_t *m, const char *service)
     return 0;
 }
 
-static int gate_start(bg_t *b, middle_t *m, const char *service)
+/* A gate of policy p (taken) in a thread of its own. */
+static int gate_run_start(bg_t *b, middle_t *m, zg_policy_t *p,
+                          const char *thread_name)
 {
     memset(m, 0, sizeof *m);
     m->kind = C_GATE;
-    zg_policy_t *p = gate_policy(b, service);
     if (!p)
         return -1;
     m->zctx = zg_ctx_new(p);
@@ -474,9 +513,22 @@ static int gate_start(bg_t *b, middle_t *m, const char *service)
     /* the gate was made here and is handed to its thread */
     if (pthread_create(&m->thread, NULL, gate_main, m) != 0)
         return fail(b, "gate: pthread_create failed");
-    pthread_setname_np(m->thread, "bg-gate");
+    pthread_setname_np(m->thread, thread_name);
     m->running = true;
     return 0;
+}
+
+static int gate_start(bg_t *b, middle_t *m, const char *service)
+{
+    return gate_run_start(b, m, gate_policy(b, service), "bg-gate");
+}
+
+/* A client-mode gate bound at frontend, connecting to the ingress gate at
+ * server. */
+static int edge_start(bg_t *b, middle_t *m, const char *frontend,
+                      const char *server)
+{
+    return gate_run_start(b, m, edge_policy(b, frontend, server), "bg-edge");
 }
 
 /* Stops the middle; for the gate, checks that it forwarded everything. */
@@ -521,7 +573,9 @@ static int middle_stop(bg_t *b, middle_t *m)
 
 /* ---- the client: a raw libzmq CURVE DEALER ------------------------------------ */
 
-static void *client_open(bg_t *b, const char *endpoint)
+/* curve: pins the server key with the client's pair; else plaintext, an
+ * unchanged client of a client-mode gate. */
+static void *client_open(bg_t *b, const char *endpoint, bool curve)
 {
     void *c = zmq_socket(b->client_ctx, ZMQ_DEALER);
     if (!c) {
@@ -531,9 +585,10 @@ static void *client_open(bg_t *b, const char *endpoint)
     if (edge_options(b, c, "client") ||
         set_int(b, c, ZMQ_SNDTIMEO, BG_TIMEOUT_MS, "client") ||
         set_int(b, c, ZMQ_RCVTIMEO, BG_TIMEOUT_MS, "client") ||
-        zmq_setsockopt(c, ZMQ_CURVE_SERVERKEY, b->server_pk, 32) != 0 ||
-        zmq_setsockopt(c, ZMQ_CURVE_PUBLICKEY, b->client_pk, 32) != 0 ||
-        zmq_setsockopt(c, ZMQ_CURVE_SECRETKEY, b->client_sk, 32) != 0 ||
+        (curve &&
+         (zmq_setsockopt(c, ZMQ_CURVE_SERVERKEY, b->server_pk, 32) != 0 ||
+          zmq_setsockopt(c, ZMQ_CURVE_PUBLICKEY, b->client_pk, 32) != 0 ||
+          zmq_setsockopt(c, ZMQ_CURVE_SECRETKEY, b->client_sk, 32) != 0)) ||
         zmq_connect(c, endpoint) != 0) {
         fail(b, "client: %s: %s", endpoint, zmq_strerror(errno));
         zmq_close(c);
@@ -619,6 +674,7 @@ static int run_window(bg_t *b, void *c, int window, double seconds,
 typedef struct stage {
     service_t service;
     middle_t middle;
+    middle_t edge; /* two_gates: the client-mode gate */
     void *client;
 } stage_t;
 
@@ -630,7 +686,7 @@ static int stage_start(bg_t *b, stage_t *s, int c, int round)
     if (c == C_DIRECT) {
         if (service_start(b, &s->service, true, "tcp://127.0.0.1:*") != 0)
             return -1;
-        s->client = client_open(b, s->service.endpoint);
+        s->client = client_open(b, s->service.endpoint, true);
     } else {
         snprintf(ep, sizeof ep, "ipc://%s/%s-%d.sock", b->dir, cont_name[c],
                  round);
@@ -638,7 +694,13 @@ static int stage_start(bg_t *b, stage_t *s, int c, int round)
             (c == C_PROXY ? proxy_start(b, &s->middle, s->service.endpoint)
                           : gate_start(b, &s->middle, s->service.endpoint)) != 0)
             return -1;
-        s->client = client_open(b, s->middle.endpoint);
+        if (c == C_TWO) {
+            snprintf(ep, sizeof ep, "ipc://%s/edge-%d.sock", b->dir, round);
+            if (edge_start(b, &s->edge, ep, s->middle.endpoint) != 0)
+                return -1;
+        }
+        s->client = c == C_TWO ? client_open(b, s->edge.endpoint, false)
+                               : client_open(b, s->middle.endpoint, true);
     }
     if (!s->client)
         return -1;
@@ -659,22 +721,29 @@ static int stage_stop(bg_t *b, stage_t *s)
     if (s->client)
         zmq_close(s->client);
     s->client = NULL;
-    int rc = middle_stop(b, &s->middle);
+    int rc = middle_stop(b, &s->edge);
+    if (middle_stop(b, &s->middle) != 0)
+        rc = -1;
     service_stop(&s->service);
     return rc;
 }
 
-/* CPU time of the proxy's or the gate's thread (exact: the kernel's
- * per-thread clock); 0 for direct. */
-static double middle_cpu_s(const stage_t *s)
+static double thread_cpu_s(const middle_t *m)
 {
     clockid_t id;
     struct timespec ts;
-    if (s->middle.kind == C_DIRECT || !s->middle.running ||
-        pthread_getcpuclockid(s->middle.thread, &id) != 0 ||
+    if (m->kind == C_DIRECT || !m->running ||
+        pthread_getcpuclockid(m->thread, &id) != 0 ||
         clock_gettime(id, &ts) != 0)
         return 0;
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of the proxy's or the gate's thread, two_gates' both (exact:
+ * the kernel's per-thread clock); 0 for direct. */
+static double middle_cpu_s(const stage_t *s)
+{
+    return thread_cpu_s(&s->middle) + thread_cpu_s(&s->edge);
 }
 
 static int run_round(bg_t *b, int r)
@@ -688,7 +757,7 @@ static int run_round(bg_t *b, int r)
             int c = (r + row + k) % NCONT;
             double *rate = &b->rate[c][row][r];
             uint64_t seq0 = b->seq;
-            double cpu0 = middle_cpu_s(&st[c]);
+            double cpu0 = middle_cpu_s(&st[c]), edge0 = thread_cpu_s(&st[c].edge);
             if (rows[row].window == 1) {
                 rc = run_sync(b, st[c].client, b->o->seconds, cont_name[c],
                               rate);
@@ -706,6 +775,9 @@ static int run_round(bg_t *b, int r)
             double *cpu = &b->cpu_ns[c][row][r];
             *cpu = (middle_cpu_s(&st[c]) - cpu0) * 1e9 /
                    (double)(b->seq - seq0);
+            if (c == C_TWO)
+                b->edge_cpu_ns[row][r] = (thread_cpu_s(&st[c].edge) - edge0) *
+                                         1e9 / (double)(b->seq - seq0);
             if (rc == 0 && b->o->verbose) {
                 fprintf(stderr, "  round %d  %-17s %-6s %9.0f req/s", r + 1,
                         rows[row].name, cont_name[c], *rate);
@@ -763,13 +835,55 @@ static void pooled(bg_t *b, int c, double *p50, double *p99)
 static void print_latency(bg_t *b, FILE *out);
 static void print_legend(bg_t *b, FILE *out, double coverage);
 
+/* Per request, from the median rates: what the gate adds to a direct
+ * connection, and what the client-mode gate adds to the gate. */
+static void added_us(bg_t *b, int row, double *gate, double *client)
+{
+    int n = b->o->rounds;
+    double d = median(b->rate[C_DIRECT][row], n),
+           g = median(b->rate[C_GATE][row], n),
+           t = median(b->rate[C_TWO][row], n);
+    *gate = d > 0 && g > 0 ? 1e6 / g - 1e6 / d : 0;
+    *client = g > 0 && t > 0 ? 1e6 / t - 1e6 / g : 0;
+}
+
+/* The client-mode rows: two programs that do not speak CURVE, over two
+ * gates, against a direct CURVE connection. */
+static void print_two_gates(bg_t *b, FILE *out)
+{
+    int n = b->o->rounds;
+    fprintf(out,
+            "\nclient-mode gate: unchanged client -> client-mode gate -> gate "
+            "-> service, against a\ndirect CURVE connection; the time each "
+            "gate adds per request, from the medians\n");
+    fprintf(out, "%-18s %9s %11s %9s %7s %11s %9s %12s %12s\n", "row",
+            "two/direct", "gate/direct", "two/gate", "paired", "interval",
+            "gate us", "client us", "client/gate");
+    for (int row = 0; row < NROWS; row++) {
+        if (!selected(b, row))
+            continue;
+        double d = median(b->rate[C_DIRECT][row], n);
+        double g = median(b->rate[C_GATE][row], n);
+        double t = median(b->rate[C_TWO][row], n);
+        bench_paired_t v = compare(b->rate[C_TWO][row], b->rate[C_GATE][row], n);
+        double gate, client;
+        added_us(b, row, &gate, &client);
+        char ci[32];
+        snprintf(ci, sizeof ci, "%.2f-%.2f", v.lo, v.hi);
+        fprintf(out, "%-18s %9.3f %11.3f %9.3f %7.3f %11s %9.2f %12.2f %12.3f\n",
+                rows[row].name, d > 0 ? t / d : 0, d > 0 ? g / d : 0, v.ratio,
+                v.paired, ci, gate, client, gate > 0 ? client / gate : 0);
+    }
+}
+
 static void print_text(bg_t *b, FILE *out)
 {
     int n = b->o->rounds;
     char x[32], y[32], z[32];
     fprintf(out, "\nthroughput, requests/s: median of the %d rounds [min-max]\n",
             n);
-    fprintf(out, "%-18s %-26s %-26s %s\n", "row", "direct", "proxy", "gate");
+    fprintf(out, "%-18s %-26s %-26s %-26s %s\n", "row", "direct", "proxy",
+            "gate", "two gates");
     for (int row = 0; row < NROWS; row++) {
         if (!selected(b, row))
             continue;
@@ -807,17 +921,19 @@ static void print_text(bg_t *b, FILE *out)
                 v.paired, ci, verdict_word(v.verdict));
     }
 
+    print_two_gates(b, out);
+
     fprintf(out,
-            "\nCPU time of the forwarding thread (zmq_proxy's, zg_gate_run's) "
-            "per request, ns:\nmedian of the rounds [min-max] (the I/O "
-            "threads, which do CURVE, not included)\n");
-    fprintf(out, "%-18s %-20s %-20s %s\n", "row", "proxy", "gate",
-            "gate/proxy");
+            "\nCPU time of the forwarding thread (zmq_proxy's, zg_gate_run's; "
+            "two gates: both) per request, ns:\nmedian of the rounds "
+            "[min-max] (the I/O threads, which do CURVE, not included)\n");
+    fprintf(out, "%-18s %-20s %-20s %-20s %-11s %s\n", "row", "proxy", "gate",
+            "two gates", "gate/proxy", "client-mode gate's thread");
     for (int row = 0; row < NROWS; row++) {
         if (!selected(b, row))
             continue;
         fprintf(out, "%-18s", rows[row].name);
-        for (int c = C_PROXY; c <= C_GATE; c++) {
+        for (int c = C_PROXY; c < NCONT; c++) {
             double lo = bench_min(b->cpu_ns[c][row], (size_t)n),
                    hi = bench_max(b->cpu_ns[c][row], (size_t)n);
             char s[64];
@@ -826,8 +942,9 @@ static void print_text(bg_t *b, FILE *out)
             fprintf(out, " %-20s", s);
         }
         double p = median(b->cpu_ns[C_PROXY][row], n);
-        fprintf(out, " %.3f\n",
-                p > 0 ? median(b->cpu_ns[C_GATE][row], n) / p : 0);
+        fprintf(out, " %-11.3f %.0f\n",
+                p > 0 ? median(b->cpu_ns[C_GATE][row], n) / p : 0,
+                median(b->edge_cpu_ns[row], n));
     }
 
     if (selected(b, ROW_SYNC))
@@ -854,6 +971,13 @@ static void print_latency(bg_t *b, FILE *out)
                     p99[c] - p99[C_DIRECT]);
         fputc('\n', out);
     }
+    double added_gate = p50[C_GATE] - p50[C_DIRECT],
+           added_client = p50[C_TWO] - p50[C_GATE];
+    fprintf(out,
+            "two gates: at p50 the client-mode gate adds %.1f us to the gate, "
+            "which adds %.1f us\nto a direct connection: client/gate %.3f\n",
+            added_client, added_gate,
+            added_gate > 0 ? added_client / added_gate : 0);
     fprintf(out, "%-10s %9s %9s %9s %14s %7s %11s  %s\n", "", "", "", "",
             "proxy/gate", "paired", "interval", "target proxy/gate >= 0.95");
     const char *which[2] = {"p50", "p99"};
@@ -883,7 +1007,10 @@ static void print_legend(bg_t *b, FILE *out, double coverage)
             "target    meets: the whole interval is >= 0.95; below: all of it "
             "is under;\n          unclear: the noise is wider than the margin "
             "(more --rounds narrow it)\n"
-            "gate      backend found mute %llu times over the run; %llu "
+            "gate us   what the gate adds to a direct connection per request; "
+            "client us:\n          what the client-mode gate adds to the "
+            "gate; client/gate <= 1: it costs\n          no more\n"
+            "gates     backend found mute %llu times over the run; %llu "
             "replies forwarded, none dropped\n",
             coverage * 100,
             n < 6 ? " (few rounds: a smoke signal, not a result)" : "",
@@ -944,7 +1071,7 @@ static void print_json(bg_t *b, FILE *out)
             json_array(out, b->rate[c][row], n, 0);
             fputc('}', out);
         }
-        for (int c = C_PROXY; c <= C_GATE; c++) {
+        for (int c = C_PROXY; c < NCONT; c++) {
             fprintf(out, ",\n     \"%s_thread_cpu_ns_per_req\": {\"median\": "
                          "%.0f, \"rounds\": ",
                     cont_name[c], median(b->cpu_ns[c][row], n));
@@ -960,6 +1087,15 @@ static void print_json(bg_t *b, FILE *out)
                 d > 0 ? p / d : 0, d > 0 ? g / d : 0);
         json_versus(out, "gate_over_proxy",
                     compare(b->rate[C_GATE][row], b->rate[C_PROXY][row], n));
+        double t = median(b->rate[C_TWO][row], n), gate_us, client_us;
+        added_us(b, row, &gate_us, &client_us);
+        fprintf(out,
+                ",\n     \"two_gates_over_direct\": %.4f, "
+                "\"two_gates_over_gate\": %.4f,\n     \"added_us_per_request\": "
+                "{\"gate\": %.3f, \"client_mode_gate\": %.3f},\n     "
+                "\"client_mode_gate_thread_cpu_ns_per_req\": %.0f",
+                d > 0 ? t / d : 0, g > 0 ? t / g : 0, gate_us, client_us,
+                median(b->edge_cpu_ns[row], n));
         fputc('}', out);
     }
     fprintf(out, "\n  ],\n");
@@ -989,6 +1125,13 @@ static void json_latency(bg_t *b, FILE *out)
         json_array(out, b->p99[c], n, 2);
         fputc('}', out);
     }
+    double p50[NCONT], p99[NCONT];
+    for (int c = 0; c < NCONT; c++)
+        pooled(b, c, &p50[c], &p99[c]);
+    fprintf(out,
+            ",\n    \"p50_added_us\": {\"gate\": %.2f, \"client_mode_gate\": "
+            "%.2f}",
+            p50[C_GATE] - p50[C_DIRECT], p50[C_TWO] - p50[C_GATE]);
     fprintf(out, ",\n    ");
     json_versus(out, "p50_proxy_over_gate",
                 compare_latency(b->p50[C_GATE], b->p50[C_PROXY], n));

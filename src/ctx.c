@@ -71,7 +71,9 @@ static zg_ctx_t *ctx_make(void *zmq, bool owns, zg_policy_t *policy,
     return ctx;
 }
 
-zg_ctx_t *zg_ctx_new(zg_policy_t *policy)
+/* A context that owns its libzmq one; metrics: start the policy's
+ * endpoint. */
+static zg_ctx_t *ctx_new_owning(zg_policy_t *policy, bool metrics)
 {
     void *zmq = zmq_ctx_new();
     if (!zmq) {
@@ -82,10 +84,20 @@ zg_ctx_t *zg_ctx_new(zg_policy_t *policy)
      * reader): keep libzmq's 1023 for the application's own. */
     zmq_ctx_set(zmq, ZMQ_MAX_SOCKETS,
                 ZMQ_MAX_SOCKETS_DFLT * ZG_SOCKETS_PER_SOCKET);
-    zg_ctx_t *ctx = ctx_make(zmq, true, policy, true);
+    zg_ctx_t *ctx = ctx_make(zmq, true, policy, metrics);
     if (!ctx)
         zmq_ctx_term(zmq);
     return ctx;
+}
+
+zg_ctx_t *zg_ctx_new(zg_policy_t *policy)
+{
+    return ctx_new_owning(policy, true);
+}
+
+zg_ctx_t *zg_ctx_new_quiet(zg_policy_t *policy)
+{
+    return ctx_new_owning(policy, false);
 }
 
 zg_ctx_t *zg_ctx_wrap(void *zmq_ctx, zg_policy_t *policy)
@@ -325,7 +337,8 @@ int zg_ctx_auth_reload(zg_ctx_t *ctx)
     return a ? zg_auth_reload(a) : -1;
 }
 
-int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr)
+/* The metrics endpoint on addr, or on fd (bound elsewhere) when >= 0. */
+static int metrics_start(zg_ctx_t *ctx, const char *addr, int fd)
 {
     pthread_mutex_lock(&ctx->metrics_lock);
     int port = -1;
@@ -333,13 +346,24 @@ int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr)
         errno = EALREADY;
         zg_error_set("metrics: this context serves them already");
     } else {
-        port = zg_metrics_start(ctx, addr, &ctx->metrics);
+        port = fd >= 0 ? zg_metrics_start_fd(ctx, fd, &ctx->metrics)
+                       : zg_metrics_start(ctx, addr, &ctx->metrics);
         ctx->metrics_port = port > 0 ? port : 0;
     }
     pthread_mutex_unlock(&ctx->metrics_lock);
     if (port < 0)
         zg_log(ctx, ZG_LOG_ERROR, "%s", zg_last_error());
     return port;
+}
+
+int zg_ctx_metrics_listen(zg_ctx_t *ctx, const char *addr)
+{
+    return metrics_start(ctx, addr, -1);
+}
+
+int zg_ctx_metrics_adopt(zg_ctx_t *ctx, int fd)
+{
+    return metrics_start(ctx, NULL, fd);
 }
 
 int zg_ctx_metrics_port(zg_ctx_t *ctx)

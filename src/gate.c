@@ -280,6 +280,11 @@ static int open_sockets(zg_gate_t *g, const char *front_ep)
 
 zg_gate_t *zg_gate_new(zg_ctx_t *ctx)
 {
+    return zg_gate_new_at(ctx, NULL);
+}
+
+zg_gate_t *zg_gate_new_at(zg_ctx_t *ctx, const char *frontend)
+{
     zg_error_clear();
     const char *front_ep;
     zg_gate_t *g = calloc(1, sizeof *g);
@@ -291,6 +296,8 @@ zg_gate_t *zg_gate_new(zg_ctx_t *ctx)
         free(g);
         return NULL;
     }
+    if (frontend)
+        front_ep = frontend;
     g->ctx = ctx;
     g->started_ms = zg_now_ms();
     g->wake[0] = g->wake[1] = -1;
@@ -783,10 +790,41 @@ static int64_t peers_of(void *zsock, int64_t *zero_since_ms)
     return n;
 }
 
+void zg_gate_supervised(zg_ctx_t *ctx, uint64_t restarts, int64_t started_ms)
+{
+    pthread_mutex_lock(&ctx->lock);
+    ctx->gate_supervised = true;
+    ctx->gate_restarts = restarts;
+    ctx->gate_started_ms = started_ms;
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+int zg_gate_status_idle(const zg_policy_t *p, const char *frontend,
+                        uint64_t restarts, int64_t started_ms,
+                        zg_gate_status_t *st)
+{
+    zg_gate_t g = {0};
+    const char *front;
+    memset(st, 0, sizeof *st);
+    if (read_section(&g, p, &front) != 0)
+        return -1;
+    st->client = g.client;
+    st->pattern = g.pattern;
+    snprintf(st->frontend, sizeof st->frontend, "%s", frontend ? frontend : front);
+    snprintf(st->backend, sizeof st->backend, "%s", g.back_list);
+    st->allowlist_keys = st->peers_frontend = st->peers_backend = -1;
+    st->grace_ms = g.grace_ms;
+    st->restarts = restarts;
+    st->uptime_ms = zg_now_ms() - started_ms;
+    return 0;
+}
+
 static void status_of(zg_gate_t *g, zg_gate_status_t *st)
 {
     int64_t now = zg_now_ms(), zero_since = now, unused;
     memset(st, 0, sizeof *st);
+    st->forwarding = true;
+    st->restarts = g->ctx->gate_restarts;
     st->client = g->client;
     st->pattern = g->pattern;
     snprintf(st->frontend, sizeof st->frontend, "%s", g->front_ep);
@@ -799,7 +837,8 @@ static void status_of(zg_gate_t *g, zg_gate_status_t *st)
     st->peers_backend = g->back_inproc ? -1 : peers_of(g->back, &zero_since);
     st->backend_down_ms = st->peers_backend == 0 ? now - zero_since : 0;
     st->grace_ms = g->grace_ms;
-    st->uptime_ms = now - g->started_ms;
+    st->uptime_ms =
+        now - (g->ctx->gate_supervised ? g->ctx->gate_started_ms : g->started_ms);
     st->reloads_ok = atomic_load(&g->reloads_ok);
     st->reloads_failed = atomic_load(&g->reloads_failed);
     st->ready = st->backend_down_ms <= g->grace_ms;
@@ -809,8 +848,14 @@ int zg_gate_status(zg_ctx_t *ctx, zg_gate_status_t *out)
 {
     pthread_mutex_lock(&ctx->lock);
     zg_gate_t *g = ctx->gate;
+    int rc = 0;
     if (g)
         status_of(g, out);
+    else if (ctx->gate_supervised) /* before its gate is made, or after */
+        rc = zg_gate_status_idle(ctx->policy, NULL, ctx->gate_restarts,
+                                 ctx->gate_started_ms, out);
+    else
+        rc = -1;
     pthread_mutex_unlock(&ctx->lock);
-    return g ? 0 : -1;
+    return rc;
 }

@@ -21,16 +21,23 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
 #define CONNECTIONS_MAX 16
 #define CONNECTION_TIMEOUT_S 5
+#define LISTEN_BACKLOG 64
+#define IDLE_REQUEST_MAX 2048   /* bytes of a request the supervisor reads */
+#define IDLE_READ_MS 1000       /* and how long it waits for them */
 
 struct zg_metrics {
     zg_ctx_t *ctx;
@@ -397,9 +404,26 @@ static void build_info(buf_t *b)
         zg_version_string(), major, minor, patch);
 }
 
+/* The gate's own families: restarts of its forwarding process (counted
+ * by the supervisor, src/../tools/gate_super.c) and whether one forwards. */
+static void gate_families(buf_t *b, const zg_gate_status_t *st)
+{
+    family(b, "zguard_gate_restarts_total", "counter",
+           "Forwarding processes the gate's supervisor restarted after an "
+           "abnormal end (a signal such as SIGABRT or SIGSEGV, or exit 1).");
+    put(b, "zguard_gate_restarts_total %llu\n", (unsigned long long)st->restarts);
+    family(b, "zguard_gate_forwarding", "gauge",
+           "1 while a forwarding process runs, 0 while the supervisor "
+           "restarts one.");
+    put(b, "zguard_gate_forwarding %d\n", st->forwarding ? 1 : 0);
+}
+
 static void render_text(zg_ctx_t *ctx, buf_t *b)
 {
     build_info(b);
+    zg_gate_status_t st;
+    if (zg_gate_status(ctx, &st) == 0)
+        gate_families(b, &st);
     pthread_mutex_lock(&ctx->lock);
     socket_counters(b, ctx);
     timeouts_and_mute(b, ctx);
@@ -484,6 +508,32 @@ static void put_count(buf_t *b, const char *key, int64_t v)
         put(b, "\"%s\": %lld", key, (long long)v);
 }
 
+static void status_json(buf_t *b, const zg_gate_status_t *st)
+{
+    put(b, "{\"status\": \"%s\", \"forwarding\": %s, \"mode\": \"%s\", "
+           "\"pattern\": \"%s\", \"frontend\": \"",
+        !st->forwarding ? "not forwarding"
+        : st->ready     ? "ok"
+                        : "backend unreachable",
+        st->forwarding ? "true" : "false", st->client ? "client" : "ingress",
+        zg_gate_pattern_name(st->pattern));
+    put_label(b, st->frontend);
+    put(b, "\", \"backend\": \"");
+    put_label(b, st->backend);
+    put(b, "\", ");
+    put_count(b, "allowlist_keys", st->allowlist_keys);
+    put(b, ", \"peers\": {");
+    put_count(b, "frontend", st->peers_frontend);
+    put(b, ", ");
+    put_count(b, "backend", st->peers_backend);
+    put(b, "}, \"backend_reachable\": %s, \"backend_down_ms\": %lld, "
+           "\"backend_grace_ms\": %lld, \"restarts\": %llu, "
+           "\"uptime_s\": %.3f}\n",
+        st->peers_backend < 0 ? "null" : st->peers_backend > 0 ? "true" : "false",
+        (long long)st->backend_down_ms, (long long)st->grace_ms,
+        (unsigned long long)st->restarts, (double)st->uptime_ms / 1000);
+}
+
 /* The gate's /status as JSON; false when the context runs no gate. */
 static bool render_status(zg_ctx_t *ctx, buf_t *b, bool *ready)
 {
@@ -491,25 +541,7 @@ static bool render_status(zg_ctx_t *ctx, buf_t *b, bool *ready)
     if (zg_gate_status(ctx, &st) != 0)
         return false;
     *ready = st.ready;
-    put(b, "{\"status\": \"%s\", \"mode\": \"%s\", \"pattern\": \"%s\", "
-           "\"frontend\": \"",
-        st.ready ? "ok" : "backend unreachable",
-        st.client ? "client" : "ingress", zg_gate_pattern_name(st.pattern));
-    put_label(b, st.frontend);
-    put(b, "\", \"backend\": \"");
-    put_label(b, st.backend);
-    put(b, "\", ");
-    put_count(b, "allowlist_keys", st.allowlist_keys);
-    put(b, ", \"peers\": {");
-    put_count(b, "frontend", st.peers_frontend);
-    put(b, ", ");
-    put_count(b, "backend", st.peers_backend);
-    put(b, "}, \"backend_reachable\": %s, \"backend_down_ms\": %lld, "
-           "\"backend_grace_ms\": %lld, \"restarts\": %llu, "
-           "\"uptime_s\": %.3f}\n",
-        st.peers_backend < 0 ? "null" : st.peers_backend > 0 ? "true" : "false",
-        (long long)st.backend_down_ms, (long long)st.grace_ms,
-        (unsigned long long)st.restarts, (double)st.uptime_ms / 1000);
+    status_json(b, &st);
     return true;
 }
 
@@ -593,31 +625,37 @@ static int parse_listen(const char *text, struct sockaddr_storage *a,
     return inet_pton(AF_INET, host, &in->sin_addr) == 1 ? 0 : -1;
 }
 
-int zg_metrics_start(zg_ctx_t *ctx, const char *listen, zg_metrics_t **out)
+static int listen_on(int fd)
 {
-    struct sockaddr_storage addr;
-    bool v6;
-    if (parse_listen(listen, &addr, &v6) != 0) {
-        errno = EINVAL;
-        zg_error_set("metrics: '%s' is not an address and port like "
-                     "127.0.0.1:9464",
-                     listen);
-        return -1;
-    }
+    return listen(fd, LISTEN_BACKLOG);
+}
+
+/* MHD on addr, or on fd (a listening socket bound elsewhere) when >= 0. */
+static int start_daemon(zg_ctx_t *ctx, const char *what,
+                        const struct sockaddr_storage *addr, bool v6, int fd,
+                        zg_metrics_t **out)
+{
     zg_metrics_t *m = calloc(1, sizeof *m);
     if (!m) {
         zg_error_set("out of memory");
         return -1;
     }
     m->ctx = ctx;
-    m->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0), 0, NULL,
-        NULL, handle, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-        MHD_OPTION_END);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0);
+    if (fd >= 0)
+        m->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, handle, m, MHD_OPTION_LISTEN_SOCKET,
+            (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+    else
+        m->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
+            (const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!m->daemon) {
-        zg_error_set("metrics: cannot listen on %s: %s", listen,
+        zg_error_set("metrics: cannot listen on %s: %s", what,
                      strerror(errno ? errno : EADDRINUSE));
         free(m);
         return -1;
@@ -629,6 +667,63 @@ int zg_metrics_start(zg_ctx_t *ctx, const char *listen, zg_metrics_t **out)
     return m->port;
 }
 
+/* parse_listen, saying why not. */
+static int listen_address(const char *listen, struct sockaddr_storage *addr,
+                          bool *v6)
+{
+    if (parse_listen(listen, addr, v6) == 0)
+        return 0;
+    errno = EINVAL;
+    zg_error_set("metrics: '%s' is not an address and port like "
+                 "127.0.0.1:9464",
+                 listen);
+    return -1;
+}
+
+int zg_metrics_start(zg_ctx_t *ctx, const char *listen, zg_metrics_t **out)
+{
+    struct sockaddr_storage addr;
+    bool v6;
+    if (listen_address(listen, &addr, &v6) != 0)
+        return -1;
+    return start_daemon(ctx, listen, &addr, v6, -1, out);
+}
+
+int zg_metrics_start_fd(zg_ctx_t *ctx, int fd, zg_metrics_t **out)
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        zg_error_set("metrics: inherited socket %d: %s", fd, strerror(errno));
+        return -1;
+    }
+    return start_daemon(ctx, "an inherited socket", &addr,
+                        addr.ss_family == AF_INET6, fd, out);
+}
+
+int zg_metrics_bind(const char *listen, int *port)
+{
+    struct sockaddr_storage addr;
+    bool v6;
+    if (listen_address(listen, &addr, &v6) != 0)
+        return -1;
+    int one = 1, fd = socket(v6 ? AF_INET6 : AF_INET,
+                             SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        bind(fd, (struct sockaddr *)&addr, len) != 0 ||
+        listen_on(fd) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        zg_error_set("metrics: cannot listen on %s: %s", listen, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(v6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                     : ((struct sockaddr_in *)&addr)->sin_port);
+    return fd;
+}
+
 void zg_metrics_stop(zg_metrics_t **metrics)
 {
     if (!metrics || !*metrics)
@@ -636,4 +731,75 @@ void zg_metrics_stop(zg_metrics_t **metrics)
     MHD_stop_daemon((*metrics)->daemon);
     free(*metrics);
     *metrics = NULL;
+}
+
+/* ---- a supervisor's answers between two forwarding processes ------------------ */
+
+/* The request line's path, once the request head is in: reads for at most
+ * IDLE_READ_MS. Empty when the peer sent none in time. */
+static void read_path(int conn, char *path, size_t cap)
+{
+    char req[IDLE_REQUEST_MAX + 1];
+    size_t len = 0;
+    path[0] = '\0';
+    struct pollfd p = {.fd = conn, .events = POLLIN};
+    while (len < IDLE_REQUEST_MAX && !memmem(req, len, "\r\n\r\n", 4) &&
+           poll(&p, 1, IDLE_READ_MS) == 1) {
+        ssize_t n = recv(conn, req + len, IDLE_REQUEST_MAX - len, 0);
+        if (n <= 0)
+            return;
+        len += (size_t)n;
+    }
+    req[len] = '\0';
+    char *sp = strchr(req, ' ');
+    if (!sp || strncmp(req, "GET ", 4) != 0)
+        return;
+    size_t n = strcspn(sp + 1, " ?\r\n");
+    snprintf(path, cap, "%.*s", (int)n, sp + 1);
+}
+
+static void answer_idle(int conn, const zg_gate_status_t *st)
+{
+    char path[64];
+    read_path(conn, path, sizeof path);
+    buf_t b = {0};
+    int code = 503;
+    const char *type = "application/json";
+    if (strcmp(path, "/metrics") == 0) {
+        build_info(&b);
+        gate_families(&b, st);
+        code = 200;
+        type = "text/plain; version=0.0.4";
+    } else if (strcmp(path, "/status") == 0) {
+        status_json(&b, st);
+    } else {
+        put(&b, "no forwarding process runs: /status and /metrics answer "
+                "until one does\n");
+        type = "text/plain";
+    }
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                     code, code == 200 ? "OK" : "Service Unavailable", type,
+                     b.failed ? 0 : b.len);
+    if (n > 0 && send(conn, head, (size_t)n, MSG_NOSIGNAL) == n && !b.failed)
+        (void)!send(conn, b.data, b.len, MSG_NOSIGNAL);
+    free(b.data);
+}
+
+void zg_metrics_answer_idle(int fd, const zg_gate_status_t *st)
+{
+    int conn;
+    /* at most CONNECTIONS_MAX a call: the supervisor has more to do */
+    for (int i = 0; i < CONNECTIONS_MAX &&
+                    (conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0;
+         i++) {
+        /* the listening socket is non-blocking; the connection need not be */
+        int flags = fcntl(conn, F_GETFL);
+        if (flags >= 0)
+            fcntl(conn, F_SETFL, flags & ~O_NONBLOCK);
+        answer_idle(conn, st);
+        close(conn);
+    }
 }

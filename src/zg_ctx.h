@@ -31,6 +31,11 @@ struct zg_ctx {
     zg_sock_t *socks; /* every socket zguard knows in this context */
     unsigned next_id; /* for unnamed sockets' metric labels */
     struct zg_gate *gate; /* the gate running in it, for /status */
+    /* A supervised gate's forwarding process (zg_gate_supervised): /status
+     * says "not forwarding" while ctx->gate is NULL, and these. */
+    bool gate_supervised;
+    uint64_t gate_restarts;
+    int64_t gate_started_ms;
     pthread_mutex_t monitor_lock;
     zg_monitor_t *monitor; /* started with the first monitored socket */
     pthread_mutex_t metrics_lock;

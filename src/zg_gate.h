@@ -30,14 +30,33 @@ typedef struct zg_gate_status {
     int64_t peers_frontend, peers_backend;
     int64_t backend_down_ms; /* how long without a backend peer; 0 if one */
     int64_t grace_ms;        /* backend_grace */
-    uint64_t restarts;       /* of the forwarding process: 0 for now */
+    uint64_t restarts;       /* of the forwarding process, by a supervisor */
     uint64_t reloads_ok, reloads_failed; /* zg_gate_reload's */
-    int64_t uptime_ms;
+    int64_t uptime_ms;       /* of the gate: its supervisor, if it has one */
+    bool forwarding;         /* false: a supervisor between two processes */
     bool ready; /* can forward: a backend peer, or none for < grace */
 } zg_gate_status_t;
 
-/* The context's gate's status; -1 when the context runs none. Takes the
- * context lock: any thread but the gate's. */
+/* zg_gate_new binding frontend instead of the policy's endpoint (NULL: the
+ * policy's): a restarted forwarding process binds the port its first one
+ * got for tcp://...:*. */
+zg_gate_t *zg_gate_new_at(zg_ctx_t *ctx, const char *frontend);
+/* The context of a forwarding process under a supervisor
+ * (tools/gate_super.c): how many came before it, and when the supervisor
+ * started (zg_now_ms), for /status and zguard_gate_restarts_total; and
+ * until its gate is made (or after it is destroyed) /status says "not
+ * forwarding", as the supervisor does between processes. */
+void zg_gate_supervised(zg_ctx_t *ctx, uint64_t restarts, int64_t started_ms);
+/* What /status says while no forwarding process runs: the gate as the
+ * policy describes it (frontend as bound, if known), not ready, its
+ * numbers unknown. -1 without a [gate] section. */
+int zg_gate_status_idle(const zg_policy_t *p, const char *frontend,
+                        uint64_t restarts, int64_t started_ms,
+                        zg_gate_status_t *out);
+
+/* The context's gate's status; -1 when the context runs none (and is not
+ * a supervised one's: zg_gate_supervised). Takes the context lock: any
+ * thread but the gate's. */
 int zg_gate_status(zg_ctx_t *ctx, zg_gate_status_t *out);
 
 #endif

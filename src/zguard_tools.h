@@ -14,6 +14,8 @@
  *                   demo's attackers and zguard-zmtp-peer, which need a
  *                   secret key as bytes)
  *   zg_gate.h       pattern names and socket types (zguard gate)
+ *   zg_metrics.h    the supervised gate's metrics socket, kept open by the
+ *                   supervisor across forwarding processes (gate_super.c)
  *   zg_file.h       bounded reads of small text files
  *   zg_error.h      the thread's last error and printf-checked formats
  *   zg_policy.h     ZG_TYPE_COUNT (doctor walks every socket type)
@@ -29,6 +31,7 @@
 #include "zg_file.h"
 #include "zg_gate.h"
 #include "zg_keys.h"
+#include "zg_metrics.h"
 #include "zg_policy.h"
 #include "zg_value.h"
 

@@ -20,7 +20,7 @@ ROWS = ["flood", "slow-consumer", "eavesdrop", "two-gates", "zguard-run",
         "unknown-key",
         "plaintext", "wrong-server-key", "oversized", "slow-handshake",
         "connection-flood", "handshake-storm", "dead-peer", "libzmq",
-        "bystander"]
+        "bystander", "crash"]
 
 
 def run(*args, timeout=120, env=None):
@@ -84,6 +84,10 @@ class Demo(unittest.TestCase):
         v = by_id["dead-peer"]["values"]
         self.assertLessEqual(v["detected_s"], v["bound_s"] + 0.1)
         self.assertEqual(by_id["bystander"]["values"]["lost"], 0)
+        v = by_id["crash"]["values"]
+        self.assertEqual(v["restarts"], 1)
+        self.assertLessEqual(v["alice_lost"], 1)
+        self.assertLessEqual(v["alice_resumed_s"], 3.5)
         # nothing left behind: the temporary directory is removed
         self.assertEqual(os.listdir(tmp), [])
         os.rmdir(tmp)

@@ -352,8 +352,16 @@ class Gate:
 
     # -- its process --
 
+    def forwarder_pid(self):
+        """The process that forwards: the supervisor's child, or the gate
+        itself with --no-supervise."""
+        with open("/proc/%d/task/%d/children" % (self.pid, self.pid)) as f:
+            children = f.read().split()
+        return int(children[0]) if children else self.pid
+
     def rss_kb(self):
-        with open("/proc/%d/status" % self.pid) as f:
+        """Of the forwarding process, where the queues are."""
+        with open("/proc/%d/status" % self.forwarder_pid()) as f:
             for line in f:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])

@@ -1,6 +1,7 @@
 /*
  * cli_proc.c - /proc readers shared by the command, the demo's programs and
- * zguard-bench: the demo and the bench measure memory the same way.
+ * zguard-bench: the demo and the bench measure memory the same way, and
+ * find a supervised gate's forwarding process the same way.
  */
 #include "cli_proc.h"
 
@@ -37,4 +38,18 @@ long cli_proc_status_kib(pid_t pid, const char *name)
             kib = strtol(line + n + 1, NULL, 10);
     fclose(f);
     return kib;
+}
+
+pid_t cli_proc_child(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long child = -1;
+    if (fscanf(f, "%ld", &child) != 1)
+        child = -1;
+    fclose(f);
+    return (pid_t)child;
 }

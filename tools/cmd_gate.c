@@ -12,6 +12,7 @@
  * names the flag, or the file and line, at fault.
  */
 #include "cli.h"
+#include "gate_super.h"
 #include "zguard_tools.h"
 
 #include <errno.h>
@@ -32,12 +33,13 @@ static const char usage[] =
     "                   --server-key KEY --allow DIR [--revoked FILE]\n"
     "                   [--policy FILE] [--metrics ADDR:PORT]\n"
     "                   [--backend-grace T] [--passphrase-file F]\n"
-    "                   [--log-level L]\n"
+    "                   [--log-level L] [--no-supervise]\n"
     "       zguard gate --mode client --pattern P --frontend EP --backend EP\n"
     "                   --client-key KEY --server-public KEY [--policy FILE]\n"
     "                   [--metrics ADDR:PORT] [--backend-grace T]\n"
-    "                   [--passphrase-file F] [--log-level L]\n"
+    "                   [--passphrase-file F] [--log-level L] [--no-supervise]\n"
     "       zguard gate --config FILE [--passphrase-file F] [--log-level L]\n"
+    "                   [--no-supervise]\n"
     "\n"
     "Puts CURVE and the whole policy in front of a ZeroMQ service that speaks\n"
     "plaintext and cannot change yet. Clients connect to the FRONTEND with\n"
@@ -97,6 +99,17 @@ static const char usage[] =
     "                        zguard-passphrase, or the terminal\n"
     "  --log-level L         error, warning, notice, info (default: every\n"
     "                        allow and deny) or debug\n"
+    "  --no-supervise        forward in this process, with no supervisor to\n"
+    "                        restart it (under a supervisor of your own,\n"
+    "                        e.g. systemd's Restart=)\n"
+    "\n"
+    "The forwarding runs in a child process that the gate restarts when it\n"
+    "dies abnormally (a signal such as SIGABRT or SIGSEGV: a libzmq assertion\n"
+    "any authorized client can trigger, libzmq #4841; or exit 1): 100ms\n"
+    "later, doubling to 5s, back to 100ms after a minute of forwarding. It\n"
+    "logs the signal and counts zguard_gate_restarts_total; /status answers\n"
+    "503 until the new process forwards. A child that could not start (exit\n"
+    "2) is not restarted: the gate exits 2.\n"
     "\n"
     "It logs one line per security decision (allowed and refused keys, failed\n"
     "handshakes with their reason) to standard error, stops on SIGTERM or\n"
@@ -134,21 +147,24 @@ static const char usage[] =
     "      --server-public keys/gate.key --passphrase-file gate.pass\n"
     "\n"
     "Exit 0 after a clean stop, 1 if forwarding failed, 2 if it could not "
-    "start.\n";
+    "start.\nSupervised, a forwarding process that failed is restarted "
+    "instead: 1 then\nmeans the supervisor itself failed (fork, poll).\n";
 
 typedef struct gate_args {
     const char *pattern, *frontend, *backend, *server_key, *allow, *revoked;
     const char *policy, *metrics, *config, *pass_file;
     const char *mode, *client_key, *server_public, *grace;
     zg_log_level_t level;
+    bool no_supervise;
 } gate_args_t;
 
 /* ---- the command line ------------------------------------------------------ */
 
-/* The flags that name one setting each, then --log-level. */
+/* The flags that name one setting each, then --log-level and
+ * --no-supervise. */
 enum { O_PATTERN, O_FRONTEND, O_BACKEND, O_SERVER_KEY, O_ALLOW, O_REVOKED,
        O_POLICY, O_METRICS, O_CONFIG, O_PASS_FILE, O_MODE, O_CLIENT_KEY,
-       O_SERVER_PUBLIC, O_GRACE, O_LOG_LEVEL };
+       O_SERVER_PUBLIC, O_GRACE, O_LOG_LEVEL, O_NO_SUPERVISE };
 
 static const cli_opt_t options[] = {
     {"pattern", 0, "P", O_PATTERN},
@@ -166,6 +182,7 @@ static const cli_opt_t options[] = {
     {"server-public", 0, "KEY", O_SERVER_PUBLIC},
     {"backend-grace", 0, "T", O_GRACE},
     {"log-level", 0, "L", O_LOG_LEVEL},
+    {"no-supervise", 0, NULL, O_NO_SUPERVISE},
     {NULL, 0, NULL, 0},
 };
 
@@ -226,6 +243,8 @@ static int parse_args(int argc, char **argv, gate_args_t *a)
         if (id == O_LOG_LEVEL) {
             if (parse_level(p.value, &a->level) != EXIT_OK)
                 return EXIT_FAIL;
+        } else if (id == O_NO_SUPERVISE) {
+            a->no_supervise = true;
         } else if (*field(a, id)) {
             return cli_usage_error("zguard gate", "--%s given twice",
                                    p.opt->name);
@@ -610,33 +629,97 @@ static void handle_signals(void)
     sa.sa_handler = on_hangup;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a supervisor's child gets them blocked until now (gate_super.c) */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
-static int serve(zg_policy_t *policy, zg_passphrase_t **pass,
-                 const char *pass_file, zg_log_level_t level)
+typedef struct serve_args {
+    zg_policy_t *policy;
+    zg_passphrase_t *pass;
+    const char *pass_file;
+    zg_log_level_t level;
+} serve_args_t;
+
+/* A restarted forwarding process reads the passphrase again where it can:
+ * a key rotated (SIGHUP) since the gate started may have a new one. The
+ * one asked at the start stays when there is nowhere to read it. */
+static void passphrase_again(serve_args_t *a)
 {
-    zg_ctx_t *ctx = zg_ctx_new(policy);
+    const char *env = getenv("ZGUARD_PASSPHRASE_FILE");
+    const char *creds = getenv("CREDENTIALS_DIRECTORY");
+    zg_passphrase_t *fresh =
+        a->pass_file ? zg_passphrase_from_file(a->pass_file)
+        : (env && *env) || (creds && *creds) ? zg_passphrase_from_env()
+                                             : NULL;
+    if (fresh) {
+        zg_passphrase_destroy(&a->pass);
+        a->pass = fresh;
+    }
+}
+
+/* The context: under a supervisor, serving metrics on its socket. */
+static zg_ctx_t *make_ctx(serve_args_t *a, const gate_run_t *run)
+{
+    if (run && run->restarts && a->pass)
+        passphrase_again(a);
+    bool adopt = run && run->metrics_fd >= 0;
+    zg_ctx_t *ctx = adopt ? zg_ctx_new_quiet(a->policy) : zg_ctx_new(a->policy);
     if (!ctx) {
         fprintf(stderr, "zguard gate: %s\n", zg_last_error());
-        zg_passphrase_destroy(pass);
-        return EXIT_FAIL;
+        return NULL;
     }
-    zg_ctx_set_log(ctx, level, zg_log_stderr, NULL);
-    if (*pass)
-        zg_ctx_set_passphrase(ctx, pass);
+    zg_ctx_set_log(ctx, a->level, zg_log_stderr, NULL);
+    if (run)
+        zg_gate_supervised(ctx, run->restarts, run->started_ms);
+    if (adopt && zg_ctx_metrics_adopt(ctx, run->metrics_fd) < 0) {
+        zg_ctx_destroy(&ctx);
+        return NULL;
+    }
+    if (a->pass)
+        zg_ctx_set_passphrase(ctx, &a->pass);
     /* a reload reads it again: a rotated key may have a new one */
-    if (pass_file && zg_ctx_set_passphrase_file(ctx, pass_file) != 0) {
+    if (a->pass_file && zg_ctx_set_passphrase_file(ctx, a->pass_file) != 0) {
         fprintf(stderr, "zguard gate: %s\n", zg_last_error());
         zg_ctx_destroy(&ctx);
-        return EXIT_FAIL;
+        return NULL;
     }
+    return ctx;
+}
+
+/* Tells the supervisor this process forwards, and where it bound. */
+static void report_ready(zg_ctx_t *ctx, const gate_run_t *run)
+{
+    zg_gate_status_t st;
+    char line[ZG_ENDPOINT_MAX + 2];
+    int n = snprintf(line, sizeof line, "%s\n",
+                     zg_gate_status(ctx, &st) == 0 ? st.frontend : "");
+    if (n > 0 && write(run->ready_fd, line, (size_t)n) != n)
+        fprintf(stderr, "zguard gate: cannot tell the supervisor that "
+                        "forwarding runs: %s\n", strerror(errno));
+    close(run->ready_fd);
+}
+
+/* One forwarding process (gate_serve_fn); run is NULL with --no-supervise. */
+static int serve(void *arg, const gate_run_t *run)
+{
+    serve_args_t *a = arg;
+    zg_ctx_t *ctx = make_ctx(a, run);
+    if (!ctx)
+        return EXIT_FAIL;
     handle_signals();
-    zg_gate_t *gate = zg_gate_new(ctx);
+    zg_gate_t *gate = zg_gate_new_at(ctx, run ? run->frontend : NULL);
     if (!gate) {
         fprintf(stderr, "zguard gate: %s\n", zg_last_error());
         zg_ctx_destroy(&ctx);
         return EXIT_FAIL;
     }
+    if (run)
+        report_ready(ctx, run);
     atomic_store(&running_gate, gate);
     if (atomic_load(&stop_asked))
         zg_gate_stop(gate);
@@ -664,7 +747,11 @@ int cmd_gate(int argc, char **argv)
         zg_policy_destroy(&policy);
         return EXIT_FAIL;
     }
-    int rc = serve(policy, &pass, a.pass_file, a.level);
+    serve_args_t sa = {.policy = policy, .pass = pass,
+                       .pass_file = a.pass_file, .level = a.level};
+    int rc = a.no_supervise ? serve(&sa, NULL)
+                            : gate_supervise(policy, a.level, serve, &sa);
+    zg_passphrase_destroy(&sa.pass);
     zg_policy_destroy(&policy);
     return rc;
 }

@@ -37,6 +37,10 @@
 #define TAMPER_SIZE "128"
 #define TAMPER_FLIP_MIN "150"
 #define DEMO_FILE_MAX (256 << 20) /* a recording or the journal, at most */
+#define CRASH_WAIT_MS 10000
+/* alice's 2 s timeout for the request an abort takes, the first restart's
+ * 100 ms, her reconnect and handshake, and scheduling on a busy machine */
+#define CRASH_RESUME_BOUND_S 3.5
 
 void row_set(demo_row_t *row, bool pass, const char *fmt, ...)
 {
@@ -71,6 +75,13 @@ static int peer_result(demo_proc_t *p, const char *prefix, int timeout_ms,
 #define DISCONNECTED "event=\"disconnected\""
 #define FAILURES "zguard_handshake_failures_total"
 
+/* The process that holds the gate's queues: the supervisor's child. */
+static pid_t forwarder(const demo_t *d)
+{
+    pid_t child = cli_proc_child(d->gate.pid);
+    return child > 0 ? child : d->gate.pid;
+}
+
 /* ---- DoS flood ------------------------------------------------------------------ */
 
 static void flood(demo_t *d, demo_row_t *r)
@@ -81,9 +92,10 @@ static void flood(demo_t *d, demo_row_t *r)
     snprintf(size, sizeof size, "%d", FLOOD_SIZE);
     demo_window_t w;
     demo_alice_window(d, &w);
-    long g0 = cli_proc_status_kib(d->gate.pid, "VmRSS"),
+    pid_t gate = forwarder(d);
+    long g0 = cli_proc_status_kib(gate, "VmRSS"),
          s0 = cli_proc_status_kib(d->service.pid, "VmRSS");
-    proc_reset_peak(d->gate.pid);
+    proc_reset_peak(gate);
     proc_reset_peak(d->service.pid);
     double mute0 = demo_metric(d, "zguard_hwm_reached_total", "socket=\"backend\"", NULL);
     demo_proc_t p;
@@ -96,7 +108,7 @@ static void flood(demo_t *d, demo_row_t *r)
         sscanf(line, "flood sent=%ld bytes=%ld pushed_back=%ld", &sent, &bytes,
                &pushed);
     proc_stop(&p, SIGTERM, 2000);
-    double g = (cli_proc_status_kib(d->gate.pid, "VmHWM") - g0) * KIB / MIB,
+    double g = (cli_proc_status_kib(gate, "VmHWM") - g0) * KIB / MIB,
            s = (cli_proc_status_kib(d->service.pid, "VmHWM") - s0) * KIB / MIB;
     double mute = demo_metric(d, "zguard_hwm_reached_total", "socket=\"backend\"", NULL) - mute0;
     demo_alice_window(d, &w);
@@ -1036,6 +1048,65 @@ static void bystander(demo_t *d, demo_row_t *r)
     row_value(r, "lost", (double)d->alice_lost);
 }
 
+/* ---- the gate aborted -------------------------------------------------------------- */
+
+/* alice's lines until her next answer, within timeout_ms: when it came
+ * (cli_now), or -1; requests she gave up on meanwhile in *lost. Not added
+ * to the bystander row's totals: this row is about them. */
+static double alice_next_answer(demo_t *d, int timeout_ms, long *lost)
+{
+    double deadline = cli_now() + timeout_ms / 1000.0, us;
+    char line[DEMO_LINE_MAX];
+    long seq;
+    for (;;) {
+        int left = (int)((deadline - cli_now()) * 1000);
+        if (left <= 0 || proc_line(&d->alice, left, line, sizeof line) != 1)
+            return -1;
+        if (sscanf(line, "ok %ld %lf", &seq, &us) == 2)
+            return cli_now();
+        if (sscanf(line, "lost %ld", &seq) == 1)
+            (*lost)++;
+    }
+}
+
+/* libzmq #4841 lets an authorized client abort the gate's process; this
+ * aborts it directly (the same SIGABRT) while alice sends requests. */
+static void crash(demo_t *d, demo_row_t *r)
+{
+    demo_window_t w;
+    demo_alice_window(d, &w); /* what came before the abort */
+    pid_t child = cli_proc_child(d->gate.pid);
+    double r0 = demo_metric(d, "zguard_gate_restarts_total", NULL);
+    double t0 = cli_now(), counted = -1, back_s = -1, resume_s = -1;
+    long lost = 0;
+    if (child > 0 && r0 >= 0 && kill(child, SIGABRT) == 0) {
+        double secs;
+        counted = demo_metric_wait(d, r0 + 1, CRASH_WAIT_MS, &secs,
+                                   "zguard_gate_restarts_total", NULL);
+        if (counted >= r0 + 1 &&
+            demo_metric_wait(d, 1, CRASH_WAIT_MS, &secs, "zguard_gate_forwarding",
+                             NULL) >= 1)
+            back_s = cli_now() - t0;
+        double at = alice_next_answer(d, CRASH_WAIT_MS, &lost);
+        resume_s = at > 0 ? at - t0 : -1;
+    }
+    bool pass = counted >= r0 + 1 && back_s >= 0 && resume_s >= 0 &&
+                resume_s <= CRASH_RESUME_BOUND_S && lost <= 1;
+    row_set(r, pass,
+            "SIGABRT to the gate's forwarding process mid-traffic: the "
+            "supervisor restarted it, forwarding again %.0f ms after the "
+            "abort (zguard_gate_restarts_total %.0f -> %.0f); alice's "
+            "requests answered again %.2f s after it (bound %.1f s: her 2 s "
+            "timeout for a request the abort took, the restart, a "
+            "reconnect), %ld request%s lost",
+            back_s * 1000, r0, counted, resume_s, CRASH_RESUME_BOUND_S, lost,
+            lost == 1 ? "" : "s");
+    row_value(r, "restarts", counted - r0);
+    row_value(r, "forwarding_again_ms", back_s * 1000);
+    row_value(r, "alice_resumed_s", resume_s);
+    row_value(r, "alice_lost", (double)lost);
+}
+
 const demo_threat_t demo_threats[] = {
     {"flood", "DoS: flood by an authorized, hostile client",
      "HWM 100 on every queue, back-pressure to the sender", flood},
@@ -1069,5 +1140,8 @@ const demo_threat_t demo_threats[] = {
      "zguard doctor: version and advisories", doctor},
     {"bystander", "collateral damage to honest clients",
      "per-connection queues, fair queuing, bounded waits", bystander},
+    {"crash", "libzmq #4841: an authorized client aborts the gate",
+     "a supervisor restarts the forwarding process (100 ms, backoff)",
+     crash},
 };
 const size_t demo_threat_count = sizeof demo_threats / sizeof *demo_threats;
