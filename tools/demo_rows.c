@@ -730,6 +730,8 @@ static void tamper(demo_t *d, demo_row_t *r)
 
 /* ---- refused clients -------------------------------------------------------------- */
 
+#define REFUSED_TIMEOUT_MS 5000 /* a refused client's wait for a reply */
+
 /* A client that must be refused: a failed handshake at the gate, with a
  * reason in `accept` ("crypto" or "mechanism|timeout"), and no answer. */
 static void refused(demo_t *d, demo_row_t *r, const char *who, const char *key,
@@ -743,15 +745,20 @@ static void refused(demo_t *d, demo_row_t *r, const char *who, const char *key,
     demo_proc_t p;
     long ok = -1;
     double secs = -1;
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", REFUSED_TIMEOUT_MS);
     int rc = key ? demo_peer_start(d, &p, who, "client", "--endpoint", d->frontend,
                                    "--key", kp, "--server-key", sp, "--timeout-ms",
-                                   "5000", NULL)
+                                   timeout, NULL)
                  : demo_peer_start(d, &p, who, "client", "--endpoint", d->frontend,
-                                   "--plain", "--timeout-ms", "5000", NULL);
+                                   "--plain", "--timeout-ms", timeout, NULL);
     if (rc == 0) {
         demo_metric_wait(d, total0 + 1, 5000, &secs, FAILURES, FRONT, NULL);
-        kill(p.pid, SIGTERM); /* it would wait for its timeout */
-        if (peer_result(&p, "done ok=", 3000, line, sizeof line) != 0 ||
+        /* it would wait for its timeout; a SIGTERM that comes before its
+         * receive starts does not cut it short (seen once under load) */
+        kill(p.pid, SIGTERM);
+        if (peer_result(&p, "done ok=", REFUSED_TIMEOUT_MS + 3000, line,
+                        sizeof line) != 0 ||
             sscanf(line, "done ok=%ld", &ok) != 1)
             ok = -1;
     }
