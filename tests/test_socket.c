@@ -254,14 +254,20 @@ static void test_curve_required_outside_process(void **state)
     zg_ctx_destroy(&ctx);
 }
 
+/* A context whose policy allows tcp without CURVE, for loopback tests. */
+static zg_ctx_t *insecure_ctx(void)
+{
+    return tu_ctx("version = 1\n"
+                  "[defaults]\n"
+                  "security = none\n"
+                  "insecure = yes\n"
+                  "rationale = loopback test traffic only\n");
+}
+
 static void test_insecure_policy_allows_tcp_but_never_plain(void **state)
 {
     (void)state;
-    zg_ctx_t *ctx = tu_ctx("version = 1\n"
-                           "[defaults]\n"
-                           "security = none\n"
-                           "insecure = yes\n"
-                           "rationale = loopback test traffic only\n");
+    zg_ctx_t *ctx = insecure_ctx();
     void *s = zg_socket(ctx, ZMQ_PULL, NULL);
     assert_int_equal(zg_bind(s, "tcp://127.0.0.1:*"), 0);
     zg_close(&s);
@@ -296,11 +302,7 @@ static void test_bind_failure_reported(void **state)
 static void test_bind_busy_port_says_why(void **state)
 {
     (void)state;
-    zg_ctx_t *ctx = tu_ctx("version = 1\n"
-                           "[defaults]\n"
-                           "security = none\n"
-                           "insecure = yes\n"
-                           "rationale = loopback test traffic only\n");
+    zg_ctx_t *ctx = insecure_ctx();
     void *a = zg_socket(ctx, ZMQ_PULL, NULL);
     assert_int_equal(zg_bind(a, "tcp://127.0.0.1:*"), 0);
     char ep[256];
