@@ -191,6 +191,7 @@ typedef struct au_event {
     /* AU_EV_ATTACH (also AU_EV_SOCKET for CZMQ endpoints) */
     int bind;
     int endpoint_known;       /* endpoint holds at least the literal prefix */
+    int endpoint_partial;     /* ... and only that prefix (an f-string, "a" + x, "a%d" % x) */
     char endpoint[AU_TEXT_MAX];
     /* AU_EV_IO */
     int send;
@@ -452,6 +453,7 @@ typedef struct au_endpoint {
     uint32_t pos, scope;
     int bind;
     int known;
+    int partial;              /* only a literal prefix is known (text holds it) */
     char text[AU_TEXT_MAX];
 } au_endpoint_t;
 

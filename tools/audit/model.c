@@ -130,7 +130,8 @@ static void add_endpoint(au_socket_t *s, const au_event_t *e)
     s->ep = ep;
     ep[s->nep++] = (au_endpoint_t){.line = e->line, .col = e->col, .pos = e->pos,
                                     .scope = e->scope,
-                                    .bind = e->bind, .known = e->endpoint_known};
+                                    .bind = e->bind, .known = e->endpoint_known,
+                                    .partial = e->endpoint_partial};
     snprintf(ep[s->nep - 1].text, sizeof ep->text, "%s", e->endpoint);
 }
 
@@ -196,6 +197,8 @@ static void set_state(au_socket_t *s, au_mit_t which, const au_event_t *e,
             m->status = AU_ST_INEFFECTIVE;
             m->line = e->line;
             m->source = src;
+            m->known = e->val.known; /* what the code meant: a policy can apply it */
+            m->value = e->val.value;
             if (e->val.known)
                 snprintf(m->text, sizeof m->text, "%lld", (long long)e->val.value);
             else

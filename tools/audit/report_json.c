@@ -31,7 +31,8 @@ static void endpoints(FILE *out, const au_socket_t *s)
         fprintf(out, "%s{\"line\": %u, \"kind\": \"%s\", \"endpoint\": ", i ? ", " : "",
                 s->ep[i].line, s->ep[i].bind ? "bind" : "connect");
         cli_json_string(out, s->ep[i].text);
-        fprintf(out, ", \"literal\": %s}", s->ep[i].known ? "true" : "false");
+        fprintf(out, ", \"literal\": %s, \"partial\": %s}", s->ep[i].known ? "true" : "false",
+                s->ep[i].partial ? "true" : "false");
     }
     fputs("],\n      \"operations\": [", out);
     for (size_t i = 0; i < s->nio; i++) {
