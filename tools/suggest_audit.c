@@ -32,12 +32,25 @@ typedef struct audit_sock {
     char type[16]; /* lower case, as a policy writes it */
 } audit_sock_t;
 
-/* "FILE:LINE" of a mitigation, or of the socket when the code gives none. */
+/* A path as the audit reported it, without its "./". */
+static const char *shown(const char *path)
+{
+    return strncmp(path, "./", 2) == 0 && path[2] ? path + 2 : path;
+}
+
+/* "FILE:LINE" of a mitigation, or of the socket when the code gives none;
+ * set by a helper: "FILE:LINE HELPER() (at FILE:LINE)". */
 static void where(const audit_sock_t *a, const cli_jv_t *m, char *buf,
                   size_t cap)
 {
     double line = cli_jv_num(m, "line", 0);
-    snprintf(buf, cap, "%s:%u", a->file, line > 0 ? (unsigned)line : a->line);
+    int n = snprintf(buf, cap, "%s:%u", a->file, line > 0 ? (unsigned)line
+                                                          : a->line);
+    const cli_jv_t *in = cli_jv_get(m, "set_in");
+    if (in && in->kind == CLI_JV_OBJECT && n > 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, " %s() (at %s:%.0f)",
+                 cli_jv_str(in, "function", "?"),
+                 shown(cli_jv_str(in, "file", "?")), cli_jv_num(in, "line", 0));
 }
 
 /* What sets it, in words: "sets", "sets on the context", ... */
@@ -79,8 +92,8 @@ static bool blocking_op(const audit_sock_t *a, bool send, char *buf,
         const cli_jv_t *op = &ops->items[i];
         if (cli_jv_bool(op, "can_block_forever", false) &&
             (strcmp(cli_jv_str(op, "direction", ""), "send") == 0) == send) {
-            snprintf(buf, cap, "%s:%.0f %s", a->file, cli_jv_num(op, "line", 0),
-                     cli_jv_str(op, "call", "?"));
+            snprintf(buf, cap, "%s:%.0f %s()", a->file,
+                     cli_jv_num(op, "line", 0), cli_jv_str(op, "call", "?"));
             return true;
         }
     }
@@ -290,7 +303,7 @@ int suggest_from_audit(suggest_t *s, const cli_jv_t *doc, const char *path)
             socks ? socks->n : 0);
     for (size_t i = 0; socks && i < socks->n; i++) {
         audit_sock_t a = {.j = &socks->items[i]};
-        a.file = cli_jv_str(a.j, "file", "?");
+        a.file = shown(cli_jv_str(a.j, "file", "?"));
         a.var = cli_jv_str(a.j, "variable", "?");
         a.line = (unsigned)cli_jv_num(a.j, "line", 0);
         const char *type = cli_jv_str(a.j, "type", "");
