@@ -18,8 +18,11 @@ policy").
   f-string endpoint (its literal prefix matched), an unbounded HWM set
   after bind (zguard's value instead), an endpoint that is a parameter,
   an inproc socket (left out).
-- Both audits and an observe-style mix make one policy; an audit of
-  another format is refused.
+- Sockets a program names to libzguard (tests/audit/zguard.c) get the
+  section of that name, once per name (another type under the same name: a
+  TODO comment).
+- Both trees' audits make one policy; an audit of another format is
+  refused.
 
 Every wait is for an event with a deadline: a line, an exit, a reply.
 """
@@ -206,6 +209,29 @@ class SuggestFromAuditTest(unittest.TestCase):
         self.assertNotIn("[socket.pair", text)
         self.assertIn("3 socket sections written; 3 without CURVE", err)
         self.check(policy, 3)
+
+    def test_libzguard_names(self):
+        """Sockets a program names to libzguard (tests/audit/zguard.c) get
+        the section of that name, once per name."""
+        r = self.zguard("audit", "--format", "json", "zguard.c",
+                        cwd=os.path.dirname(TREES))
+        report = self.path("zguard.json")
+        with open(report, "w") as f:
+            f.write(r.stdout)
+        policy, text, err = self.suggest(report)
+        self.assertIn("# zguard.c:7: pull socket 'in' (c, zguard); the program "
+                      "names it 'orders-in' to libzguard, and so does this "
+                      "section (matched by name)\n[socket.orders-in]\ntype = "
+                      "pull\nsndhwm = 1000\n", text)
+        self.assertIn("\n# zguard.c:16: push socket 'wrong': TODO: named "
+                      "'orders-in' as [socket.orders-in] above is, which is a "
+                      "pull socket: a name has one section, and libzguard "
+                      "refuses this socket\n", text)
+        self.assertIn("\n# zguard.c:29: dealer socket 'late': the same as "
+                      "[socket.backend]\n", text)
+        self.assertEqual(text.count("\n[socket."), 4)
+        self.assertNotIn("without a bind/connect pattern", err)
+        self.check(policy, 4)
 
     def test_reports_together_and_refusals(self):
         c, py = self.audit("suggest_c"), self.audit("suggest_py")

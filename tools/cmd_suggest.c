@@ -262,6 +262,20 @@ void suggest_section_write(suggest_t *s, suggest_section_t *sec)
                     s->names[i]);
             return;
         }
+    for (size_t i = 0; sec->name && i < s->nsections; i++)
+        if (strcmp(s->names[i], sec->name) == 0) {
+            /* the program's name: one section, whatever else says it */
+            if (s->types[i] == sec->type)
+                fprintf(s->out, "\n# %s: the same as [socket.%s]\n",
+                        sec->label, s->names[i]);
+            else
+                fprintf(s->out, "\n# %s: TODO: named '%s' as [socket.%s] "
+                        "above is, which is a %s socket: a name has one "
+                        "section, and libzguard refuses this socket\n",
+                        sec->label, sec->name, s->names[i],
+                        zg_type_name(s->types[i]));
+            return;
+        }
     if (s->nsections == SUGGEST_SECTIONS_MAX)
         return;
     char name[ZG_NAME_MAX];
@@ -270,6 +284,7 @@ void suggest_section_write(suggest_t *s, suggest_section_t *sec)
     else
         name_of(s, type, sec->name_from, name, sizeof name);
     snprintf(s->names[s->nsections], ZG_NAME_MAX, "%s", name);
+    s->types[s->nsections] = sec->type;
     snprintf(s->keys[s->nsections++], sizeof s->keys[0], "%s",
              sec->pattern[0] ? key : "");
     fprintf(s->out, "\n# %s\n[socket.%s]\ntype = %s\n", sec->about, name,
@@ -277,7 +292,7 @@ void suggest_section_write(suggest_t *s, suggest_section_t *sec)
     if (sec->pattern[0])
         fprintf(s->out, "%s = %s\n", sec->bind ? "bind" : "connect",
                 sec->pattern);
-    else
+    else if (!sec->name)
         s->unmatched++;
     for (int f = 0; f < ZG_FIELD_COUNT; f++) {
         if (!sec->given[f])

@@ -26,9 +26,10 @@ typedef struct suggest {
     const zg_policy_t *builtin;
     char names[SUGGEST_SECTIONS_MAX][ZG_NAME_MAX];
     char keys[SUGGEST_SECTIONS_MAX][SUGGEST_ENDPOINT_MAX + 16]; /* type + pattern */
+    int types[SUGGEST_SECTIONS_MAX];
     size_t nsections;
     size_t plaintext, servers;
-    size_t unmatched; /* sections with no bind/connect pattern (TODO) */
+    size_t unmatched; /* sections with no pattern and no program's name (TODO) */
 } suggest_t;
 
 /* One socket's section, as a reader found it. */

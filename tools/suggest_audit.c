@@ -151,8 +151,8 @@ static void audit_value(suggest_section_t *sec, const audit_sock_t *a,
     }
     if (!by_code)
         snprintf(because, sizeof because, "the code does not set it%s",
-                 strcmp(src, "policy") == 0 ? " (the audit's --policy gives "
-                                              "it)" : "");
+                 strcmp(src, "policy") == 0 ? " (it leaves it to zguard's "
+                                              "policy)" : "");
     else if (known)
         snprintf(because, sizeof because, "%s %s %s %.0f (%s)", at,
                  how_set(m), key, jv->number, not_held);
@@ -215,9 +215,13 @@ static void audit_security(suggest_section_t *sec, const audit_sock_t *a)
     char at[SUGGEST_WHY_MAX / 2];
     where(a, m, at, sizeof at);
     sec->curve = strcmp(status, "set") == 0 || strcmp(status, "ineffective") == 0;
-    if (sec->curve)
+    if (sec->curve && strcmp(cli_jv_str(m, "source", ""), "policy") == 0)
+        snprintf(sec->security_why, sizeof sec->security_why, "%s: CURVE "
+                 "comes from zguard's policy (%s)", at,
+                 cli_jv_str(m, "text", "?"));
+    else if (sec->curve)
         snprintf(sec->security_why, sizeof sec->security_why, "%s sets its "
-                 "own CURVE keys (a %s)%s", at, cli_jv_str(m, "text", "?"),
+                 "own CURVE keys (%s)%s", at, cli_jv_str(m, "text", "?"),
                  strcmp(status, "set") ? ", after bind/connect" : "");
     else
         snprintf(sec->security_why, sizeof sec->security_why, "the code "
@@ -253,8 +257,8 @@ static void audit_socket(suggest_t *s, const audit_sock_t *a, int t,
     sec->type = t;
     if (zname) {
         sec->name = zname;
-        snprintf(note, sizeof note, "; zg_socket names it '%s', and so does "
-                 "this section (the program's libzguard matches by name)",
+        snprintf(note, sizeof note, "; the program names it '%s' to "
+                 "libzguard, and so does this section (matched by name)",
                  zname);
     } else if (ep) {
         audit_pattern(sec, a, ep, note, sizeof note);
