@@ -228,6 +228,16 @@ static void audit_security(suggest_section_t *sec, const audit_sock_t *a)
                  "sets no CURVE on it (zguard audit)");
 }
 
+/* A name a [socket.NAME] section can have: 1 to 63 letters, digits, '_',
+ * '-' or '.' (an expression the audit could not read is not one). */
+static bool section_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 0 && n < ZG_NAME_MAX &&
+           strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789_-.") == n;
+}
+
 /* The socket's name for the writer: the zguard name the program gives
  * it, else its first endpoint, else its file and variable. */
 static void audit_socket(suggest_t *s, const audit_sock_t *a, int t,
@@ -255,11 +265,15 @@ static void audit_socket(suggest_t *s, const audit_sock_t *a, int t,
     }
     char note[SUGGEST_NOTE_MAX / 2] = "", stand_in[SUGGEST_ENDPOINT_MAX];
     sec->type = t;
-    if (zname) {
+    if (zname && section_name_ok(zname)) {
         sec->name = zname;
         snprintf(note, sizeof note, "; the program names it '%s' to "
                  "libzguard, and so does this section (matched by name)",
                  zname);
+    } else if (zname) {
+        snprintf(note, sizeof note, "\n# TODO: the program names it to "
+                 "libzguard by '%s', which the audit cannot read: give this "
+                 "section that name", zname);
     } else if (ep) {
         audit_pattern(sec, a, ep, note, sizeof note);
     } else {
