@@ -39,7 +39,7 @@ typedef struct suggest_section {
     const char *name_from;              /* else named from type and this */
     char pattern[SUGGEST_ENDPOINT_MAX]; /* bind = / connect = glob, "" none */
     bool bind;                          /* the pattern is a bind's */
-    char about[SUGGEST_NOTE_MAX];       /* comment above it: where it comes from */
+    char about[SUGGEST_NOTE_MAX * 2];   /* comment above it: where it comes from */
     char label[SUGGEST_NOTE_MAX];       /* shorter, for "the same as" */
     bool given[ZG_FIELD_COUNT];         /* the values below, with their reasons */
     int64_t value[ZG_FIELD_COUNT];

@@ -109,7 +109,7 @@ static void builtin_value(suggest_section_t *sec, const audit_sock_t *a,
     char text[ZG_VALUE_TEXT_MAX], op[SUGGEST_WHY_MAX / 2] = "";
     zg_value_format(zg_field_info(f), b->value[f], text, sizeof text);
     bool timeout = f == ZG_FIELD_SNDTIMEO || f == ZG_FIELD_RCVTIMEO;
-    char blocks[SUGGEST_WHY_MAX / 2] = "";
+    char blocks[SUGGEST_WHY_MAX] = "";
     if (timeout && blocking_op(a, f == ZG_FIELD_SNDTIMEO, op, sizeof op))
         snprintf(blocks, sizeof blocks, "; %s can wait forever without it",
                  op);
@@ -188,13 +188,13 @@ static void audit_pattern(suggest_section_t *sec, const audit_sock_t *a,
     /* "tcp://host:" of f"tcp://host:{port}" or "tcp://host:%d" % port:
      * what is literal before the first substitution, then anything (any
      * port, when a tcp prefix ends before its port: bind_to_random_port) */
-    char prefix[SUGGEST_ENDPOINT_MAX];
+    char prefix[SUGGEST_ENDPOINT_MAX - 2]; /* room for the ":*" */
     suggest_pattern(text, prefix, sizeof prefix);
     prefix[strcspn(prefix, "%{")] = '\0';
     const char *rest = strstr(prefix, "://");
     bool tcp = strncmp(prefix, "tcp://", 6) == 0;
     const char *any = tcp && !strchr(prefix + 6, ':') ? ":*" : "*";
-    if (rest && rest[3] && strlen(prefix) + 3 <= sizeof sec->pattern) {
+    if (rest && rest[3]) {
         snprintf(sec->pattern, sizeof sec->pattern, "%s%s", prefix, any);
         snprintf(note, cap, "; %s at %s:%u\n# only '%s' of its endpoint is a "
                  "literal: matched by %s; TODO: narrow it to the endpoint "
@@ -248,7 +248,7 @@ static void audit_socket(suggest_t *s, const audit_sock_t *a, int t,
     const char *text = cli_jv_str(ep, "endpoint", "");
     bool literal = cli_jv_bool(ep, "literal", false);
     const char *zname = cli_jv_str(a->j, "zguard_name", NULL);
-    char label[SUGGEST_NOTE_MAX / 2];
+    char label[SUGGEST_NOTE_MAX / 4];
     snprintf(label, sizeof label, "%s:%u: %s socket '%s'", a->file, a->line,
              a->type, a->var);
     if (ep && literal && strncmp(text, "inproc://", 9) == 0 && !zname) {
@@ -263,7 +263,7 @@ static void audit_socket(suggest_t *s, const audit_sock_t *a, int t,
                 text);
         return;
     }
-    char note[SUGGEST_NOTE_MAX / 2] = "", stand_in[SUGGEST_ENDPOINT_MAX];
+    char note[SUGGEST_NOTE_MAX] = "", stand_in[SUGGEST_ENDPOINT_MAX];
     sec->type = t;
     if (zname && section_name_ok(zname)) {
         sec->name = zname;
