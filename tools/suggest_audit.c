@@ -67,7 +67,7 @@ static const char *how_set(const cli_jv_t *m)
 }
 
 /* The code's value in policy units, when it is one a policy can hold;
- * else NULL with why not in *why. */
+ * else false with why not in *why. */
 static bool code_value(zg_field_t f, int64_t code, int64_t *out,
                        const char **why)
 {
