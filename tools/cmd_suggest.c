@@ -1,19 +1,19 @@
 /*
  * cmd_suggest.c - `zguard policy suggest --from REPORT.json`: a complete
- * policy for a program from what `zguard run --observe` saw it do.
+ * policy for a program from what `zguard run --observe` saw it do, or from
+ * what `zguard audit` found in its code (suggest_audit.c), or both.
  *
- * One [socket.NAME] per observed socket, matched the way `zguard run`
- * matches (its type and the endpoint of its first bind or connect), with
- * values that are bounded: what the program already set where that is
- * bounded, else zguard's built-in value, raised where the observation
- * shows the built-in would be too tight (timeouts from the longest block
- * seen, MAXMSGSIZE from the largest message). Every value says why, citing
- * the observation; what a person must decide (keys, who may connect, a
- * receive that waits for work) is marked TODO.
+ * One [socket.NAME] per socket, matched the way `zguard run` matches (its
+ * type and the endpoint of its first bind or connect), with values that
+ * are bounded: what the program sets where that is bounded, else zguard's
+ * built-in value, raised where an observation shows the built-in would be
+ * too tight (timeouts from the longest block seen, MAXMSGSIZE from the
+ * largest message). Every value says why, citing the observation or the
+ * code's file:line; what a person must decide (keys, who may connect, a
+ * receive that waits for work) is marked TODO. This file is also the one
+ * writer of sections, whichever report they come from.
  */
-#include "cli.h"
-#include "cli_jsonread.h"
-#include "zguard_tools.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -24,45 +24,39 @@
 #define CMD "zguard policy suggest"
 #define REPORT_MAX (16 * 1024 * 1024)
 #define FROM_MAX 16
-#define SECTIONS_MAX 1024
-#define ENDPOINT_MAX 256 /* longer than any endpoint a report holds */
 #define TIMEOUT_HEADROOM 4 /* a timeout: this many times the longest block */
 #define MS_PER_S 1000
 #define SIZE_HEADROOM 2    /* MAXMSGSIZE: twice the largest message */
 
-typedef struct suggest {
-    FILE *out;
-    const zg_policy_t *builtin;
-    char names[SECTIONS_MAX][ZG_NAME_MAX];
-    char keys[SECTIONS_MAX][ENDPOINT_MAX + 16]; /* type + pattern */
-    size_t nsections;
-    size_t plaintext, servers;
-} suggest_t;
+static const int waits_for_work[] = {ZMQ_REP, ZMQ_ROUTER, ZMQ_PULL, ZMQ_SUB,
+                                     ZMQ_XSUB};
 
-static const char *const waits_for_work[] = {"rep", "router", "pull", "sub",
-                                             "xsub"};
-
-/* KEY = VALUE and KEY.rationale = the reason (one line each). */
-static void value_line(suggest_t *s, zg_field_t f, int64_t v,
-                       const char *fmt, ...) ZG_PRINTF(4, 5);
-static void value_line(suggest_t *s, zg_field_t f, int64_t v,
-                       const char *fmt, ...)
+bool suggest_waits_for_work(int type)
 {
-    const zg_field_info_t *info = zg_field_info(f);
-    char text[ZG_VALUE_TEXT_MAX];
-    zg_value_format(info, v, text, sizeof text);
-    fprintf(s->out, "%s = %s\n%s.rationale = ", info->key, text, info->key);
+    for (size_t i = 0; i < sizeof waits_for_work / sizeof *waits_for_work;
+         i++)
+        if (type == waits_for_work[i])
+            return true;
+    return false;
+}
+
+void suggest_value(suggest_section_t *sec, zg_field_t f, int64_t v,
+                   const char *fmt, ...)
+{
+    sec->given[f] = true;
+    sec->value[f] = v;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(s->out, fmt, ap);
+    vsnprintf(sec->why[f], sizeof sec->why[f], fmt, ap);
     va_end(ap);
-    fputc('\n', s->out);
 }
 
 static void format_value(zg_field_t f, int64_t v, char *buf, size_t cap)
 {
     zg_value_format(zg_field_info(f), v, buf, cap);
 }
+
+/* ---- an observe report -------------------------------------------------- */
 
 /* What the program ran with: value, whether it set it, -2 when unknown. */
 static int64_t observed(const cli_jv_t *sock, zg_field_t f, bool *program)
@@ -73,37 +67,29 @@ static int64_t observed(const cli_jv_t *sock, zg_field_t f, bool *program)
     return o ? (int64_t)cli_jv_num(o, "value", -2) : -2;
 }
 
-static void suggest_hwm(suggest_t *s, const cli_jv_t *sock, zg_field_t f,
-                        const zg_resolved_t *b)
+static void observe_hwm(suggest_section_t *sec, const cli_jv_t *sock,
+                        zg_field_t f, const zg_resolved_t *b)
 {
     bool program;
     int64_t v = observed(sock, f, &program);
     const char *key = zg_field_info(f)->key;
     if (program && v > 0)
-        value_line(s, f, v, "the program sets %s %" PRId64 " itself "
-                   "(observed): bounded, kept", key, v);
+        suggest_value(sec, f, v, "the program sets %s %" PRId64 " itself "
+                      "(observed): bounded, kept", key, v);
     else if (program)
-        value_line(s, f, b->value[f], "the program sets %s 0 (unbounded, "
-                   "observed): bounded to zguard's %" PRId64 "; TODO: raise "
-                   "it if a load test shows the need", key, b->value[f]);
+        suggest_value(sec, f, b->value[f], "the program sets %s 0 "
+                      "(unbounded, observed): bounded to zguard's %" PRId64
+                      "; TODO: raise it if a load test shows the need", key,
+                      b->value[f]);
     else
-        value_line(s, f, b->value[f], "the program does not set it; "
-                   "libzmq's default %" PRId64 " was in effect (observed); "
-                   "zguard's bound for this type is %" PRId64, v,
-                   b->value[f]);
+        suggest_value(sec, f, b->value[f], "the program does not set it; "
+                      "libzmq's default %" PRId64 " was in effect "
+                      "(observed); zguard's bound for this type is %" PRId64,
+                      v, b->value[f]);
 }
 
-static bool is_waiting_type(const char *type)
-{
-    for (size_t i = 0; i < sizeof waits_for_work / sizeof *waits_for_work;
-         i++)
-        if (strcmp(type, waits_for_work[i]) == 0)
-            return true;
-    return false;
-}
-
-static void suggest_timeout(suggest_t *s, const cli_jv_t *sock, zg_field_t f,
-                            const zg_resolved_t *b, const char *type)
+static void observe_timeout(suggest_section_t *sec, const cli_jv_t *sock,
+                            zg_field_t f, const zg_resolved_t *b)
 {
     bool send = f == ZG_FIELD_SNDTIMEO, program;
     const cli_jv_t *flow = cli_jv_get(sock, send ? "sent" : "received");
@@ -114,9 +100,9 @@ static void suggest_timeout(suggest_t *s, const cli_jv_t *sock, zg_field_t f,
     char text[ZG_VALUE_TEXT_MAX];
     if (program && v >= 0) {
         format_value(f, v, text, sizeof text);
-        value_line(s, f, v, "the program sets %s itself (observed; at most "
-                   "%.1f ms blocked in one %s): kept", text, longest_ms,
-                   send ? "send" : "receive");
+        suggest_value(sec, f, v, "the program sets %s itself (observed; at "
+                      "most %.1f ms blocked in one %s): kept", text,
+                      longest_ms, send ? "send" : "receive");
         return;
     }
     int64_t want = (int64_t)(longest_ms * TIMEOUT_HEADROOM);
@@ -124,21 +110,21 @@ static void suggest_timeout(suggest_t *s, const cli_jv_t *sock, zg_field_t f,
     if (want < b->value[f])
         want = b->value[f];
     format_value(f, want, text, sizeof text);
-    bool waits = !send && is_waiting_type(type);
-    value_line(s, f, want, "observed at most %.1f ms blocked in one %s "
-               "(%" PRId64 " of %" PRId64 " %ss waited); %s %s is %dx that "
-               "or zguard's default, whichever is longer%s", longest_ms,
-               send ? "send" : "receive", blocked, calls,
-               send ? "send" : "receive", zg_field_info(f)->key, text,
-               TIMEOUT_HEADROOM,
-               waits ? "; TODO: this socket waits for work, so a receive "
-                       "lasts as long as its peers are idle: where the "
-                       "program must wait longer, raise it (a timeout "
-                       "returns EAGAIN to the program)"
-                     : "");
+    bool waits = !send && suggest_waits_for_work(sec->type);
+    suggest_value(sec, f, want, "observed at most %.1f ms blocked in one %s "
+                  "(%" PRId64 " of %" PRId64 " %ss waited); %s %s is %dx "
+                  "that or zguard's default, whichever is longer%s",
+                  longest_ms, send ? "send" : "receive", blocked, calls,
+                  send ? "send" : "receive", zg_field_info(f)->key, text,
+                  TIMEOUT_HEADROOM,
+                  waits ? "; TODO: this socket waits for work, so a receive "
+                          "lasts as long as its peers are idle: where the "
+                          "program must wait longer, raise it (a timeout "
+                          "returns EAGAIN to the program)"
+                        : "");
 }
 
-static void suggest_maxmsgsize(suggest_t *s, const cli_jv_t *sock,
+static void observe_maxmsgsize(suggest_section_t *sec, const cli_jv_t *sock,
                                const zg_resolved_t *b)
 {
     bool program;
@@ -149,9 +135,9 @@ static void suggest_maxmsgsize(suggest_t *s, const cli_jv_t *sock,
                                       0);
     int64_t largest = in > out ? in : out;
     if (program && v > 0 && v >= largest) {
-        value_line(s, ZG_FIELD_MAXMSGSIZE, v, "the program sets %" PRId64
-                   " bytes itself (observed; largest message %" PRId64
-                   " bytes): kept", v, largest);
+        suggest_value(sec, ZG_FIELD_MAXMSGSIZE, v, "the program sets %"
+                      PRId64 " bytes itself (observed; largest message %"
+                      PRId64 " bytes): kept", v, largest);
         return;
     }
     int64_t want = b->value[ZG_FIELD_MAXMSGSIZE];
@@ -159,13 +145,13 @@ static void suggest_maxmsgsize(suggest_t *s, const cli_jv_t *sock,
         want *= 2;
     char text[ZG_VALUE_TEXT_MAX];
     format_value(ZG_FIELD_MAXMSGSIZE, want, text, sizeof text);
-    value_line(s, ZG_FIELD_MAXMSGSIZE, want, "largest message observed "
-               "%" PRId64 " bytes received, %" PRId64 " sent; maxmsgsize %s "
-               "(at least %dx the largest, and zguard's default)", in, out,
-               text, SIZE_HEADROOM);
+    suggest_value(sec, ZG_FIELD_MAXMSGSIZE, want, "largest message observed "
+                  "%" PRId64 " bytes received, %" PRId64 " sent; maxmsgsize "
+                  "%s (at least %dx the largest, and zguard's default)", in,
+                  out, text, SIZE_HEADROOM);
 }
 
-static void suggest_linger(suggest_t *s, const cli_jv_t *sock,
+static void observe_linger(suggest_section_t *sec, const cli_jv_t *sock,
                            const zg_resolved_t *b)
 {
     bool program;
@@ -173,29 +159,31 @@ static void suggest_linger(suggest_t *s, const cli_jv_t *sock,
     char text[ZG_VALUE_TEXT_MAX];
     if (program && v >= 0) {
         format_value(ZG_FIELD_LINGER, v, text, sizeof text);
-        value_line(s, ZG_FIELD_LINGER, v, "the program sets %s itself "
-                   "(observed): bounded, kept", text);
+        suggest_value(sec, ZG_FIELD_LINGER, v, "the program sets %s itself "
+                      "(observed): bounded, kept", text);
         return;
     }
     format_value(ZG_FIELD_LINGER, v, text, sizeof text);
-    value_line(s, ZG_FIELD_LINGER, b->value[ZG_FIELD_LINGER],
-               "%s %s was in effect (observed): a close or exit waits that "
-               "long for unsent messages; zguard's default", program
-               ? "the program sets" : "libzmq's default", text);
+    suggest_value(sec, ZG_FIELD_LINGER, b->value[ZG_FIELD_LINGER],
+                  "%s %s was in effect (observed): a close or exit waits "
+                  "that long for unsent messages; zguard's default", program
+                  ? "the program sets" : "libzmq's default", text);
 }
 
-/* The endpoint as a glob that matches exactly it: the glob's own special
- * characters ('[' of an IPv6 address) match one character each. */
-static void pattern_of(const char *endpoint, char *buf, size_t cap)
+/* ---- the writer ----------------------------------------------------------- */
+
+void suggest_pattern(const char *endpoint, char *buf, size_t cap)
 {
+    /* the glob's own special characters ('[' of an IPv6 address) match
+     * one character each */
     size_t n = 0;
     for (; *endpoint && n + 1 < cap; endpoint++)
         buf[n++] = strchr("[]?", *endpoint) ? '?' : *endpoint;
     buf[n] = '\0';
 }
 
-/* "rep-127.0.0.1-5555": the type and the endpoint in the letters a
- * section name may hold; unique in this policy. */
+/* "rep-127.0.0.1-5555": the type and the endpoint (or what stands for it)
+ * in the letters a section name may hold; unique in this policy. */
 static void name_of(suggest_t *s, const char *type, const char *endpoint,
                     char *buf, size_t cap)
 {
@@ -229,32 +217,30 @@ static void name_of(suggest_t *s, const char *type, const char *endpoint,
     }
 }
 
-static bool transport_ok(const char *ep)
+bool suggest_transport_ok(const char *ep)
 {
     return strncmp(ep, "tcp://", 6) == 0 || strncmp(ep, "ipc://", 6) == 0 ||
            strncmp(ep, "inproc://", 9) == 0;
 }
 
-static void suggest_security(suggest_t *s, const cli_jv_t *sock,
-                             const char *name, bool bind)
+static void write_security(suggest_t *s, const suggest_section_t *sec,
+                           const char *name)
 {
-    const char *mech = cli_jv_str(sock, "mechanism", "NULL");
-    if (strcmp(mech, "CURVE") == 0) {
-        fprintf(s->out, "# the program sets its own CURVE keys (observed "
-                "mechanism CURVE): security stays curve, and with no\n# "
-                "curve_keys here the program's keys are kept\n");
+    if (sec->curve) {
+        fprintf(s->out, "# %s: security stays curve, and with no "
+                "curve_keys here the program's keys are kept\n",
+                sec->security_why);
         return;
     }
     s->plaintext++;
-    s->servers += bind;
-    fprintf(s->out,
-            "security = none\ninsecure = yes\nsecurity.rationale = TODO: "
-            "observed mechanism %s: this traffic is plaintext and its peers "
-            "are not authenticated; encrypt it as the comment below says\n",
-            mech);
+    s->servers += sec->bind;
+    fprintf(s->out, "security = none\ninsecure = yes\nsecurity.rationale = "
+            "TODO: %s: this traffic is plaintext and its peers are not "
+            "authenticated; encrypt it as the comment below says\n",
+            sec->security_why);
     fprintf(s->out, "# TODO CURVE: make a key pair (zguard keygen %s --dir "
             "keys), delete the three lines above and\n", name);
-    if (bind)
+    if (sec->bind)
         fprintf(s->out, "#   curve_keys = keys/%s.key\n# (a CURVE server: "
                 "its clients' public certificates go in the [auth] allow "
                 "directory)\n", name);
@@ -264,8 +250,67 @@ static void suggest_security(suggest_t *s, const cli_jv_t *sock,
                 "public certificate of the server it connects to)\n", name);
 }
 
-/* One socket of a report: a section, or a comment saying why none. */
-static void suggest_socket(suggest_t *s, const cli_jv_t *sock,
+void suggest_section_write(suggest_t *s, suggest_section_t *sec)
+{
+    const char *type = zg_type_name(sec->type);
+    char key[sizeof s->keys[0]];
+    snprintf(key, sizeof key, "%s %s %s", type, sec->bind ? "bind" : "connect",
+             sec->pattern);
+    for (size_t i = 0; sec->pattern[0] && i < s->nsections; i++)
+        if (strcmp(s->keys[i], key) == 0) {
+            fprintf(s->out, "\n# %s: the same as [socket.%s]\n", sec->label,
+                    s->names[i]);
+            return;
+        }
+    for (size_t i = 0; sec->name && i < s->nsections; i++)
+        if (strcmp(s->names[i], sec->name) == 0) {
+            /* the program's name: one section, whatever else says it */
+            if (s->types[i] == sec->type)
+                fprintf(s->out, "\n# %s: the same as [socket.%s]\n",
+                        sec->label, s->names[i]);
+            else
+                fprintf(s->out, "\n# %s: TODO: named '%s' as [socket.%s] "
+                        "above is, which is a %s socket: a name has one "
+                        "section, and libzguard refuses this socket\n",
+                        sec->label, sec->name, s->names[i],
+                        zg_type_name(s->types[i]));
+            return;
+        }
+    if (s->nsections == SUGGEST_SECTIONS_MAX)
+        return;
+    char name[ZG_NAME_MAX];
+    if (sec->name)
+        snprintf(name, sizeof name, "%s", sec->name);
+    else
+        name_of(s, type, sec->name_from, name, sizeof name);
+    snprintf(s->names[s->nsections], ZG_NAME_MAX, "%s", name);
+    s->types[s->nsections] = sec->type;
+    snprintf(s->keys[s->nsections++], sizeof s->keys[0], "%s",
+             sec->pattern[0] ? key : "");
+    fprintf(s->out, "\n# %s\n[socket.%s]\ntype = %s\n", sec->about, name,
+            type);
+    if (sec->pattern[0])
+        fprintf(s->out, "%s = %s\n", sec->bind ? "bind" : "connect",
+                sec->pattern);
+    else if (!sec->name)
+        s->unmatched++;
+    for (int f = 0; f < ZG_FIELD_COUNT; f++) {
+        if (!sec->given[f])
+            continue;
+        const zg_field_info_t *info = zg_field_info((zg_field_t)f);
+        char text[ZG_VALUE_TEXT_MAX];
+        zg_value_format(info, sec->value[f], text, sizeof text);
+        fprintf(s->out, "%s = %s\n%s.rationale = %s\n", info->key, text,
+                info->key, sec->why[f]);
+    }
+    write_security(s, sec, name);
+    fprintf(s->out, "rationale = every other value is zguard's built-in "
+            "(zguard policy doc shows each with its reason)\n");
+}
+
+/* One socket of an observe report: a section, or a comment saying why
+ * none. */
+static void observe_socket(suggest_t *s, const cli_jv_t *sock,
                            const char *report)
 {
     const char *type = cli_jv_str(sock, "type", "");
@@ -284,54 +329,51 @@ static void suggest_socket(suggest_t *s, const cli_jv_t *sock,
                 "nothing to match\n", report, id, type);
         return;
     }
-    if (!transport_ok(ep) || strncmp(ep, "inproc://", 9) == 0) {
+    if (!suggest_transport_ok(ep) || strncmp(ep, "inproc://", 9) == 0) {
         fprintf(s->out, "\n# %s socket %d (%s %s %s): %s\n", report, id,
                 type, bind ? "bound to" : "connected to", ep,
-                transport_ok(ep) ? "inproc only: it never leaves the "
-                                   "process, and zguard run leaves it as "
-                                   "the program made it"
-                                 : "zguard run matches tcp, ipc and inproc "
-                                   "endpoints only");
+                suggest_transport_ok(ep)
+                    ? "inproc only: it never leaves the process, and zguard "
+                      "run leaves it as the program made it"
+                    : "zguard run matches tcp, ipc and inproc endpoints "
+                      "only");
         return;
     }
-    char pattern[ENDPOINT_MAX], key[sizeof s->keys[0]];
-    pattern_of(ep, pattern, sizeof pattern);
-    snprintf(key, sizeof key, "%s %s %s", type, bind ? "bind" : "connect",
-             pattern);
-    for (size_t i = 0; i < s->nsections; i++)
-        if (strcmp(s->keys[i], key) == 0) {
-            fprintf(s->out, "\n# %s socket %d (%s %s): the same as "
-                    "[socket.%s]\n", report, id, type, ep, s->names[i]);
-            return;
-        }
-    if (s->nsections == SECTIONS_MAX)
-        return;
-    char name[ZG_NAME_MAX];
-    name_of(s, type, ep, name, sizeof name);
-    snprintf(s->names[s->nsections], ZG_NAME_MAX, "%s", name);
-    snprintf(s->keys[s->nsections++], sizeof s->keys[0], "%s", key);
     zg_resolved_t b;
-    if (zg_policy_resolve(s->builtin, t, NULL, &b) != 0)
+    suggest_section_t *sec = calloc(1, sizeof *sec);
+    if (!sec || zg_policy_resolve(s->builtin, t, NULL, &b) != 0) {
+        free(sec);
         return;
-    fprintf(s->out, "\n# %s socket %d: %s %s %s; %.0f messages sent, %.0f "
-            "received\n[socket.%s]\ntype = %s\n%s = %s\n", report, id, type,
-            bind ? "bound to" : "connected to", ep,
-            cli_jv_num(cli_jv_get(sock, "sent"), "messages", 0),
-            cli_jv_num(cli_jv_get(sock, "received"), "messages", 0), name,
-            type, bind ? "bind" : "connect", pattern);
+    }
+    sec->type = t;
+    sec->name_from = ep;
+    sec->bind = bind;
+    suggest_pattern(ep, sec->pattern, sizeof sec->pattern);
+    snprintf(sec->label, sizeof sec->label, "%s socket %d (%s %s)", report,
+             id, type, ep);
+    snprintf(sec->about, sizeof sec->about, "%s socket %d: %s %s %s; %.0f "
+             "messages sent, %.0f received", report, id, type,
+             bind ? "bound to" : "connected to", ep,
+             cli_jv_num(cli_jv_get(sock, "sent"), "messages", 0),
+             cli_jv_num(cli_jv_get(sock, "received"), "messages", 0));
     if (zg_field_applies(ZG_FIELD_SNDHWM, t))
-        suggest_hwm(s, sock, ZG_FIELD_SNDHWM, &b);
+        observe_hwm(sec, sock, ZG_FIELD_SNDHWM, &b);
     if (zg_field_applies(ZG_FIELD_RCVHWM, t))
-        suggest_hwm(s, sock, ZG_FIELD_RCVHWM, &b);
+        observe_hwm(sec, sock, ZG_FIELD_RCVHWM, &b);
     if (zg_field_applies(ZG_FIELD_SNDTIMEO, t))
-        suggest_timeout(s, sock, ZG_FIELD_SNDTIMEO, &b, type);
+        observe_timeout(sec, sock, ZG_FIELD_SNDTIMEO, &b);
     if (zg_field_applies(ZG_FIELD_RCVTIMEO, t))
-        suggest_timeout(s, sock, ZG_FIELD_RCVTIMEO, &b, type);
-    suggest_maxmsgsize(s, sock, &b);
-    suggest_linger(s, sock, &b);
-    suggest_security(s, sock, name, bind);
-    fprintf(s->out, "rationale = every other value is zguard's built-in "
-            "(zguard policy doc shows each with its reason)\n");
+        observe_timeout(sec, sock, ZG_FIELD_RCVTIMEO, &b);
+    observe_maxmsgsize(sec, sock, &b);
+    observe_linger(sec, sock, &b);
+    const char *mech = cli_jv_str(sock, "mechanism", "NULL");
+    sec->curve = strcmp(mech, "CURVE") == 0;
+    snprintf(sec->security_why, sizeof sec->security_why, sec->curve
+             ? "the program sets its own CURVE keys (observed mechanism "
+               "CURVE)"
+             : "observed mechanism %s", mech);
+    suggest_section_write(s, sec);
+    free(sec);
 }
 
 static int suggest_report(suggest_t *s, const char *path)
@@ -345,9 +387,16 @@ static int suggest_report(suggest_t *s, const char *path)
     char err[128];
     cli_jv_t *doc = cli_jv_parse(text, err, sizeof err);
     free(text);
+    if (doc && cli_jv_get(doc, "audit_format")) {
+        int rc = suggest_from_audit(s, doc, path);
+        cli_jv_free(&doc);
+        return rc;
+    }
     if (!doc || strcmp(cli_jv_str(doc, "report", ""), "zguard-observe")) {
         fprintf(stderr, "%s: %s: %s\n", CMD, path,
-                doc ? "not a report of zguard run --observe" : err);
+                doc ? "not a report of zguard run --observe, nor of zguard "
+                      "audit --format json"
+                    : err);
         cli_jv_free(&doc);
         return EXIT_FAIL;
     }
@@ -357,7 +406,7 @@ static int suggest_report(suggest_t *s, const char *path)
             cli_jv_str(doc, "trigger", "?"));
     const cli_jv_t *socks = cli_jv_get(doc, "sockets");
     for (size_t i = 0; socks && i < socks->n; i++)
-        suggest_socket(s, &socks->items[i], path);
+        observe_socket(s, &socks->items[i], path);
     cli_jv_free(&doc);
     return EXIT_OK;
 }
@@ -367,21 +416,28 @@ static const char usage[] =
     "[--out FILE]\n"
     "\n"
     "Writes a complete policy for a program from what `zguard run --observe\n"
-    "--report REPORT.json` saw it do (several reports, e.g. a client's and\n"
-    "a server's, make one policy): one [socket.NAME] per socket, matched by\n"
-    "its type and the endpoint of its first bind or connect, with bounded\n"
-    "HWMs, timeouts, MAXMSGSIZE and LINGER, each with a rationale citing\n"
-    "the observation:\n"
-    "  - a bounded value the program set itself is kept;\n"
-    "  - a timeout is 4x the longest send/receive block observed, at least\n"
+    "--report REPORT.json` saw it do, or from what `zguard audit --format\n"
+    "json . > REPORT.json` found in its code (the kind of report is read\n"
+    "from the file; several reports, e.g. a client's and a server's, or an\n"
+    "audit and an observation, make one policy): one [socket.NAME] per\n"
+    "socket, matched by its type and the endpoint of its first bind or\n"
+    "connect, with bounded HWMs, timeouts, MAXMSGSIZE and LINGER, each with\n"
+    "a rationale citing the observation or the code's FILE:LINE:\n"
+    "  - a bounded value the program sets itself is kept;\n"
+    "  - observed: a timeout is 4x the longest send/receive block, at least\n"
     "    zguard's default; MAXMSGSIZE at least 2x the largest message;\n"
-    "  - sockets observed without CURVE get 'security = none' with a TODO\n"
-    "    rationale and the lines to encrypt them once keys exist (zguard\n"
-    "    keygen); inproc-only sockets are left out (zguard run leaves them).\n"
+    "  - audited: a value the code does not set, sets unbounded (HWM 0, -1)\n"
+    "    or sets to what the audit cannot read is zguard's built-in value;\n"
+    "    an endpoint that is not a string literal gives no bind/connect\n"
+    "    pattern (a TODO: zguard run matches no socket to that section);\n"
+    "  - sockets without CURVE get 'security = none' with a TODO rationale\n"
+    "    and the lines to encrypt them once keys exist (zguard keygen);\n"
+    "    inproc-only sockets are left out (zguard run leaves them).\n"
     "The result passes `zguard policy check`; `zguard run --policy FILE --\n"
     "CMD` enforces it. Review every TODO before relying on it.\n"
     "\n"
-    "  --from REPORT.json   an observe report (repeatable)\n"
+    "  --from REPORT.json   a report of zguard run --observe or of zguard\n"
+    "                       audit --format json (repeatable)\n"
     "  --out FILE           write the policy there (atomically) instead of\n"
     "                       standard output\n";
 
@@ -424,7 +480,7 @@ int policy_suggest(int argc, char **argv)
         return EXIT_FAIL;
     }
     fprintf(s->out, "# A policy suggested by zguard policy suggest from "
-            "what zguard run --observe saw.\n# Review every TODO; then: "
+            "the reports below.\n# Review every TODO; then: "
             "zguard policy check FILE, zguard run --policy FILE -- CMD\n"
             "version = 1\n");
     int rc = EXIT_OK;
@@ -448,13 +504,18 @@ int policy_suggest(int argc, char **argv)
         fwrite(text, 1, len, stdout);
     if (rc == EXIT_OK)
         fprintf(stderr, "%s: %zu socket section%s%s; %zu without CURVE "
-                "(security = none, TODO)%s\n", CMD, s->nsections,
+                "(security = none, TODO)%s", CMD, s->nsections,
                 s->nsections == 1 ? "" : "s", out_path ? " written" : "",
                 s->plaintext,
                 s->plaintext ? ": to encrypt them, make keys with zguard "
                                "keygen NAME --dir keys and follow the TODO "
                                "comments"
                              : "");
+    if (rc == EXIT_OK && s->unmatched)
+        fprintf(stderr, "; %zu without a bind/connect pattern (TODO: zguard "
+                "run matches no socket to them)", s->unmatched);
+    if (rc == EXIT_OK)
+        fputc('\n', stderr);
     free(text);
     free(s);
     return rc;

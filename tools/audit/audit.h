@@ -188,9 +188,15 @@ typedef struct au_event {
     au_opt_info_t opt;
     int opt_variable;         /* the option is a variable: could be any */
     au_value_t val;
+    /* set by a helper on the caller's socket (the event is at the call):
+     * the helper called, and where the option is set (0: the call itself) */
+    char setter[AU_NAME_MAX];
+    size_t setter_file;
+    unsigned setter_line;
     /* AU_EV_ATTACH (also AU_EV_SOCKET for CZMQ endpoints) */
     int bind;
     int endpoint_known;       /* endpoint holds at least the literal prefix */
+    int endpoint_partial;     /* ... and only that prefix (an f-string, "a" + x, "a%d" % x) */
     char endpoint[AU_TEXT_MAX];
     /* AU_EV_IO */
     int send;
@@ -445,6 +451,9 @@ typedef struct au_mstate {
     int64_t value;
     char text[AU_TEXT_MAX];   /* value as written, or a word: "server" */
     unsigned line;            /* where it was set; 0 when not in this file */
+    char set_by[AU_NAME_MAX]; /* the helper called there that sets it, "" none */
+    size_t set_file;          /* ... and where that sets it (set_line 0: none) */
+    unsigned set_line;
 } au_mstate_t;
 
 typedef struct au_endpoint {
@@ -452,6 +461,7 @@ typedef struct au_endpoint {
     uint32_t pos, scope;
     int bind;
     int known;
+    int partial;              /* only a literal prefix is known (text holds it) */
     char text[AU_TEXT_MAX];
 } au_endpoint_t;
 

@@ -122,8 +122,10 @@ au_event_t *au_ev_attach(au_file_t *f, au_api_t api, TSNode at, TSNode var,
     e->bind = bind;
     int partial = 0;
     if (!ts_node_is_null(endpoint) &&
-        au_eval_str(f, endpoint, e->endpoint, sizeof e->endpoint, &partial))
+        au_eval_str(f, endpoint, e->endpoint, sizeof e->endpoint, &partial)) {
         e->endpoint_known = 1;
+        e->endpoint_partial = partial;
+    }
     else if (!ts_node_is_null(endpoint))
         au_text(f, endpoint, e->endpoint, sizeof e->endpoint);
     return e;

@@ -656,6 +656,9 @@ static void option_calls(au_result_t *r, size_t tree_first, long only, unsigned 
                 e.scope = cs->scope;
                 snprintf(e.var, sizeof e.var, "%s", cs->args[k]);
                 snprintf(e.call, sizeof e.call, "%.28s (in %.28s)", h->opt.call, cs->name);
+                snprintf(e.setter, sizeof e.setter, "%s", cs->name);
+                e.setter_file = h->file;   /* a chain's: the innermost setter's */
+                e.setter_line = h->opt.line;
                 au_model_apply(&r->sockets[si], &e);
                 redo[si] = 1;
             }

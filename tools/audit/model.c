@@ -130,7 +130,8 @@ static void add_endpoint(au_socket_t *s, const au_event_t *e)
     s->ep = ep;
     ep[s->nep++] = (au_endpoint_t){.line = e->line, .col = e->col, .pos = e->pos,
                                     .scope = e->scope,
-                                    .bind = e->bind, .known = e->endpoint_known};
+                                    .bind = e->bind, .known = e->endpoint_known,
+                                    .partial = e->endpoint_partial};
     snprintf(ep[s->nep - 1].text, sizeof ep->text, "%s", e->endpoint);
 }
 
@@ -187,6 +188,14 @@ static void state_from_value(au_mstate_t *m, au_mit_t which, const au_value_t *v
     m->status = weak ? AU_ST_WEAK : AU_ST_SET;
 }
 
+static void set_where(au_mstate_t *m, const au_event_t *e)
+{
+    m->line = e->line;
+    snprintf(m->set_by, sizeof m->set_by, "%s", e->setter);
+    m->set_file = e->setter_file;
+    m->set_line = e->setter_line;
+}
+
 static void set_state(au_socket_t *s, au_mit_t which, const au_event_t *e,
                       au_source_t src, int effective)
 {
@@ -194,8 +203,10 @@ static void set_state(au_socket_t *s, au_mit_t which, const au_event_t *e,
     if (!effective) {
         if (m->status == AU_ST_NOT_SET) {
             m->status = AU_ST_INEFFECTIVE;
-            m->line = e->line;
+            set_where(m, e);
             m->source = src;
+            m->known = e->val.known; /* what the code meant: a policy can apply it */
+            m->value = e->val.value;
             if (e->val.known)
                 snprintf(m->text, sizeof m->text, "%lld", (long long)e->val.value);
             else
@@ -205,7 +216,7 @@ static void set_state(au_socket_t *s, au_mit_t which, const au_event_t *e,
     }
     state_from_value(m, which, &e->val);
     m->source = src;
-    m->line = e->line;
+    set_where(m, e);
 }
 
 static void curve_option(au_socket_t *s, const au_event_t *e, int effective)
@@ -398,6 +409,7 @@ static void policy_values(au_socket_t *s, const zg_policy_t *p)
         snprintf(m->text, sizeof m->text, "%s", st->text); /* "5s", as the policy says */
         m->source = AU_SRC_POLICY;
         m->line = 0;
+        m->set_line = 0;
     }
     s->mandatory = type == ZMQ_ROUTER && set[ZG_FIELD_ROUTER_MANDATORY].value;
     policy_curve(s, set);

@@ -77,6 +77,7 @@ static void endpoint_list(au_file_t *f, TSNode at, const char *var, TSNode list,
         snprintf(e->endpoint, sizeof e->endpoint, "%s",
                  *ep == '@' || *ep == '>' ? ep + 1 : ep);
         e->endpoint_known = 1;
+        e->endpoint_partial = partial && (!save || !*save); /* the cut is in the last */
     }
 }
 
@@ -189,7 +190,11 @@ static void attach(au_file_t *f, const au_call_t *c, int bind)
         endpoint_list(f, c->node, v, c->args[1], serverish != 0, c->name);
         return;
     }
-    au_ev_attach(f, AU_API_CZMQ, c->node, c->args[0], c->name, bind, c->args[1]);
+    au_event_t *e = au_ev_attach(f, AU_API_CZMQ, c->node, c->args[0], c->name, bind,
+                                 c->args[1]);
+    /* zsock_bind(s, "tcp://host:%d", port): a format, the literal is its prefix */
+    if (e && e->endpoint_known && c->nargs > 2 && strchr(e->endpoint, '%'))
+        e->endpoint_partial = 1;
 }
 
 /* zcert_new_from(public, secret), zcert_new_from_txt(public, secret) */

@@ -120,7 +120,10 @@ static void method(au_file_t *f, const au_call_t *c)
         option_call(f, c);
     } else if ((strcmp(n, "bind") == 0 || strcmp(n, "connect") == 0 ||
                 strcmp(n, "bind_to_random_port") == 0) && c->nargs >= 1) {
-        au_ev_attach(f, AU_API_PYZMQ, c->node, c->object, n, n[0] == 'b', c->args[0]);
+        au_event_t *e = au_ev_attach(f, AU_API_PYZMQ, c->node, c->object, n, n[0] == 'b',
+                                     c->args[0]);
+        if (e && strcmp(n, "bind_to_random_port") == 0)
+            e->endpoint_partial = 1; /* the port is pyzmq's choice */
     } else if (in_list(n, io_names, sizeof io_names / sizeof io_names[0])) {
         au_event_t *e = au_ev_io(f, AU_API_PYZMQ, c->node, c->object, n, n[0] == 's',
                                  au_flags_nonblocking(f, c, 0));

@@ -6,7 +6,8 @@
  */
 #include "audit.h"
 
-static void mitigation(FILE *out, const au_mstate_t *m, const char *key, int last)
+static void mitigation(FILE *out, const au_result_t *r, const au_mstate_t *m,
+                       const char *key, int last)
 {
     fprintf(out, "        \"%s\": {\"status\": \"%s\", \"source\": \"%s\", \"value\": ", key,
             au_status_name(m->status), au_source_name(m->source));
@@ -18,10 +19,19 @@ static void mitigation(FILE *out, const au_mstate_t *m, const char *key, int las
     cli_json_string(out, m->status == AU_ST_NOT_SET || m->status == AU_ST_NOT_NEEDED ? NULL
                                                                                  : m->text);
     if (m->line)
-        fprintf(out, ", \"line\": %u}", m->line);
+        fprintf(out, ", \"line\": %u", m->line);
     else
-        fputs(", \"line\": null}", out);
-    fputs(last ? "\n" : ",\n", out);
+        fputs(", \"line\": null", out);
+    fputs(", \"set_in\": ", out);
+    if (m->set_line && m->set_file < r->nfiles) {
+        fputs("{\"function\": ", out);
+        cli_json_string(out, m->set_by);
+        fputs(", \"file\": ", out);
+        cli_json_string(out, r->files[m->set_file].path);
+        fprintf(out, ", \"line\": %u}", m->set_line);
+    } else
+        fputs("null", out);
+    fputs(last ? "}\n" : "},\n", out);
 }
 
 static void endpoints(FILE *out, const au_socket_t *s)
@@ -31,7 +41,8 @@ static void endpoints(FILE *out, const au_socket_t *s)
         fprintf(out, "%s{\"line\": %u, \"kind\": \"%s\", \"endpoint\": ", i ? ", " : "",
                 s->ep[i].line, s->ep[i].bind ? "bind" : "connect");
         cli_json_string(out, s->ep[i].text);
-        fprintf(out, ", \"literal\": %s}", s->ep[i].known ? "true" : "false");
+        fprintf(out, ", \"literal\": %s, \"partial\": %s}", s->ep[i].known ? "true" : "false",
+                s->ep[i].partial ? "true" : "false");
     }
     fputs("],\n      \"operations\": [", out);
     for (size_t i = 0; i < s->nio; i++) {
@@ -61,7 +72,7 @@ static void socket_obj(FILE *out, const au_result_t *r, const au_socket_t *s, in
     fprintf(out, ",\n      \"managed_by_zguard\": %s,\n      \"mitigations\": {\n",
             s->managed ? "true" : "false");
     for (int m = 0; m < AU_M_COUNT; m++)
-        mitigation(out, &s->m[m], au_mit_key((au_mit_t)m), m == AU_M_COUNT - 1);
+        mitigation(out, r, &s->m[m], au_mit_key((au_mit_t)m), m == AU_M_COUNT - 1);
     fputs("      },\n", out);
     endpoints(out, s);
     fprintf(out, "    }%s\n", last ? "" : ",");
