@@ -24,6 +24,7 @@
 #include "zg_error.h"
 #include "zg_loglimit.h"
 #include "zg_sock.h"
+#include "zg_thread.h"
 #include "zg_value.h"
 
 #include <errno.h>
@@ -533,10 +534,10 @@ static int parse_rules(const zg_policy_t *p, const char *key, zg_cidr_t **out,
 static int open_sockets(zg_auth_t *a)
 {
     int zero = 0;
-    /* zguard-audit: ignore hwm-not-set, timeout-not-set -- libzmq's sessions queue ZAP requests, one per handshake in progress, and this thread answers each at once; a REP reply never blocks */
+    /* zguard-audit: ignore hwm-not-set, timeout-not-set, maxmsgsize-not-set -- libzmq's sessions queue ZAP requests, one per handshake in progress, and this thread answers each at once; a REP reply never blocks; inproc, so no network peer sends to it */
     a->zap = zmq_socket(a->ctx->zmq, ZMQ_REP);
     if (!a->zap || zmq_setsockopt(a->zap, ZMQ_LINGER, &zero, sizeof zero) ||
-        zmq_bind(a->zap, ZAP_ENDPOINT) != 0) {
+        zg_bind_through_signals(a->zap, ZAP_ENDPOINT) != 0) {
         zg_error_set("auth: cannot bind %s: %s%s", ZAP_ENDPOINT,
                      zmq_strerror(errno),
                      errno == EADDRINUSE
@@ -546,15 +547,15 @@ static int open_sockets(zg_auth_t *a)
     }
     snprintf(a->pipe_endpoint, sizeof a->pipe_endpoint,
              "inproc://zguard-auth-%p", (void *)a);
-    /* zguard-audit: ignore hwm-not-set, timeout-not-set -- command pipe to this library's own thread: one command at a time under pipe_lock, always answered */
+    /* zguard-audit: ignore hwm-not-set, timeout-not-set, maxmsgsize-not-set -- command pipe (inproc) to this library's own thread: one command at a time under pipe_lock, always answered */
     a->pipe = zmq_socket(a->ctx->zmq, ZMQ_PAIR);
-    /* zguard-audit: ignore hwm-not-set, timeout-not-set -- the thread's end of the command pipe */
+    /* zguard-audit: ignore hwm-not-set, timeout-not-set, maxmsgsize-not-set -- the thread's end of the command pipe */
     a->pipe_peer = zmq_socket(a->ctx->zmq, ZMQ_PAIR);
     if (!a->pipe || !a->pipe_peer ||
         zmq_setsockopt(a->pipe, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(a->pipe_peer, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_bind(a->pipe_peer, a->pipe_endpoint) != 0 ||
-        zmq_connect(a->pipe, a->pipe_endpoint) != 0) {
+        zg_bind_through_signals(a->pipe_peer, a->pipe_endpoint) != 0 ||
+        zg_connect_through_signals(a->pipe, a->pipe_endpoint) != 0) {
         zg_error_set("auth: cannot open its control pipe: %s",
                      zmq_strerror(errno));
         return -1;
@@ -616,7 +617,7 @@ zg_auth_t *zg_auth_start(zg_ctx_t *ctx)
     watch(a);
     if (reload(a) != 0)
         goto fail;
-    if (pthread_create(&a->thread, NULL, run, a) != 0) {
+    if (zg_thread_start(&a->thread, run, a) != 0) {
         zg_error_set("auth: cannot start its thread");
         goto fail;
     }
@@ -636,8 +637,7 @@ void zg_auth_stop(zg_auth_t **auth)
     zg_auth_t *a = *auth;
     *auth = NULL;
     pthread_mutex_lock(&a->pipe_lock);
-    /* zguard-audit: ignore blocking-without-timeout -- the pipe is empty under pipe_lock; its peer is connected since start */
-    zmq_send(a->pipe, "STOP", 4, 0);
+    zg_thread_tell(a->pipe, "STOP", 4); /* the pipe is empty under pipe_lock */
     pthread_mutex_unlock(&a->pipe_lock);
     pthread_join(a->thread, NULL);
     auth_free(a);
@@ -647,11 +647,8 @@ int zg_auth_reload(zg_auth_t *a)
 {
     char answer[8];
     pthread_mutex_lock(&a->pipe_lock);
-    /* zguard-audit: ignore blocking-without-timeout -- a reload takes as long as reading the allowlist; the thread always answers */
-    int n = zmq_send(a->pipe, "RELOAD", 6, 0) == 6
-                /* zguard-audit: ignore blocking-without-timeout -- see above */
-                ? zmq_recv(a->pipe, answer, sizeof answer, 0)
-                : -1;
+    /* as long as reading the allowlist takes */
+    int n = zg_thread_ask(a->pipe, "RELOAD", 6, answer, sizeof answer);
     pthread_mutex_unlock(&a->pipe_lock);
     return n == 2 ? 0 : -1;
 }

@@ -15,6 +15,7 @@
 #include "zg_policy.h"
 #include "zg_registry.h"
 #include "zg_sock.h"
+#include "zg_thread.h"
 #include "zg_value.h"
 
 #include <ctype.h>
@@ -455,7 +456,7 @@ static int attach(void *zsock, const char *endpoint, attach_fn *fn,
     uint64_t bind_failures = atomic_load(&s->mon.bind_failures);
     if (fn(zsock, endpoint) != 0) {
         int err = errno;
-        if (fn == zmq_bind)
+        if (fn == zg_bind_through_signals)
             err = zg_monitor_bind_errno(s, bind_failures, err);
         char label[ZG_NAME_MAX + 32];
         zg_error_set("%s: %s %s: %s", zg_sock_label(s, label, sizeof label),
@@ -468,12 +469,12 @@ static int attach(void *zsock, const char *endpoint, attach_fn *fn,
 
 int zg_bind(void *zsock, const char *endpoint)
 {
-    return attach(zsock, endpoint, zmq_bind, "zg_bind");
+    return attach(zsock, endpoint, zg_bind_through_signals, "zg_bind");
 }
 
 int zg_connect(void *zsock, const char *endpoint)
 {
-    return attach(zsock, endpoint, zmq_connect, "zg_connect");
+    return attach(zsock, endpoint, zg_connect_through_signals, "zg_connect");
 }
 
 static void forget(zg_sock_t *s)

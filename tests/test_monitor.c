@@ -8,8 +8,10 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -507,6 +509,102 @@ static void test_exact_queue_depth(void **state)
     zg_ctx_destroy(&ctx);
 }
 
+/* Signals are the application's. zguard's threads block them, so a signal
+ * sent to the process is handled on an application thread (here: only
+ * main leaves SIGUSR1 open), and zguard's work on an application thread
+ * (each hardened socket's bind, its monitor added by a command to the
+ * monitor thread) goes through while signals interrupt it. The handler
+ * needs these globals. */
+static pthread_t signal_main;
+static atomic_int signals_on_main, signals_elsewhere;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(pthread_equal(pthread_self(), signal_main)
+                         ? &signals_on_main
+                         : &signals_elsewhere,
+                     1);
+
+}
+
+static void *signaller(void *arg)
+{
+    const atomic_bool *stop = arg;
+    const struct timespec gap = {0, 100000};
+    while (!atomic_load(stop)) {
+        kill(getpid(), SIGUSR1);
+        nanosleep(&gap, NULL); /* a signal rate, not a wait for an event */
+    }
+    return NULL;
+}
+
+/* How many of this process's threads leave sig unblocked (SigBlk in
+ * /proc/self/task/TID/status). */
+static int threads_taking(int sig)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], line[256];
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue; /* a thread that just ended */
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "SigBlk:", 7) == 0 &&
+                !((strtoull(line + 7, NULL, 16) >> (sig - 1)) & 1))
+                n++;
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_signals_stay_with_the_application(void **state)
+{
+    (void)state;
+    signal_main = pthread_self();
+    struct sigaction sa = {.sa_handler = on_usr1}, was; /* no SA_RESTART */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, &was);
+    zg_ctx_t *ctx = tu_ctx(NULL);
+    /* libzmq's threads and zguard's monitor start with the first hardened
+     * socket: before the signals (libzmq's block them only once running) */
+    void *first = zg_socket(ctx, ZMQ_PULL, NULL);
+    assert_int_equal(zg_bind(first, "inproc://signals-first"), 0);
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    atomic_bool stop = false;
+    pthread_t t;
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL); /* the signaller blocks it */
+    assert_int_equal(pthread_create(&t, NULL, signaller, &stop), 0);
+    pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+    for (int i = 0; i < 300; i++) {
+        char ep[64];
+        snprintf(ep, sizeof ep, "inproc://signals-%d", i);
+        void *s = zg_socket(ctx, ZMQ_PULL, NULL);
+        assert_non_null(s);
+        if (zg_bind(s, ep) != 0)
+            fail_msg("bind %d under signals: %s", i, zg_last_error());
+        zg_close(&s);
+    }
+    atomic_store(&stop, true);
+    pthread_join(t, NULL);
+    /* and every thread but main, zguard's and libzmq's, blocks it */
+    assert_int_equal(threads_taking(SIGUSR1), 1);
+    zg_close(&first);
+    zg_ctx_destroy(&ctx);
+    sigaction(SIGUSR1, &was, NULL);
+    assert_true(atomic_load(&signals_on_main) > 0);
+    assert_int_equal(atomic_load(&signals_elsewhere), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -514,6 +612,7 @@ int main(void)
         T(test_slow_consumer_alert), T(test_timeouts_per_direction),
         T(test_failure_reasons),     T(test_no_peers_alert),
         T(test_exact_queue_depth),
+        cmocka_unit_test(test_signals_stay_with_the_application),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

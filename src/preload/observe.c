@@ -27,6 +27,7 @@
 #include "observe.h"
 
 #include "zg_file.h"
+#include "zg_thread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -206,13 +207,8 @@ static void trigger_start(void)
     if (pipe2(obs.pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
         fcntl(obs.pipe[0], F_SETFL, 0) != 0) /* the reader blocks */
         return;
-    sigset_t all, was;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &was);
     pthread_t t;
-    int rc = pthread_create(&t, NULL, reporter, NULL);
-    pthread_sigmask(SIG_SETMASK, &was, NULL);
-    if (rc != 0)
+    if (zg_thread_start(&t, reporter, NULL) != 0)
         return;
     pthread_detach(t);
     struct sigaction sa = {.sa_handler = on_sigusr1, .sa_flags = SA_RESTART};
