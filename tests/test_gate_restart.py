@@ -197,6 +197,17 @@ class Restart(GateTest):
                       text)
         self.assertEqual(gate.count_log(r"gate: ready:"), 1, text)
 
+    def test_restart_with_the_passphrase_file_gone(self):
+        # nothing rotated: the passphrase the gate read at start still opens
+        # the key, and the restarted process uses it, saying why
+        gate, svc, public, pass_file = self.sealed_gate()
+        os.unlink(pass_file)
+        self.abort_child(gate)
+        gate.wait_log(r"warning: gate: passphrase file %s: cannot read: .*; "
+                      r"using the passphrase read at start" % pass_file, 1)
+        c = self.client(zmq.REQ, gate, server=public)
+        self.assertEqual(ask(c, svc, b"held"), [b"re:held"])
+
 
 if __name__ == "__main__":
     lib.main()
