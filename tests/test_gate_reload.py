@@ -239,33 +239,6 @@ class Reload(GateTest):
 
 
 class SocketActivation(GateTest):
-    def listening(self, reuseport=False):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if reuseport:  # a .socket unit's ReusePort=yes
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        s.bind(("127.0.0.1", 0))
-        s.listen(16)
-        self.addCleanup(s.close)
-        return s
-
-    def activated(self, sock, frontend, nfds="1", server_key=None):
-        """The gate with sock as fd 3 and LISTEN_* for its own pid."""
-        def preexec():
-            os.dup2(sock.fileno(), 3)
-            os.set_inheritable(3, True)
-            os.environ["LISTEN_PID"] = str(os.getpid())
-            os.environ["LISTEN_FDS"] = nfds
-            os.environ["LISTEN_FDNAMES"] = "frontend"
-        lib.allow(self.allow_dir, self.keys.public("alice"))
-        g = Gate(["--pattern", "reqrep", "--frontend", frontend,
-                  "--backend", self.backend,
-                  "--server-key", server_key or self.keys.public("gate"),
-                  "--allow", self.allow_dir,
-                  "--policy", self.policy_file()],
-                 preexec_fn=preexec, close_fds=False)
-        self.gates.append(g)
-        return g
-
     def test_inherited_socket_carries_clients_to_the_service(self):
         sock = self.listening()
         ep = "tcp://127.0.0.1:%d" % sock.getsockname()[1]

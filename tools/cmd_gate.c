@@ -647,19 +647,27 @@ typedef struct serve_args {
 
 /* A restarted forwarding process reads the passphrase again where it can:
  * a key rotated (SIGHUP) since the gate started may have a new one. The
- * one asked at the start stays when there is nowhere to read it. */
+ * one asked at the start stays when there is nowhere to read it (the
+ * terminal), and when its file cannot be read now: said, since a rotated
+ * key then fails as "wrong passphrase", which names only the key. */
 static void passphrase_again(serve_args_t *a)
 {
     const char *env = getenv("ZGUARD_PASSPHRASE_FILE");
     const char *creds = getenv("CREDENTIALS_DIRECTORY");
-    zg_passphrase_t *fresh =
-        a->pass_file ? zg_passphrase_from_file(a->pass_file)
-        : (env && *env) || (creds && *creds) ? zg_passphrase_from_env()
-                                             : NULL;
-    if (fresh) {
-        zg_passphrase_destroy(&a->pass);
-        a->pass = fresh;
+    if (!a->pass_file && !(env && *env) && !(creds && *creds))
+        return;
+    zg_passphrase_t *fresh = a->pass_file ? zg_passphrase_from_file(a->pass_file)
+                                          : zg_passphrase_from_env();
+    if (!fresh) {
+        char line[PATH_MAX + 128];
+        snprintf(line, sizeof line, "gate: %s; using the passphrase read at start",
+                 zg_last_error());
+        if (a->level >= ZG_LOG_WARNING)
+            zg_log_stderr(NULL, ZG_LOG_WARNING, line);
+        return;
     }
+    zg_passphrase_destroy(&a->pass);
+    a->pass = fresh;
 }
 
 /* The context: under a supervisor, serving metrics on its socket. */
