@@ -388,11 +388,20 @@ void zg_ctx_release(zg_ctx_t *ctx)
     ctx->auth = NULL;
     pthread_mutex_unlock(&ctx->auth_lock);
     zg_auth_stop(&auth);
+    /* stopped under the lock (its thread never takes it): a thread that
+     * then finds no monitor (zg_monitor_remove, before freeing a socket)
+     * knows the thread is gone, not still reading that socket's events */
     pthread_mutex_lock(&ctx->monitor_lock);
-    zg_monitor_t *monitor = ctx->monitor;
-    ctx->monitor = NULL;
+    zg_monitor_stop(&ctx->monitor);
     pthread_mutex_unlock(&ctx->monitor_lock);
-    zg_monitor_stop(&monitor);
+}
+
+static zg_sock_t *first_sock(zg_ctx_t *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    zg_sock_t *s = ctx->socks;
+    pthread_mutex_unlock(&ctx->lock);
+    return s;
 }
 
 void zg_ctx_destroy(zg_ctx_t **ctxp)
@@ -402,9 +411,10 @@ void zg_ctx_destroy(zg_ctx_t **ctxp)
     zg_ctx_t *ctx = *ctxp;
     *ctxp = NULL;
     zg_metrics_stop(&ctx->metrics); /* no scrape during the teardown */
-    /* zmq_ctx_term would wait forever for a socket nobody closes. */
-    while (ctx->socks) {
-        zg_sock_t *s = ctx->socks;
+    /* zmq_ctx_term would wait forever for a socket nobody closes. The list
+     * is read under its lock: a thread that closed its socket before this
+     * (zguard run: zmq_ctx_term returned once it had) detached it there. */
+    for (zg_sock_t *s; (s = first_sock(ctx));) {
         char label[ZG_NAME_MAX + 32];
         zg_sock_label(s, label, sizeof label);
         if (s->owned) {
