@@ -211,6 +211,12 @@ class ObserveTest(unittest.TestCase):
                            before)
 
     def test_forked_child_writes_its_own_report(self):
+        if tr.sanitizer_runtime():
+            # seen 1 run in 8: the child of a fork taken while another
+            # thread held ASan's allocator lock waits on it for ever
+            self.skipTest("under ASan a child forked from a threaded "
+                          "program can deadlock in ASan's allocator; the "
+                          "plain build runs this test")
         report = self.path("fork.json")
         ep = "ipc://%s/child" % self.dir
         p = self.start(observe_args(report, tr.PLAIN_APP, "fork", ep))
