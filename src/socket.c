@@ -435,11 +435,9 @@ static int check_security(zg_sock_t *s, const char *endpoint)
     return -1;
 }
 
-typedef int(attach_fn)(void *, const char *);
-
-static int attach(void *zsock, const char *endpoint, attach_fn *fn,
-                  const char *op)
+static int attach(void *zsock, const char *endpoint, bool bind)
 {
+    const char *op = bind ? "zg_bind" : "zg_connect";
     zg_error_clear();
     zg_sock_t *s = known(zsock, op);
     if (!s)
@@ -454,9 +452,10 @@ static int attach(void *zsock, const char *endpoint, attach_fn *fn,
         return -1;
     }
     uint64_t bind_failures = atomic_load(&s->mon.bind_failures);
-    if (fn(zsock, endpoint) != 0) {
+    if ((bind ? zg_bind_through_signals(zsock, endpoint)
+              : zg_connect_through_signals(zsock, endpoint)) != 0) {
         int err = errno;
-        if (fn == zg_bind_through_signals)
+        if (bind)
             err = zg_monitor_bind_errno(s, bind_failures, err);
         char label[ZG_NAME_MAX + 32];
         zg_error_set("%s: %s %s: %s", zg_sock_label(s, label, sizeof label),
@@ -469,12 +468,12 @@ static int attach(void *zsock, const char *endpoint, attach_fn *fn,
 
 int zg_bind(void *zsock, const char *endpoint)
 {
-    return attach(zsock, endpoint, zg_bind_through_signals, "zg_bind");
+    return attach(zsock, endpoint, true);
 }
 
 int zg_connect(void *zsock, const char *endpoint)
 {
-    return attach(zsock, endpoint, zg_connect_through_signals, "zg_connect");
+    return attach(zsock, endpoint, false);
 }
 
 static void forget(zg_sock_t *s)
